@@ -1,0 +1,55 @@
+//! # user-import
+//!
+//! Import users in bulk from the CSV and Excel files administrators really send.
+//!
+//! ## Brief overview
+//!
+//! The pipeline is a chain of stages, each usable on its own:
+//!
+//! ```text
+//! bytes/path ─► parse ─► map ─► validate ─► resolve hierarchy ─► plan ─► apply (optional)
+//!                                                                  └─► report (always)
+//! ```
+//!
+//! * **parse** ([`SourceBuilder`] → [`Table`]): CSV/TSV in any common encoding, XLSX, XLSB, XLS
+//!   and ODS, detected from the bytes; a streaming iterator of [`Row`]s with the row numbers a
+//!   person sees in their spreadsheet program.
+//!
+//! Bad data is never an `Err`: it is an [`Issue`] with a stable [`IssueCode`]. An [`Error`] means
+//! a stage cannot continue (an unreadable file, say), and it too has an issue code.
+//!
+//! ## Example
+//!
+//! ```
+//! use user_import::SourceBuilder;
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let csv = "First Name,Last Name,Login Name,E-mail Address\nAda,Lovelace,ada,ada@example.com\n";
+//! let mut table = SourceBuilder::new().from_bytes(csv)?;
+//! assert_eq!(table.headers()[3], "E-mail Address");
+//! for row in table.rows() {
+//!     let row = row?;
+//!     assert_eq!((row.number(), row.get(2)), (2, Some("ada")));
+//! }
+//! # Ok(())
+//! # }
+//! ```
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod error;
+mod issue;
+mod model;
+mod schema;
+mod source;
+
+pub use crate::error::{Error, ErrorKind, Result};
+pub use crate::issue::{Issue, IssueCode, Severity, UnknownIssueCode};
+pub use crate::model::{
+    login_key, CustomValue, EmptyAccess, HqRole, ParseEnumError, Password, Product, ProductAccess, Role, Status, User,
+};
+pub use crate::schema::{builtin_header_names, normalize_name, Field};
+pub use crate::source::{
+    column_letter, Format, HeaderRow, Limit, Limits, Row, RowSource, Rows, SheetInfo, SheetSelector, SourceBuilder,
+    SourceInfo, Table, TextEncoding,
+};

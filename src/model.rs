@@ -1,0 +1,490 @@
+//! The data model: users and what they are given (roles, product access, status, …).
+//!
+//! These are the types the later stages produce and a [`UserStore`](crate) persists. They are
+//! serde-ready; a [`Password`] never reveals itself through `Debug`, `Display` or `Serialize`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use zeroize::Zeroizing;
+
+/// A secret: a plain-text password as typed in the file, or a pre-hashed PHC string.
+///
+/// Its `Debug`, `Display` and `Serialize` forms are always `"[redacted]"`; the text is wiped from
+/// memory when the value is dropped. Read it with [`Password::expose`], only to hash it.
+///
+/// ```
+/// use user_import::Password;
+///
+/// let password = Password::new("Analytical#1");
+/// assert_eq!(format!("{password:?} {password}"), "Password([redacted]) [redacted]");
+/// assert_eq!(serde_json::to_string(&password).unwrap(), "\"[redacted]\"");
+/// assert_eq!(password.expose(), "Analytical#1");
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct Password(Zeroizing<String>);
+
+impl Password {
+    /// What every printed form of a password shows.
+    pub const REDACTED: &'static str = "[redacted]";
+
+    /// Wraps a secret.
+    pub fn new(secret: impl Into<String>) -> Self {
+        Password(Zeroizing::new(secret.into()))
+    }
+
+    /// The secret itself. Call it only to hash or check the password.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Number of characters (for password policies), without exposing the text.
+    pub fn char_count(&self) -> usize {
+        self.0.chars().count()
+    }
+
+    /// True if the text looks like a PHC hash string (`$argon2id$…`, `$2b$…`).
+    pub fn is_phc_hash(&self) -> bool {
+        let s = self.0.as_str();
+        ["$argon2id$", "$argon2i$", "$argon2d$", "$2a$", "$2b$", "$2y$", "$scrypt$"]
+            .iter()
+            .any(|prefix| s.starts_with(prefix))
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Password({})", Self::REDACTED)
+    }
+}
+
+impl fmt::Display for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(Self::REDACTED)
+    }
+}
+
+impl Serialize for Password {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(Self::REDACTED)
+    }
+}
+
+/// A role, by the catalog's spelling of its name.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Role(String);
+
+impl Role {
+    /// A role with this name.
+    pub fn new(name: impl Into<String>) -> Self {
+        Role(name.into())
+    }
+
+    /// The role's name.
+    pub fn name(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What an empty access cell means for a product.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum EmptyAccess {
+    /// The product's lowest role (Mitratech HQ: "the system will assign the lowest role").
+    #[default]
+    LowestRole,
+    /// No access to the product.
+    NoAccess,
+}
+
+/// A product users can be given access to, with its roles ordered lowest first.
+///
+/// ```
+/// use user_import::{Product, ProductAccess};
+///
+/// let hire = Product::new("hire", "Trakstar Hire", ["Viewer", "Recruiter", "Admin"]);
+/// assert_eq!(hire.lowest_role().map(|r| r.name()), Some("Viewer"));
+/// assert_eq!(hire.default_access(), ProductAccess::Role(hire.roles()[0].clone()));
+/// assert!(hire.role("recruiter").is_some());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Product {
+    id: String,
+    name: String,
+    #[serde(default)]
+    roles: Vec<Role>,
+    #[serde(default)]
+    empty_means: EmptyAccess,
+}
+
+impl Product {
+    /// A product with an id, a display name and its roles, lowest first.
+    pub fn new<R: Into<String>>(
+        id: impl Into<String>,
+        name: impl Into<String>,
+        roles: impl IntoIterator<Item = R>,
+    ) -> Self {
+        Product {
+            id: id.into(),
+            name: name.into(),
+            roles: roles.into_iter().map(|r| Role::new(r)).collect(),
+            empty_means: EmptyAccess::default(),
+        }
+    }
+
+    /// Sets what an empty access cell means for this product.
+    #[must_use]
+    pub fn with_empty_access(mut self, empty_means: EmptyAccess) -> Self {
+        self.empty_means = empty_means;
+        self
+    }
+
+    /// The stable identifier.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The name people see.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The roles, lowest first.
+    pub fn roles(&self) -> &[Role] {
+        &self.roles
+    }
+
+    /// The lowest role, if the product has roles.
+    pub fn lowest_role(&self) -> Option<&Role> {
+        self.roles.first()
+    }
+
+    /// What an empty cell means.
+    pub fn empty_means(&self) -> EmptyAccess {
+        self.empty_means
+    }
+
+    /// The access an empty cell gives.
+    pub fn default_access(&self) -> ProductAccess {
+        match (self.empty_means, self.lowest_role()) {
+            (EmptyAccess::LowestRole, Some(role)) => ProductAccess::Role(role.clone()),
+            _ => ProductAccess::None,
+        }
+    }
+
+    /// Finds a role by name, ignoring case and surrounding spaces.
+    pub fn role(&self, name: &str) -> Option<&Role> {
+        let name = name.trim();
+        self.roles
+            .iter()
+            .find(|r| r.name().eq_ignore_ascii_case(name) || r.name().to_lowercase() == name.to_lowercase())
+    }
+}
+
+/// A user's access to one product: none, or one of the product's roles.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProductAccess {
+    /// No access.
+    None,
+    /// Access with this role.
+    Role(Role),
+}
+
+impl ProductAccess {
+    /// True unless the access is [`ProductAccess::None`].
+    pub fn has_access(&self) -> bool {
+        !matches!(self, ProductAccess::None)
+    }
+}
+
+/// The error returned when a word is not a known value of an enumeration.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("'{value}' is not a {what}; expected one of: {expected}")]
+pub struct ParseEnumError {
+    /// The text that was given.
+    pub value: String,
+    /// What kind of value was expected.
+    pub what: &'static str,
+    /// The accepted spellings.
+    pub expected: &'static str,
+}
+
+/// An account's status.
+///
+/// `Blocked` and `Disabled` are legacy statuses: kept for existing users, never given to a new
+/// one ([`Status::is_legacy`]). `Pending` is also read as "invited".
+///
+/// ```
+/// use user_import::Status;
+///
+/// assert_eq!("Invited".parse::<Status>(), Ok(Status::Pending));
+/// assert!(Status::Blocked.is_legacy());
+/// assert_eq!(Status::Active.to_string(), "active");
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Can sign in.
+    #[default]
+    Active,
+    /// Invited, has not completed sign-up yet.
+    #[serde(alias = "invited")]
+    Pending,
+    /// Access has expired.
+    Expired,
+    /// Legacy: blocked.
+    Blocked,
+    /// Legacy: disabled.
+    Disabled,
+}
+
+impl Status {
+    /// Every status, in a fixed order.
+    pub const ALL: [Status; 5] = [Status::Active, Status::Pending, Status::Expired, Status::Blocked, Status::Disabled];
+
+    /// The canonical lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Active => "active",
+            Status::Pending => "pending",
+            Status::Expired => "expired",
+            Status::Blocked => "blocked",
+            Status::Disabled => "disabled",
+        }
+    }
+
+    /// True for the statuses kept for history only (blocked, disabled).
+    pub fn is_legacy(self) -> bool {
+        matches!(self, Status::Blocked | Status::Disabled)
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Status {
+    type Err = ParseEnumError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_lowercase().as_str() {
+            "active" | "enabled" => Ok(Status::Active),
+            "pending" | "invited" => Ok(Status::Pending),
+            "expired" => Ok(Status::Expired),
+            "blocked" => Ok(Status::Blocked),
+            "disabled" | "inactive" | "deactivated" => Ok(Status::Disabled),
+            _ => Err(ParseEnumError {
+                value: s.to_string(),
+                what: "status",
+                expected: "active, pending (invited), expired, blocked, disabled",
+            }),
+        }
+    }
+}
+
+/// The role in the host application itself (Mitratech HQ's "Role in Mitratech HQ"),
+/// independent of the roles in individual products.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HqRole {
+    /// Dashboard and product switcher.
+    #[default]
+    Basic,
+    /// Also configures authentication and manages users.
+    Admin,
+}
+
+impl HqRole {
+    /// `"basic"` or `"admin"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HqRole::Basic => "basic",
+            HqRole::Admin => "admin",
+        }
+    }
+}
+
+impl fmt::Display for HqRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for HqRole {
+    type Err = ParseEnumError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_lowercase().as_str() {
+            "basic" | "basic user" | "user" | "member" => Ok(HqRole::Basic),
+            "admin" | "admin user" | "administrator" => Ok(HqRole::Admin),
+            _ => Err(ParseEnumError { value: s.to_string(), what: "HQ role", expected: "basic, admin" }),
+        }
+    }
+}
+
+/// The value of a custom field, typed by the field's kind.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum CustomValue {
+    /// Yes or no.
+    Bool(bool),
+    /// A number.
+    Number(f64),
+    /// A calendar date.
+    Date(NaiveDate),
+    /// Free text, or one of a fixed list.
+    Text(String),
+}
+
+impl fmt::Display for CustomValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CustomValue::Bool(b) => write!(f, "{b}"),
+            CustomValue::Number(n) => write!(f, "{n}"),
+            CustomValue::Date(d) => write!(f, "{}", d.format("%Y-%m-%d")),
+            CustomValue::Text(t) => f.write_str(t),
+        }
+    }
+}
+
+/// A user account, as an import creates or updates it.
+///
+/// `login` is the key: unique, compared case-insensitively. `superior` is another user's login.
+/// `products` maps a product id to the access given. The password, when any, is a [`Password`]
+/// and never printed.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct User {
+    /// Given name.
+    pub first_name: String,
+    /// Family name.
+    pub last_name: String,
+    /// The unique sign-in name.
+    pub login: String,
+    /// Email address, domain lowercased.
+    pub email: Option<String>,
+    /// Initial password (plain text from the file, or a pre-hashed PHC string); never printed.
+    #[serde(skip_deserializing, skip_serializing_if = "Option::is_none")]
+    pub password: Option<Password>,
+    /// Roles in the host application, in the catalog's spelling.
+    pub roles: Vec<Role>,
+    /// The login of this user's superior.
+    pub superior: Option<String>,
+    /// IANA time zone.
+    pub timezone: Option<chrono_tz::Tz>,
+    /// Role in the host application's admin console (basic or admin).
+    pub hq_role: Option<HqRole>,
+    /// Account status.
+    pub status: Status,
+    /// An external reference (employee number, HR id).
+    pub reference: Option<String>,
+    /// Groups the user belongs to.
+    pub groups: Vec<String>,
+    /// Access per product id.
+    pub products: BTreeMap<String, ProductAccess>,
+    /// Custom fields by name.
+    pub custom: BTreeMap<String, CustomValue>,
+}
+
+impl User {
+    /// A user with a login and a name; every other field empty or default.
+    pub fn new(login: impl Into<String>, first_name: impl Into<String>, last_name: impl Into<String>) -> Self {
+        User { login: login.into(), first_name: first_name.into(), last_name: last_name.into(), ..User::default() }
+    }
+
+    /// The login as compared: trimmed and lowercased.
+    pub fn login_key(&self) -> String {
+        login_key(&self.login)
+    }
+
+    /// "First Last", or whichever is present.
+    pub fn full_name(&self) -> String {
+        match (self.first_name.is_empty(), self.last_name.is_empty()) {
+            (false, false) => format!("{} {}", self.first_name, self.last_name),
+            (false, true) => self.first_name.clone(),
+            _ => self.last_name.clone(),
+        }
+    }
+}
+
+/// The form under which logins (and emails) are compared: trimmed, lowercased.
+pub fn login_key(login: &str) -> String {
+    login.trim().to_lowercase()
+}
+
+// `Password` deserializes from a plain string (for configs and stores); it still never prints.
+impl<'de> Deserialize<'de> for Password {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Password::new)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_user_with_a_password_never_prints_it() {
+        let mut user = User::new("ada", "Ada", "Lovelace");
+        user.password = Some(Password::new("Analytical#1"));
+        let debug = format!("{user:?}");
+        let json = serde_json::to_string(&user).unwrap();
+        assert!(!debug.contains("Analytical"), "{debug}");
+        assert!(!json.contains("Analytical"), "{json}");
+        assert!(json.contains("[redacted]"));
+    }
+
+    #[test]
+    fn statuses_parse_their_aliases_and_reject_the_rest() {
+        assert_eq!("  PENDING ".parse::<Status>(), Ok(Status::Pending));
+        assert_eq!("disabled".parse::<Status>(), Ok(Status::Disabled));
+        let err = "gone".parse::<Status>().unwrap_err();
+        assert!(err.to_string().contains("'gone' is not a status"));
+        for status in Status::ALL {
+            assert_eq!(status.as_str().parse::<Status>(), Ok(status));
+        }
+    }
+
+    #[test]
+    fn product_default_access_follows_its_rule() {
+        let p = Product::new("cmo", "CMO", ["Basic", "Power"]);
+        assert_eq!(p.default_access(), ProductAccess::Role(Role::new("Basic")));
+        let p = p.with_empty_access(EmptyAccess::NoAccess);
+        assert_eq!(p.default_access(), ProductAccess::None);
+        let none: [&str; 0] = [];
+        assert_eq!(Product::new("x", "X", none).default_access(), ProductAccess::None);
+    }
+
+    #[test]
+    fn user_round_trips_through_json_without_the_password() {
+        let mut user = User::new("grace", "Grace", "Hopper");
+        user.timezone = Some(chrono_tz::Europe::Paris);
+        user.products.insert("hire".into(), ProductAccess::Role(Role::new("Admin")));
+        user.custom.insert("start".into(), CustomValue::Date(NaiveDate::from_ymd_opt(2024, 1, 15).unwrap()));
+        let json = serde_json::to_string(&user).unwrap();
+        let back: User = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, user);
+        assert!(json.contains("\"Europe/Paris\""));
+        assert!(json.contains("\"2024-01-15\""));
+    }
+
+    #[test]
+    fn phc_hashes_are_recognised() {
+        assert!(Password::new("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA").is_phc_hash());
+        assert!(!Password::new("hunter2").is_phc_hash());
+    }
+}

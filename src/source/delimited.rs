@@ -1,0 +1,229 @@
+//! Delimited text (CSV, TSV, Excel's "Unicode text") over `csv-core`.
+//!
+//! Text that is not UTF-8 is transcoded on the fly (`encoding_rs_io`); UTF-8 is read as it is.
+//! Records are parsed by `csv-core` straight into a row's buffers. A record's row number is the
+//! line on which it starts: blank lines before it are skipped here and counted, because the
+//! `csv` crate's own positions point at the blank lines rather than at the record.
+
+use std::io::{BufRead, BufReader, Read};
+
+use csv_core::ReadRecordResult;
+use encoding_rs_io::DecodeReaderBytesBuilder;
+
+use crate::error::Result;
+use crate::issue::{Issue, IssueCode};
+use crate::source::{limit_error, sniff, Format, Row, RowSource, SourceInfo, TextEncoding};
+
+/// What the builder says about text files.
+pub(crate) struct Options {
+    pub(crate) encoding: Option<TextEncoding>,
+    pub(crate) delimiter: Option<u8>,
+    pub(crate) quote: u8,
+}
+
+/// Rows of a delimited text file.
+pub(crate) struct DelimitedRows {
+    input: BufReader<Box<dyn Read + Send>>,
+    core: csv_core::Reader,
+    encoding: TextEncoding,
+    /// Scratch buffer for a record that turns out not to be UTF-8.
+    spare: Vec<u8>,
+    /// False until the first record (a UTF-8 BOM may precede it).
+    started: bool,
+}
+
+/// Sniffs encoding and delimiter from `head`, then reads the whole `stream` (which starts with
+/// those same bytes).
+pub(crate) fn open(
+    options: &Options,
+    stream: Box<dyn Read + Send>,
+    head: &[u8],
+) -> Result<(SourceInfo, DelimitedRows)> {
+    let encoding = options.encoding.unwrap_or_else(|| sniff::encoding(head));
+    let sample = sniff::decode_sample(head, encoding);
+    let sep = sniff::sep_line(&sample);
+    let delimiter = options.delimiter.or(sep).unwrap_or_else(|| {
+        sniff::delimiter(&sample, options.quote, matches!(encoding, TextEncoding::Utf16Le | TextEncoding::Utf16Be))
+    });
+    let stream: Box<dyn Read + Send> = match encoding {
+        // The BOM is dropped by `skip_blank_lines`.
+        TextEncoding::Utf8 | TextEncoding::Utf8Bom => stream,
+        other => Box::new(
+            DecodeReaderBytesBuilder::new().encoding(Some(sniff::encoding_rs(other))).bom_override(true).build(stream),
+        ),
+    };
+    let core = csv_core::ReaderBuilder::new().delimiter(delimiter).quote(options.quote).build();
+    let mut info = SourceInfo::new(Format::Csv);
+    info.encoding = Some(encoding);
+    info.delimiter = Some(char::from(delimiter));
+    let mut rows = DelimitedRows {
+        input: BufReader::with_capacity(1 << 16, stream),
+        core,
+        encoding,
+        spare: Vec::new(),
+        started: false,
+    };
+    if sep.is_some() {
+        // Excel's `sep=;` line is an instruction, not a row.
+        let mut skipped = Row::default();
+        rows.next_row(&mut skipped)?;
+    }
+    Ok((info, rows))
+}
+
+impl DelimitedRows {
+    /// Skips the line ends before a record, counting them; false at the end of the input.
+    fn skip_blank_lines(&mut self) -> Result<bool> {
+        loop {
+            let buf = self.input.fill_buf().map_err(limit_error)?;
+            if buf.is_empty() {
+                return Ok(false);
+            }
+            if !self.started {
+                self.started = true;
+                if buf.starts_with(b"\xEF\xBB\xBF") {
+                    self.input.consume(3);
+                    continue;
+                }
+            }
+            let n = buf.iter().take_while(|&&b| b == b'\n' || b == b'\r').count();
+            let newlines = buf[..n].iter().filter(|&&b| b == b'\n').count() as u64;
+            let all = n == buf.len();
+            self.input.consume(n);
+            self.core.set_line(self.core.line() + newlines);
+            if !all {
+                return Ok(true);
+            }
+        }
+    }
+
+    /// Parses one record into `out`/`ends` (grown as needed); returns their used lengths.
+    fn read_record(&mut self, out: &mut Vec<u8>, ends: &mut Vec<usize>) -> Result<(usize, usize)> {
+        let (mut outlen, mut endlen) = (0, 0);
+        if out.len() < 256 {
+            out.resize(256, 0);
+        }
+        if ends.len() < 16 {
+            ends.resize(16, 0);
+        }
+        loop {
+            let buf = self.input.fill_buf().map_err(limit_error)?;
+            let (result, nin, nout, nend) = self.core.read_record(buf, &mut out[outlen..], &mut ends[endlen..]);
+            self.input.consume(nin);
+            outlen += nout;
+            endlen += nend;
+            match result {
+                ReadRecordResult::InputEmpty => {}
+                ReadRecordResult::OutputFull => {
+                    let len = out.len();
+                    out.resize(len * 2, 0);
+                }
+                ReadRecordResult::OutputEndsFull => {
+                    let len = ends.len();
+                    ends.resize(len * 2, 0);
+                }
+                ReadRecordResult::Record | ReadRecordResult::End => return Ok((outlen, endlen)),
+            }
+        }
+    }
+}
+
+impl RowSource for DelimitedRows {
+    fn next_row(&mut self, row: &mut Row) -> Result<bool> {
+        if !self.skip_blank_lines()? {
+            return Ok(false);
+        }
+        row.number = self.core.line(); // csv-core counts lines from 1
+                                       // Fill the row's own buffers: no copy when the record is valid UTF-8.
+        let (text, mut ends) = row.cells.take_parts();
+        let mut out = text.into_bytes();
+        let capacity = out.capacity();
+        out.resize(capacity.max(256), 0);
+        let (outlen, endlen) = self.read_record(&mut out, &mut ends)?;
+        out.truncate(outlen);
+        ends.truncate(endlen);
+        match String::from_utf8(out) {
+            Ok(text) => {
+                row.cells.set_parts(text, ends);
+                if self.encoding != TextEncoding::Utf8 && self.encoding != TextEncoding::Utf8Bom {
+                    flag_replacement_chars(row);
+                }
+            }
+            Err(err) => {
+                // A UTF-8 file with a stray Windows-1252 row (pasted from an old file): read
+                // that row as Windows-1252 and say so.
+                self.spare = err.into_bytes();
+                let mut start = 0;
+                for &end in &ends {
+                    let (text, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(&self.spare[start..end]);
+                    row.cells.push_field(&text);
+                    start = end;
+                }
+                row.push_issue(Issue::warning(
+                    IssueCode::Encoding,
+                    "the row is not valid UTF-8 although the rest of the file is; it was read as Windows-1252: check its accented letters",
+                ));
+            }
+        }
+        Ok(true)
+    }
+}
+
+fn flag_replacement_chars(row: &mut Row) {
+    let flagged: Vec<usize> =
+        row.cells.iter().enumerate().filter(|(_, c)| c.contains('\u{FFFD}')).map(|(i, _)| i).collect();
+    for i in flagged {
+        let issue = Issue::warning(
+            IssueCode::Encoding,
+            "the cell holds bytes that are not valid text in the file's encoding; they were replaced by \u{FFFD}",
+        )
+        .at_row(row.number)
+        .in_column(i, "");
+        row.issues.push(issue);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+
+    fn lines(data: &str) -> Vec<(u64, Vec<String>)> {
+        let options = Options { encoding: None, delimiter: None, quote: b'"' };
+        let (_, mut rows) = open(&options, Box::new(Cursor::new(data.as_bytes().to_vec())), data.as_bytes()).unwrap();
+        let mut out = Vec::new();
+        let mut row = Row::default();
+        while rows.next_row(&mut row).unwrap() {
+            out.push((row.number(), row.iter().map(str::to_string).collect()));
+        }
+        out
+    }
+
+    #[test]
+    fn records_are_numbered_by_the_line_they_start_on() {
+        assert_eq!(lines("\u{FEFF}\n\nx\n")[0], (3, vec!["x".to_string()]));
+        let got = lines("a,b\n\nc,d\r\n\r\n\r\ne,f\r\n\"g\nh\",i\nj,k");
+        let numbers: Vec<u64> = got.iter().map(|(n, _)| *n).collect();
+        assert_eq!(numbers, [1, 3, 6, 7, 9]);
+        assert_eq!(got[3].1, ["g\nh", "i"]);
+        assert_eq!(got[4].1, ["j", "k"]);
+    }
+
+    #[test]
+    fn a_stray_windows_1252_row_is_read_and_flagged() {
+        let data = b"a,b\nM\xFCller,x\n".to_vec();
+        let options = Options { encoding: Some(TextEncoding::Utf8), delimiter: None, quote: b'"' };
+        let (_, mut rows) = open(&options, Box::new(Cursor::new(data.clone())), &data).unwrap();
+        let mut row = Row::default();
+        assert!(rows.next_row(&mut row).unwrap());
+        assert!(rows.next_row(&mut row).unwrap());
+        assert_eq!(row.get(0), Some("Müller"));
+        assert_eq!(row.issues()[0].code, IssueCode::Encoding);
+    }
+
+    #[test]
+    fn an_excel_sep_line_is_not_a_row() {
+        let got = lines("sep=;\na;b\n1;2\n");
+        assert_eq!(got, [(2, vec!["a".to_string(), "b".to_string()]), (3, vec!["1".into(), "2".into()])]);
+    }
+}
