@@ -73,11 +73,14 @@ impl SheetRows {
             Err(_) => {
                 self.done = true;
                 let reason = match self.worker.take().map(JoinHandle::join) {
-                    Some(Err(panic)) => panic
-                        .downcast_ref::<&str>()
-                        .map(|s| (*s).to_string())
-                        .or_else(|| panic.downcast_ref::<String>().cloned())
-                        .unwrap_or_else(|| "the reader failed".to_string()),
+                    Some(Err(panic)) => {
+                        let detail = panic
+                            .downcast_ref::<&str>()
+                            .map(|s| (*s).to_string())
+                            .or_else(|| panic.downcast_ref::<String>().cloned())
+                            .unwrap_or_default();
+                        format!("the reader stopped on damaged data: {detail}")
+                    }
                     _ => "the reader stopped unexpectedly".to_string(),
                 };
                 Err(Error::corrupt(self.format, reason))
@@ -278,7 +281,7 @@ fn write_value(value: &Value<'_>, out: &mut String) {
 /// Whole numbers without a fraction (`10045`, never `10045.0` or `1.0045E4`); other numbers
 /// rounded to the 15 significant digits a spreadsheet shows.
 pub(crate) fn write_number(f: f64, out: &mut String) {
-    if f.is_finite() && f.fract() == 0.0 && f.abs() < 9.0e15 {
+    if f.is_finite() && f.fract() == 0.0 && f.abs() < 9.2e18 {
         let _ = write!(out, "{}", f as i64);
     } else if f.is_finite() {
         let rounded: f64 = format!("{f:.14e}").parse().unwrap_or(f);
