@@ -53,3 +53,8 @@ pub use crate::source::{
     column_letter, Format, HeaderRow, Limit, Limits, Row, RowSource, Rows, SheetInfo, SheetSelector, SourceBuilder,
     SourceInfo, Table, TextEncoding,
 };
+
+/// The README's examples are compiled and run as doc tests, so they cannot drift.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -5,9 +5,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{assert_rows_eq, canonical_rows, fixture, parse, read_table, HEADER};
-use user_import::{
-    Format, HeaderRow, IssueCode, Limits, Severity, SheetSelector, SourceBuilder, TextEncoding,
-};
+use user_import::{Format, HeaderRow, IssueCode, Limits, Severity, SheetSelector, SourceBuilder, TextEncoding};
 
 fn assert_canonical(name: &str) -> common::Parsed {
     let parsed = parse(name);

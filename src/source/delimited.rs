@@ -26,8 +26,9 @@ pub(crate) struct DelimitedRows {
     input: BufReader<Box<dyn Read + Send>>,
     core: csv_core::Reader,
     encoding: TextEncoding,
-    /// Scratch buffer for a record that turns out not to be UTF-8.
-    spare: Vec<u8>,
+    /// The record being parsed: bytes, and the end offset of each field. Both only grow.
+    out: Vec<u8>,
+    ends: Vec<usize>,
     /// False until the first record (a UTF-8 BOM may precede it).
     started: bool,
 }
@@ -60,7 +61,8 @@ pub(crate) fn open(
         input: BufReader::with_capacity(1 << 16, stream),
         core,
         encoding,
-        spare: Vec::new(),
+        out: vec![0; 1 << 12],
+        ends: vec![0; 64],
         started: false,
     };
     if sep.is_some() {
@@ -97,30 +99,26 @@ impl DelimitedRows {
         }
     }
 
-    /// Parses one record into `out`/`ends` (grown as needed); returns their used lengths.
-    fn read_record(&mut self, out: &mut Vec<u8>, ends: &mut Vec<usize>) -> Result<(usize, usize)> {
+    /// Parses one record into `self.out`/`self.ends` (grown as needed); returns their used
+    /// lengths.
+    fn read_record(&mut self) -> Result<(usize, usize)> {
         let (mut outlen, mut endlen) = (0, 0);
-        if out.len() < 256 {
-            out.resize(256, 0);
-        }
-        if ends.len() < 16 {
-            ends.resize(16, 0);
-        }
         loop {
             let buf = self.input.fill_buf().map_err(limit_error)?;
-            let (result, nin, nout, nend) = self.core.read_record(buf, &mut out[outlen..], &mut ends[endlen..]);
+            let (result, nin, nout, nend) =
+                self.core.read_record(buf, &mut self.out[outlen..], &mut self.ends[endlen..]);
             self.input.consume(nin);
             outlen += nout;
             endlen += nend;
             match result {
                 ReadRecordResult::InputEmpty => {}
                 ReadRecordResult::OutputFull => {
-                    let len = out.len();
-                    out.resize(len * 2, 0);
+                    let len = self.out.len();
+                    self.out.resize(len * 2, 0);
                 }
                 ReadRecordResult::OutputEndsFull => {
-                    let len = ends.len();
-                    ends.resize(len * 2, 0);
+                    let len = self.ends.len();
+                    self.ends.resize(len * 2, 0);
                 }
                 ReadRecordResult::Record | ReadRecordResult::End => return Ok((outlen, endlen)),
             }
@@ -134,28 +132,22 @@ impl RowSource for DelimitedRows {
             return Ok(false);
         }
         row.number = self.core.line(); // csv-core counts lines from 1
-                                       // Fill the row's own buffers: no copy when the record is valid UTF-8.
-        let (text, mut ends) = row.cells.take_parts();
-        let mut out = text.into_bytes();
-        let capacity = out.capacity();
-        out.resize(capacity.max(256), 0);
-        let (outlen, endlen) = self.read_record(&mut out, &mut ends)?;
-        out.truncate(outlen);
-        ends.truncate(endlen);
-        match String::from_utf8(out) {
+        let (outlen, endlen) = self.read_record()?;
+        let (bytes, ends) = (&self.out[..outlen], &self.ends[..endlen]);
+        match simdutf8::basic::from_utf8(bytes) {
             Ok(text) => {
-                row.cells.set_parts(text, ends);
+                row.cells.set_record(text, ends);
                 if self.encoding != TextEncoding::Utf8 && self.encoding != TextEncoding::Utf8Bom {
                     flag_replacement_chars(row);
                 }
             }
-            Err(err) => {
+            Err(_) => {
                 // A UTF-8 file with a stray Windows-1252 row (pasted from an old file): read
                 // that row as Windows-1252 and say so.
-                self.spare = err.into_bytes();
+                row.cells.clear();
                 let mut start = 0;
-                for &end in &ends {
-                    let (text, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(&self.spare[start..end]);
+                for &end in ends {
+                    let (text, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(&bytes[start..end]);
                     row.cells.push_field(&text);
                     start = end;
                 }

@@ -336,6 +336,12 @@ impl Cells {
         self.ends.push(self.text.len());
     }
 
+    /// Appends a cell written in place by `write` (no intermediate string).
+    pub(crate) fn push_with(&mut self, write: impl FnOnce(&mut String)) {
+        write(&mut self.text);
+        self.ends.push(self.text.len());
+    }
+
     pub(crate) fn truncate(&mut self, n: usize) {
         if n < self.ends.len() {
             self.ends.truncate(n);
@@ -360,15 +366,13 @@ impl Cells {
         }
     }
 
-    /// Takes the buffers out, for a reader that fills them in place.
-    pub(crate) fn take_parts(&mut self) -> (String, Vec<usize>) {
-        (std::mem::take(&mut self.text), std::mem::take(&mut self.ends))
-    }
-
-    /// Puts filled buffers back; `ends` must be ascending char boundaries of `text`.
-    pub(crate) fn set_parts(&mut self, text: String, ends: Vec<usize>) {
-        self.text = text;
-        self.ends = ends;
+    /// Replaces the cells by a whole record: `text` holds the cells end to end and `ends` the
+    /// end offset of each (ascending, on char boundaries, the last one `text.len()`).
+    pub(crate) fn set_record(&mut self, text: &str, ends: &[usize]) {
+        self.text.clear();
+        self.text.push_str(text);
+        self.ends.clear();
+        self.ends.extend_from_slice(ends);
     }
 }
 
@@ -433,7 +437,8 @@ impl Row {
 
     /// True if every cell is empty or white space.
     pub fn is_blank(&self) -> bool {
-        self.cells.iter().all(|cell| cell.trim().is_empty())
+        // The cells are stored end to end: all blank exactly when their concatenation is.
+        self.cells.text.trim().is_empty()
     }
 
     /// Adds an issue to the row (its row number is set for you).
@@ -658,7 +663,9 @@ impl Table {
             }
         }
         let max_chars = self.limits.max_cell_chars;
-        if row.cells.iter().any(|c| c.len() > max_chars && c.chars().count() > max_chars) {
+        if row.cells.text.len() > max_chars
+            && row.cells.iter().any(|c| c.len() > max_chars && c.chars().count() > max_chars)
+        {
             let mut cut = Cells::default();
             for (i, cell) in row.cells.iter().enumerate() {
                 let chars = cell.chars().count();
@@ -675,7 +682,7 @@ impl Table {
             }
             row.cells = cut;
         }
-        for issue in &mut row.issues {
+        for issue in row.issues.iter_mut() {
             if let Some(index) = issue.column_index {
                 if issue.column.as_deref().is_none_or(str::is_empty) {
                     issue.column = Some(header_name(&self.headers, index));
@@ -829,13 +836,14 @@ impl SourceBuilder {
         self.open(Input::Reader(Box::new(reader)))
     }
 
-    /// Opens bytes already in memory (an upload).
-    pub fn from_bytes(&self, bytes: impl Into<Vec<u8>>) -> Result<Table> {
-        let bytes = bytes.into();
-        if bytes.len() as u64 > self.limits.max_file_bytes {
-            return Err(Error::too_large(Limit::FileBytes, self.limits.max_file_bytes, bytes.len()));
+    /// Opens bytes already in memory (an upload): a `Vec<u8>`, a `&'static [u8]` or `str`, an
+    /// `Arc<[u8]>` shared with the host… Nothing is copied.
+    pub fn from_bytes<B: AsRef<[u8]> + Send + Sync + 'static>(&self, bytes: B) -> Result<Table> {
+        let len = bytes.as_ref().len();
+        if len as u64 > self.limits.max_file_bytes {
+            return Err(Error::too_large(Limit::FileBytes, self.limits.max_file_bytes, len));
         }
-        self.open(Input::Bytes(bytes))
+        self.open(Input::Bytes(SharedBytes(Box::new(bytes))))
     }
 
     fn open(&self, input: Input) -> Result<Table> {
@@ -896,8 +904,17 @@ impl SourceBuilder {
 /// Where the bytes come from.
 enum Input {
     File(File),
-    Bytes(Vec<u8>),
+    Bytes(SharedBytes),
     Reader(Box<dyn Read + Send>),
+}
+
+/// Bytes owned in any form the host has them.
+pub(crate) struct SharedBytes(Box<dyn AsRef<[u8]> + Send + Sync>);
+
+impl AsRef<[u8]> for SharedBytes {
+    fn as_ref(&self) -> &[u8] {
+        (*self.0).as_ref()
+    }
 }
 
 impl Input {
@@ -905,7 +922,8 @@ impl Input {
     fn read_head(self, n: usize) -> Result<(Vec<u8>, Input)> {
         match self {
             Input::Bytes(bytes) => {
-                let head = bytes[..bytes.len().min(n)].to_vec();
+                let all = bytes.as_ref();
+                let head = all[..all.len().min(n)].to_vec();
                 Ok((head, Input::Bytes(bytes)))
             }
             Input::File(mut file) => {
@@ -941,7 +959,7 @@ impl Input {
                 LimitReader::new(reader, max.saturating_sub(bytes.len() as u64))
                     .read_to_end(&mut bytes)
                     .map_err(limit_error)?;
-                Ok(Seekable::Memory(Cursor::new(bytes)))
+                Ok(Seekable::Memory(Cursor::new(SharedBytes(Box::new(bytes)))))
             }
         }
     }
@@ -956,7 +974,7 @@ fn read_up_to(reader: &mut impl Read, n: usize) -> io::Result<Vec<u8>> {
 /// A workbook's bytes: a file or memory.
 pub(crate) enum Seekable {
     File(BufReader<File>),
-    Memory(Cursor<Vec<u8>>),
+    Memory(Cursor<SharedBytes>),
 }
 
 impl Read for Seekable {

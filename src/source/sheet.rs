@@ -264,9 +264,7 @@ fn write_value(value: &Value<'_>, out: &mut String) {
     match value {
         Value::Empty => {}
         Value::Text(s) => out.push_str(s),
-        Value::Int(i) => {
-            let _ = write!(out, "{i}");
-        }
+        Value::Int(i) => out.push_str(itoa::Buffer::new().format(*i)),
         Value::Float(f) => write_number(*f, out),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::DateTime(d) => write_datetime(d, out),
@@ -282,7 +280,7 @@ fn write_value(value: &Value<'_>, out: &mut String) {
 /// rounded to the 15 significant digits a spreadsheet shows.
 pub(crate) fn write_number(f: f64, out: &mut String) {
     if f.is_finite() && f.fract() == 0.0 && f.abs() < 9.2e18 {
-        let _ = write!(out, "{}", f as i64);
+        out.push_str(itoa::Buffer::new().format(f as i64));
     } else if f.is_finite() {
         let rounded: f64 = format!("{f:.14e}").parse().unwrap_or(f);
         let _ = write!(out, "{rounded}");
@@ -391,17 +389,17 @@ impl<'a> Assembler<'a> {
             }
             return Ok(());
         }
-        self.text.clear();
-        write_value(&value, &mut self.text);
         if column < self.next_column {
             // Cells out of order (rare, hand-made files): rebuild the row.
+            self.text.clear();
+            write_value(&value, &mut self.text);
             row.cells.set(column, &self.text);
         } else {
             while self.next_column < column {
                 row.cells.push_field("");
                 self.next_column += 1;
             }
-            row.cells.push_field(&self.text);
+            row.cells.push_with(|text| write_value(&value, text));
             self.next_column += 1;
         }
         if let Value::Error(e) = value {
@@ -464,7 +462,7 @@ mod tests {
             |v: f64, is_1904: bool| text(Value::DateTime(ExcelDateTime::new(v, ExcelDateTimeType::DateTime, is_1904)));
         assert_eq!(date(45306.0, false), "2024-01-15");
         assert_eq!(date(43844.0, true), "2024-01-15");
-        assert_eq!(date(45306.573263888889, false), "2024-01-15T13:45:30");
+        assert_eq!(date(45_306.573_263_888_89, false), "2024-01-15T13:45:30");
         assert_eq!(date(0.354166666666667, false), "08:30:00");
         let duration = Value::DateTime(ExcelDateTime::new(1.5, ExcelDateTimeType::TimeDelta, false));
         assert_eq!(text(duration), "36:00:00");

@@ -1,0 +1,40 @@
+//! The examples are part of the documentation: each runs on the shipped sample files.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+/// The path of a built example (cargo builds examples before running integration tests).
+fn example(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let dir = exe.parent().and_then(|deps| deps.parent()).expect("target dir");
+    dir.join("examples").join(name)
+}
+
+#[test]
+fn inspect_shows_what_the_parse_stage_sees() {
+    let out = Command::new(example("inspect"))
+        .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/data/users.xlsx"))
+        .output()
+        .expect("run inspect");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("format:     XLSX"), "{stdout}");
+    assert!(stdout.contains("sheet:      Users"), "{stdout}");
+    assert!(stdout.contains("row     2: \"Ada\""), "{stdout}");
+    assert!(stdout.contains("5 data row(s), 0 issue(s)"), "{stdout}");
+    // Passwords are masked.
+    assert!(!stdout.contains("Analytical#1"), "{stdout}");
+    assert!(stdout.contains("[redacted]"), "{stdout}");
+}
+
+#[test]
+fn inspect_exits_2_on_an_unreadable_file_and_1_on_row_issues() {
+    let out = Command::new(example("inspect")).arg(common::fixture("png_renamed.csv")).output().expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("[wrong_format]"));
+    let out = Command::new(example("inspect")).arg(common::fixture("formulas.xlsx")).output().expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("[invalid_value]"));
+}
