@@ -85,6 +85,12 @@ pub enum ErrorKind {
     /// The header row asked for is blank or beyond the end of the file.
     #[error("row {0} is blank or beyond the end of the file, so it cannot be the header")]
     HeaderRowMissing(u64),
+    /// The import configuration is not valid.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    /// The host's directory of existing users failed.
+    #[error("the directory of existing users failed: {0}")]
+    Directory(String),
 }
 
 impl Error {
@@ -119,6 +125,8 @@ impl Error {
             ErrorKind::Empty(_) | ErrorKind::HeaderRowMissing(_) => IssueCode::Empty,
             ErrorKind::Encoding(_) => IssueCode::Encoding,
             ErrorKind::TooLarge { .. } => IssueCode::TooLarge,
+            ErrorKind::Config(_) => IssueCode::InvalidConfig,
+            ErrorKind::Directory(_) => IssueCode::Unreadable,
         }
     }
 
@@ -139,6 +147,10 @@ impl Error {
 
     pub(crate) fn empty(reason: impl Into<String>) -> Self {
         Error::new(ErrorKind::Empty(reason.into()))
+    }
+
+    pub(crate) fn config(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::Config(message.into()))
     }
 
     pub(crate) fn too_large(limit: Limit, max: u64, found: impl fmt::Display) -> Self {

@@ -56,6 +56,12 @@ pub enum IssueCode {
     RaggedRow,
     /// A column that maps to no field.
     UnknownColumn,
+    /// Two columns hold the same field.
+    DuplicateColumn,
+    /// A group that the catalog does not know (and the import may not create).
+    UnknownGroup,
+    /// The import configuration is not valid.
+    InvalidConfig,
     /// The file cannot be read (I/O error, damaged file, missing sheet).
     Unreadable,
     /// The file holds no data rows.
@@ -90,6 +96,9 @@ impl IssueCode {
             IssueCode::WeakPassword => "weak_password",
             IssueCode::RaggedRow => "ragged_row",
             IssueCode::UnknownColumn => "unknown_column",
+            IssueCode::DuplicateColumn => "duplicate_column",
+            IssueCode::UnknownGroup => "unknown_group",
+            IssueCode::InvalidConfig => "invalid_config",
             IssueCode::Unreadable => "unreadable",
             IssueCode::Empty => "empty",
             IssueCode::WrongFormat => "wrong_format",
@@ -100,7 +109,7 @@ impl IssueCode {
     }
 
     /// Every built-in code, in a fixed order (for documentation and exhaustive tests).
-    pub const BUILT_IN: [IssueCode; 21] = [
+    pub const BUILT_IN: [IssueCode; 24] = [
         IssueCode::RequiredMissing,
         IssueCode::InvalidEmail,
         IssueCode::UnknownRole,
@@ -117,6 +126,9 @@ impl IssueCode {
         IssueCode::WeakPassword,
         IssueCode::RaggedRow,
         IssueCode::UnknownColumn,
+        IssueCode::DuplicateColumn,
+        IssueCode::UnknownGroup,
+        IssueCode::InvalidConfig,
         IssueCode::Unreadable,
         IssueCode::Empty,
         IssueCode::WrongFormat,
@@ -133,6 +145,7 @@ impl IssueCode {
                 | IssueCode::WrongFormat
                 | IssueCode::Encoding
                 | IssueCode::TooLarge
+                | IssueCode::InvalidConfig
         )
     }
 }

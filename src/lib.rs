@@ -37,18 +37,26 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod catalog;
+mod config;
 mod error;
 mod issue;
+mod mapping;
 mod model;
 mod schema;
 mod source;
 
+pub use crate::catalog::{Catalog, PasswordPolicy};
+pub use crate::config::{ColumnRef, ImportConfig, ImportOptions, Mode};
 pub use crate::error::{Error, ErrorKind, Result};
 pub use crate::issue::{Issue, IssueCode, Severity, UnknownIssueCode};
+pub use crate::mapping::{ColumnMapping, Mapping, MappingMemory, MatchKind, MemoryMappings, SavedMapping};
 pub use crate::model::{
     login_key, CustomValue, EmptyAccess, HqRole, ParseEnumError, Password, Product, ProductAccess, Role, Status, User,
 };
-pub use crate::schema::{builtin_header_names, normalize_name, Field};
+pub use crate::schema::{
+    builtin_header_names, normalize_name, CustomField, CustomKind, Field, FieldSpec, Schema, Target, UnknownTarget,
+};
 pub use crate::source::{
     column_letter, Format, HeaderRow, Limit, Limits, Row, RowSource, Rows, SheetInfo, SheetSelector, SourceBuilder,
     SourceInfo, Table, TextEncoding,

@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -73,15 +74,15 @@ impl Serialize for Password {
     }
 }
 
-/// A role, by the catalog's spelling of its name.
+/// A role, by the catalog's spelling of its name. Cheap to clone (the name is shared).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct Role(String);
+pub struct Role(Arc<str>);
 
 impl Role {
     /// A role with this name.
-    pub fn new(name: impl Into<String>) -> Self {
-        Role(name.into())
+    pub fn new(name: impl AsRef<str>) -> Self {
+        Role(Arc::from(name.as_ref()))
     }
 
     /// The role's name.
@@ -130,7 +131,7 @@ pub struct Product {
 
 impl Product {
     /// A product with an id, a display name and its roles, lowest first.
-    pub fn new<R: Into<String>>(
+    pub fn new<R: AsRef<str>>(
         id: impl Into<String>,
         name: impl Into<String>,
         roles: impl IntoIterator<Item = R>,
@@ -186,9 +187,7 @@ impl Product {
     /// Finds a role by name, ignoring case and surrounding spaces.
     pub fn role(&self, name: &str) -> Option<&Role> {
         let name = name.trim();
-        self.roles
-            .iter()
-            .find(|r| r.name().eq_ignore_ascii_case(name) || r.name().to_lowercase() == name.to_lowercase())
+        self.roles.iter().find(|r| eq_ignore_case(r.name(), name))
     }
 }
 
@@ -418,6 +417,16 @@ impl User {
             (false, true) => self.first_name.clone(),
             _ => self.last_name.clone(),
         }
+    }
+}
+
+/// Compares two names ignoring case (ASCII fast, Unicode when needed), without allocating for
+/// ASCII text.
+pub(crate) fn eq_ignore_case(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        a.eq_ignore_ascii_case(b)
+    } else {
+        a.chars().flat_map(char::to_lowercase).eq(b.chars().flat_map(char::to_lowercase))
     }
 }
 

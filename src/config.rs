@@ -1,0 +1,286 @@
+//! One configuration for every host: schema + catalog + options, built in code or loaded from
+//! TOML or JSON.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::Catalog;
+use crate::error::{Error, Result};
+use crate::schema::{normalize_name, CustomKind, Field, Schema, Target};
+use crate::source::{HeaderRow, Limits, SheetSelector};
+
+/// What an import does with users that exist already, and with new ones.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Mode {
+    /// New users are created; a row for an existing user is an error (`exists_in_directory`).
+    CreateOnly,
+    /// Existing users are updated; rows for unknown users are skipped.
+    UpdateOnly,
+    /// New users are created, existing ones updated.
+    #[default]
+    Upsert,
+}
+
+/// How a column is named in a mapping override: by header text, or by position.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ColumnRef {
+    /// By header text (compared after trimming, ignoring case).
+    Name(String),
+    /// By 0-based position.
+    Index(usize),
+}
+
+impl ColumnRef {
+    /// Parses `#3` (1-based position, as a person counts) or a header name.
+    pub fn parse(text: &str) -> ColumnRef {
+        match text.trim().strip_prefix('#').and_then(|n| n.parse::<usize>().ok()) {
+            Some(n) if n >= 1 => ColumnRef::Index(n - 1),
+            _ => ColumnRef::Name(text.trim().to_string()),
+        }
+    }
+}
+
+/// Options of an import.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+#[non_exhaustive]
+pub struct ImportOptions {
+    /// Create, update, or both (default).
+    pub mode: Mode,
+    /// Accept only the template's exact column names ("do not change the original column
+    /// names"): anything else is reported, not guessed.
+    pub strict_headers: bool,
+    /// Columns that match no field become custom fields (otherwise they are reported as
+    /// `unknown_column` candidates for the host to accept or ignore).
+    pub accept_unknown_columns: bool,
+    /// Characters that separate several values in one cell (roles, groups).
+    pub list_separators: String,
+    /// The sheet of a workbook to read.
+    pub sheet: SheetSelector,
+    /// Where the header row is.
+    pub header_row: HeaderRow,
+    /// Column → field overrides, as a person picks them in a drop-down: `"E-mail" = "email"`,
+    /// `"#4" = "login"` (4th column), `"Notes" = "ignore"`.
+    pub mapping: BTreeMap<String, String>,
+    /// Limits of the parse stage.
+    pub limits: Limits,
+}
+
+impl Default for ImportOptions {
+    fn default() -> Self {
+        ImportOptions {
+            mode: Mode::default(),
+            strict_headers: false,
+            accept_unknown_columns: false,
+            list_separators: ";,|".to_string(),
+            sheet: SheetSelector::default(),
+            header_row: HeaderRow::default(),
+            mapping: BTreeMap::new(),
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// Everything an import needs to know: the [`Schema`] (fields expected), the [`Catalog`] (what the
+/// host has) and the [`ImportOptions`].
+///
+/// The same TOML or JSON drives the command line, Rust hosts and the Python/Kotlin bindings:
+///
+/// ```
+/// use user_import::{Field, ImportConfig};
+///
+/// # fn main() -> Result<(), user_import::Error> {
+/// let config = ImportConfig::from_toml_str(r#"
+///     [schema]
+///     fields = [
+///         { field = "email", required = true },
+///         { field = "login", required = true, label = "userName" },
+///         { field = "reference", required = true },
+///     ]
+///     [catalog]
+///     roles = ["Learner", "Manager"]
+///     [options]
+///     mode = "create_only"
+/// "#)?;
+/// assert!(config.schema.is_required(Field::Login));
+/// assert_eq!(config.schema.spec(Field::Login).unwrap().label(), "userName");
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+#[non_exhaustive]
+pub struct ImportConfig {
+    /// The fields expected.
+    pub schema: Schema,
+    /// What the host has.
+    pub catalog: Catalog,
+    /// How to import.
+    pub options: ImportOptions,
+}
+
+impl ImportConfig {
+    /// A configuration from its parts (checked).
+    pub fn new(schema: Schema, catalog: Catalog, options: ImportOptions) -> Result<Self> {
+        let config = ImportConfig { schema, catalog, options };
+        config.check()?;
+        Ok(config)
+    }
+
+    /// Loads a configuration from TOML text.
+    pub fn from_toml_str(text: &str) -> Result<Self> {
+        let config: ImportConfig = toml::from_str(text).map_err(|e| Error::config(e.to_string().trim_end()))?;
+        config.check()?;
+        Ok(config)
+    }
+
+    /// Loads a configuration from JSON text.
+    pub fn from_json_str(text: &str) -> Result<Self> {
+        let config: ImportConfig = serde_json::from_str(text).map_err(|e| Error::config(e.to_string()))?;
+        config.check()?;
+        Ok(config)
+    }
+
+    /// Loads a `.toml` or `.json` file (other names: JSON if the text starts with `{`).
+    pub fn from_path(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| Error::from(e).with_file(name.clone()))?;
+        let is_json = match path.extension().and_then(|e| e.to_str()) {
+            Some(ext) if ext.eq_ignore_ascii_case("json") => true,
+            Some(ext) if ext.eq_ignore_ascii_case("toml") => false,
+            _ => text.trim_start().starts_with('{'),
+        };
+        let config = if is_json { Self::from_json_str(&text) } else { Self::from_toml_str(&text) };
+        config.map_err(|e| e.with_file(name))
+    }
+
+    /// The configuration as TOML text.
+    pub fn to_toml_string(&self) -> Result<String> {
+        toml::to_string(self).map_err(|e| Error::config(e.to_string()))
+    }
+
+    /// The mapping overrides, parsed: column → target (`None` = ignore the column).
+    pub fn mapping_overrides(&self) -> Result<Vec<(ColumnRef, Option<Target>)>> {
+        self.options
+            .mapping
+            .iter()
+            .map(|(column, target)| {
+                let target = match target.trim() {
+                    t if t.eq_ignore_ascii_case("ignore") || t.is_empty() => None,
+                    t => Some(t.parse::<Target>().map_err(|e| Error::config(format!("mapping '{column}': {e}")))?),
+                };
+                Ok((ColumnRef::parse(column), target))
+            })
+            .collect()
+    }
+
+    /// Checks what serde cannot: unique names, lists that must not be empty, targets that exist.
+    pub fn check(&self) -> Result<()> {
+        let mut seen = HashSet::new();
+        for spec in &self.schema.fields {
+            if !seen.insert(spec.field) {
+                return Err(Error::config(format!("schema lists the field '{}' twice", spec.field)));
+            }
+        }
+        let mut names = HashSet::new();
+        for custom in &self.schema.custom_fields {
+            let norm = normalize_name(&custom.name);
+            if norm.is_empty() {
+                return Err(Error::config("a custom field needs a name"));
+            }
+            if !names.insert(norm.clone()) {
+                return Err(Error::config(format!("custom field '{}' is defined twice", custom.name)));
+            }
+            if Field::from_key(&custom.name).is_some() {
+                return Err(Error::config(format!("custom field '{}' has the name of a built-in field", custom.name)));
+            }
+            if custom.kind == CustomKind::OneOf && custom.values.is_empty() {
+                return Err(Error::config(format!("custom field '{}' is one_of but lists no values", custom.name)));
+            }
+        }
+        let mut ids = HashSet::new();
+        for product in &self.catalog.products {
+            if product.id().trim().is_empty() {
+                return Err(Error::config("a product needs an id"));
+            }
+            if !ids.insert(product.id().to_string()) {
+                return Err(Error::config(format!("product '{}' is defined twice", product.id())));
+            }
+        }
+        let mut roles = HashSet::new();
+        for role in &self.catalog.roles {
+            if !roles.insert(role.name().to_lowercase()) {
+                return Err(Error::config(format!("role '{role}' is listed twice")));
+            }
+        }
+        let policy = &self.catalog.password_policy;
+        if policy.min_length > policy.max_length {
+            return Err(Error::config("password_policy.min_length is larger than max_length"));
+        }
+        for (_, target) in self.mapping_overrides()? {
+            match target {
+                Some(Target::Product(id)) if self.catalog.product_by_id(&id).is_none() => {
+                    return Err(Error::config(format!(
+                        "mapping names product '{id}', which the catalog does not have"
+                    )));
+                }
+                Some(Target::Custom(name))
+                    if self.schema.custom_field(&name).is_none() && !self.options.accept_unknown_columns =>
+                {
+                    return Err(Error::config(format!(
+                        "mapping names custom field '{name}', which the schema does not define"
+                    )));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::IssueCode;
+
+    #[test]
+    fn config_errors_say_what_is_wrong() {
+        let err = ImportConfig::from_toml_str("[schema]\nfeilds = []").unwrap_err();
+        assert_eq!(err.code(), IssueCode::InvalidConfig);
+        assert!(err.to_string().contains("feilds"), "{err}");
+        let err = ImportConfig::from_toml_str("[schema]\nfields = [{ field = \"emial\" }]").unwrap_err();
+        assert!(err.to_string().contains("emial"), "{err}");
+        let err =
+            ImportConfig::from_toml_str("[[schema.custom_fields]]\nname = \"dept\"\nkind = \"one_of\"").unwrap_err();
+        assert!(err.to_string().contains("lists no values"), "{err}");
+        let err = ImportConfig::from_toml_str("[options.mapping]\n\"Mail\" = \"product:nope\"").unwrap_err();
+        assert!(err.to_string().contains("product 'nope'"), "{err}");
+    }
+
+    #[test]
+    fn toml_and_json_give_the_same_config() {
+        let toml = r##"
+            [schema]
+            fields = [{ field = "email", required = true }]
+            [options]
+            mode = "update_only"
+            strict_headers = true
+            [options.mapping]
+            "E-mail" = "email"
+            "#3" = "ignore"
+        "##;
+        let from_toml = ImportConfig::from_toml_str(toml).unwrap();
+        let json = serde_json::to_string(&from_toml).unwrap();
+        assert_eq!(ImportConfig::from_json_str(&json).unwrap(), from_toml);
+        let back = ImportConfig::from_toml_str(&from_toml.to_toml_string().unwrap()).unwrap();
+        assert_eq!(back, from_toml);
+        let overrides = from_toml.mapping_overrides().unwrap();
+        assert!(overrides.contains(&(ColumnRef::Index(2), None)));
+        assert!(overrides.contains(&(ColumnRef::Name("E-mail".into()), Some(Target::Field(Field::Email)))));
+    }
+}
