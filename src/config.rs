@@ -59,6 +59,8 @@ pub struct ImportOptions {
     pub accept_unknown_columns: bool,
     /// Characters that separate several values in one cell (roles, groups).
     pub list_separators: String,
+    /// Groups the catalog does not have are created (a warning) instead of refused.
+    pub create_missing_groups: bool,
     /// The sheet of a workbook to read.
     pub sheet: SheetSelector,
     /// Where the header row is.
@@ -77,6 +79,7 @@ impl Default for ImportOptions {
             strict_headers: false,
             accept_unknown_columns: false,
             list_separators: ";,|".to_string(),
+            create_missing_groups: false,
             sheet: SheetSelector::default(),
             header_row: HeaderRow::default(),
             mapping: BTreeMap::new(),

@@ -39,16 +39,21 @@
 
 mod catalog;
 mod config;
+mod directory;
 mod error;
+mod importer;
 mod issue;
 mod mapping;
 mod model;
 mod schema;
 mod source;
+mod validate;
 
 pub use crate::catalog::{Catalog, PasswordPolicy};
 pub use crate::config::{ColumnRef, ImportConfig, ImportOptions, Mode};
+pub use crate::directory::{Directory, MemoryDirectory};
 pub use crate::error::{Error, ErrorKind, Result};
+pub use crate::importer::Importer;
 pub use crate::issue::{Issue, IssueCode, Severity, UnknownIssueCode};
 pub use crate::mapping::{ColumnMapping, Mapping, MappingMemory, MatchKind, MemoryMappings, SavedMapping};
 pub use crate::model::{
@@ -61,6 +66,7 @@ pub use crate::source::{
     column_letter, Format, HeaderRow, Limit, Limits, Row, RowSource, Rows, SheetInfo, SheetSelector, SourceBuilder,
     SourceInfo, Table, TextEncoding,
 };
+pub use crate::validate::{RowOutcome, Rule, UserRecord, Validation, Validator};
 
 /// The README's examples are compiled and run as doc tests, so they cannot drift.
 #[cfg(doctest)]

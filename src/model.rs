@@ -178,9 +178,17 @@ impl Product {
 
     /// The access an empty cell gives.
     pub fn default_access(&self) -> ProductAccess {
-        match (self.empty_means, self.lowest_role()) {
-            (EmptyAccess::LowestRole, Some(role)) => ProductAccess::Role(role.clone()),
-            _ => ProductAccess::None,
+        match self.empty_means {
+            EmptyAccess::LowestRole => self.lowest_access(),
+            EmptyAccess::NoAccess => ProductAccess::None,
+        }
+    }
+
+    /// The access "yes" gives: the lowest role, or plain access when the product has no roles.
+    pub fn lowest_access(&self) -> ProductAccess {
+        match self.lowest_role() {
+            Some(role) => ProductAccess::Role(role.clone()),
+            None => ProductAccess::Granted,
         }
     }
 
@@ -191,7 +199,8 @@ impl Product {
     }
 }
 
-/// A user's access to one product: none, or one of the product's roles.
+/// A user's access to one product: none, one of the product's roles, or plain access to a
+/// product that has no roles.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ProductAccess {
@@ -199,6 +208,8 @@ pub enum ProductAccess {
     None,
     /// Access with this role.
     Role(Role),
+    /// Access to a product without roles.
+    Granted,
 }
 
 impl ProductAccess {
@@ -475,7 +486,7 @@ mod tests {
         let p = p.with_empty_access(EmptyAccess::NoAccess);
         assert_eq!(p.default_access(), ProductAccess::None);
         let none: [&str; 0] = [];
-        assert_eq!(Product::new("x", "X", none).default_access(), ProductAccess::None);
+        assert_eq!(Product::new("x", "X", none).default_access(), ProductAccess::Granted);
     }
 
     #[test]

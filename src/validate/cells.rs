@@ -1,0 +1,223 @@
+//! Reading one cell: names, lists, yes/no, time zones, custom values, and suggestions.
+
+use std::borrow::Cow;
+use std::str::FromStr;
+
+use chrono::NaiveDate;
+use chrono_tz::Tz;
+
+use crate::model::CustomValue;
+use crate::schema::{CustomField, CustomKind};
+
+/// White space as people paste it: spaces, tabs, no-break spaces, line breaks.
+fn is_space(c: char) -> bool {
+    c.is_whitespace() || c == '\u{A0}' || c == '\u{2007}' || c == '\u{202F}'
+}
+
+/// A value trimmed of all white space (no-break spaces too).
+pub(crate) fn trim(value: &str) -> &str {
+    value.trim_matches(is_space)
+}
+
+/// A name trimmed, with inner runs of white space folded into one space. Borrows when the
+/// value needs no change (the common case).
+pub(crate) fn clean_name(value: &str) -> Cow<'_, str> {
+    let trimmed = trim(value);
+    let mut previous_space = false;
+    let needs_change = trimmed.chars().any(|c| {
+        let odd = (is_space(c) && (previous_space || c != ' ')) || c.is_control();
+        previous_space = is_space(c);
+        odd
+    });
+    if !needs_change {
+        return Cow::Borrowed(trimmed);
+    }
+    let mut out = String::with_capacity(trimmed.len());
+    let mut space = false;
+    for c in trimmed.chars() {
+        if is_space(c) || c.is_control() {
+            space = true;
+        } else {
+            if space && !out.is_empty() {
+                out.push(' ');
+            }
+            space = false;
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// The items of a list cell (`Admin; Editor`), trimmed, empty ones dropped.
+pub(crate) fn split_list<'a>(value: &'a str, separators: &'a [char]) -> impl Iterator<Item = &'a str> + 'a {
+    value.split(separators).map(trim).filter(|item| !item.is_empty())
+}
+
+/// `yes/no/y/n/true/false/1/0/x` (and `-` for no), ignoring case.
+pub(crate) fn yes_no(value: &str) -> Option<bool> {
+    const YES: [&str; 6] = ["yes", "y", "true", "1", "x", "✓"];
+    const NO: [&str; 5] = ["no", "n", "false", "0", "-"];
+    let value = trim(value);
+    if YES.iter().any(|y| y.eq_ignore_ascii_case(value)) {
+        Some(true)
+    } else if NO.iter().any(|n| n.eq_ignore_ascii_case(value)) {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// Why a login is not acceptable, if it is not: 1 to 100 characters, letters (any script),
+/// digits and `. _ - @ + '`, no spaces.
+pub(crate) fn login_problem(login: &str) -> Option<String> {
+    let count = login.chars().count();
+    if count > 100 {
+        return Some(format!("it has {count} characters; at most 100 are allowed"));
+    }
+    if let Some(c) = login.chars().find(|&c| !(c.is_alphanumeric() || "._-@+'".contains(c))) {
+        return Some(if is_space(c) {
+            "it contains a space; logins may hold letters, digits and . _ - @ + '".to_string()
+        } else {
+            format!("it contains '{c}'; logins may hold letters, digits and . _ - @ + '")
+        });
+    }
+    None
+}
+
+/// The closest of `candidates` to `value`, if it is close enough to be a likely typo.
+pub(crate) fn suggest<'a>(value: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let value = value.to_lowercase();
+    candidates
+        .into_iter()
+        .map(|c| (strsim::normalized_damerau_levenshtein(&value, &c.to_lowercase()), c))
+        .filter(|(similarity, _)| *similarity >= 0.6)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+/// ", did you mean 'x'?" when there is a close candidate.
+pub(crate) fn did_you_mean<'a>(value: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
+    suggest(value, candidates).map(|s| format!(" — did you mean '{s}'?")).unwrap_or_default()
+}
+
+/// An IANA time zone, ignoring case; a few common abbreviations people type are accepted.
+pub(crate) fn timezone(value: &str) -> Result<Tz, String> {
+    let value = trim(value);
+    if let Ok(tz) = Tz::from_str(value) {
+        return Ok(tz);
+    }
+    if let Ok(tz) = Tz::from_str_insensitive(value) {
+        return Ok(tz);
+    }
+    let alias = match value.to_ascii_uppercase().as_str() {
+        "Z" | "UTC+0" | "UTC+00:00" | "GMT+0" => Some(Tz::UTC),
+        _ => None,
+    };
+    if let Some(tz) = alias {
+        return Ok(tz);
+    }
+    let spaced = value.replace(' ', "_");
+    if let Ok(tz) = Tz::from_str_insensitive(&spaced) {
+        return Ok(tz);
+    }
+    let hint = did_you_mean(value, chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()));
+    Err(format!("'{value}' is not an IANA time zone such as 'Europe/Paris' or 'America/New_York'{hint}"))
+}
+
+/// A custom field's value, typed by its kind.
+pub(crate) fn custom_value(field: &CustomField, value: &str) -> Result<CustomValue, String> {
+    let value = trim(value);
+    match field.kind {
+        CustomKind::Text => Ok(CustomValue::Text(clean_name(value).into_owned())),
+        CustomKind::Number => match value.parse::<f64>() {
+            Ok(n) if n.is_finite() => Ok(CustomValue::Number(n)),
+            _ => Err(format!("'{value}' is not a number")),
+        },
+        CustomKind::Date => {
+            let day = value.get(..10).unwrap_or(value);
+            NaiveDate::parse_from_str(day, "%Y-%m-%d")
+                .ok()
+                .filter(|_| value.len() == 10 || value[10..].starts_with('T'))
+                .map(CustomValue::Date)
+                .ok_or_else(|| format!("'{value}' is not a date; write dates as YYYY-MM-DD, e.g. 2024-01-15"))
+        }
+        CustomKind::Boolean => {
+            yes_no(value).map(CustomValue::Bool).ok_or_else(|| format!("'{value}' is not yes or no"))
+        }
+        CustomKind::OneOf => match field.values.iter().find(|v| crate::model::eq_ignore_case(v, value)) {
+            Some(v) => Ok(CustomValue::Text(v.clone())),
+            None => Err(format!(
+                "'{value}' is not one of: {}{}",
+                field.values.join(", "),
+                did_you_mean(value, field.values.iter().map(String::as_str))
+            )),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_trimmed_and_folded() {
+        assert!(matches!(clean_name("Ada"), Cow::Borrowed("Ada")));
+        assert_eq!(clean_name("\u{A0} Ada \t  Mary\u{A0}"), "Ada Mary");
+        assert_eq!(clean_name("Jean\u{A0}Paul"), "Jean Paul");
+        assert_eq!(clean_name("a\nb"), "a b");
+    }
+
+    #[test]
+    fn yes_no_values() {
+        for yes in ["Yes", "y", "TRUE", "1", "x", "X"] {
+            assert_eq!(yes_no(yes), Some(true), "{yes}");
+        }
+        for no in ["no", "N", "false", "0"] {
+            assert_eq!(yes_no(no), Some(false), "{no}");
+        }
+        assert_eq!(yes_no("maybe"), None);
+    }
+
+    #[test]
+    fn logins() {
+        assert_eq!(login_problem("ada.lovelace@example.com"), None);
+        assert_eq!(login_problem("élodie_m-1"), None);
+        assert!(login_problem("ada lovelace").unwrap().contains("space"));
+        assert!(login_problem("ada/l").unwrap().contains("'/'"));
+    }
+
+    #[test]
+    fn time_zones_ignore_case_and_suggest() {
+        assert_eq!(timezone("europe/paris"), Ok(Tz::Europe__Paris));
+        assert_eq!(timezone(" America/New York "), Ok(Tz::America__New_York));
+        assert_eq!(timezone("utc"), Ok(Tz::UTC));
+        let err = timezone("Europe/Pariss").unwrap_err();
+        assert!(err.contains("did you mean 'Europe/Paris'?"), "{err}");
+    }
+
+    #[test]
+    fn suggestions_only_for_close_values() {
+        assert_eq!(suggest("Admn", ["Admin", "Viewer"]), Some("Admin"));
+        assert_eq!(suggest("Superuser", ["Admin", "Viewer"]), None);
+    }
+
+    #[test]
+    fn custom_values_follow_their_kind() {
+        let date = CustomField::new("start", CustomKind::Date);
+        assert_eq!(
+            custom_value(&date, "2024-01-15"),
+            Ok(CustomValue::Date(NaiveDate::from_ymd_opt(2024, 1, 15).unwrap()))
+        );
+        assert_eq!(
+            custom_value(&date, "2024-01-15T08:00:00"),
+            Ok(CustomValue::Date(NaiveDate::from_ymd_opt(2024, 1, 15).unwrap()))
+        );
+        assert!(custom_value(&date, "15/01/2024").is_err());
+        let n = CustomField::new("n", CustomKind::Number);
+        assert_eq!(custom_value(&n, "12.5"), Ok(CustomValue::Number(12.5)));
+        assert!(custom_value(&n, "NaN").is_err());
+        let dept = CustomField::new("dept", CustomKind::OneOf).with_values(["Sales", "R&D"]);
+        assert_eq!(custom_value(&dept, "sales"), Ok(CustomValue::Text("Sales".into())));
+        assert!(custom_value(&dept, "Sale").unwrap_err().contains("did you mean 'Sales'?"));
+    }
+}

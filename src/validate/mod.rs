@@ -1,0 +1,1049 @@
+//! The validate stage: every cell checked, every row a typed [`UserRecord`] or a list of
+//! [`Issue`]s saying which cell is wrong and why.
+//!
+//! Checks per cell: required, email (the `validator` crate, with a fast path that provably
+//! agrees), login characters and length, names trimmed and folded, roles split on `;` `,` `|`
+//! and found in the catalog, product access (`yes/no/y/n/true/false/1/0/x` or a role of that
+//! product), IANA time zone, HQ role, status, password policy, groups, custom fields. Unknown
+//! values come with a suggestion when one is close ("did you mean 'Admin'?"). Across rows:
+//! duplicate logins and emails (case-insensitive; the first occurrence stays valid), and
+//! conflicts with existing users through a [`Directory`], looked up in batches.
+//!
+//! The same [`Validator`] checks one user typed into a form ([`Validator::check_form`]), so a
+//! host's "add user" screen and its bulk import can never disagree.
+
+mod cells;
+mod email;
+mod record;
+
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use crate::config::{ColumnRef, ImportConfig, Mode};
+use crate::directory::Directory;
+use crate::error::Result;
+use crate::issue::{Issue, IssueCode, Severity};
+use crate::mapping::Mapping;
+use crate::model::{eq_ignore_case, login_key, HqRole, ProductAccess, Role, Status, User};
+use crate::schema::{Field, Target};
+use crate::source::{header_name, Row, SourceInfo, Table};
+
+pub use self::record::UserRecord;
+use self::record::{RecordBuilder, Text};
+
+/// How many rows go to the directory in one lookup.
+const DIRECTORY_BATCH: usize = 1000;
+
+/// A host's own check, run with the built-in ones.
+///
+/// Each method has a default that finds nothing; implement the levels you need. Issues use the
+/// same codes, rows and columns as the built-in ones (a host code is `IssueCode::Custom`, written
+/// `custom:<name>`). The validator fills in what the rule leaves out: the row, the column (from
+/// the issue's `field`), the value of a cell.
+///
+/// ```
+/// use user_import::{Issue, IssueCode, Rule, UserRecord};
+///
+/// /// "At most 2 admins per import."
+/// struct MaxAdmins(usize);
+///
+/// impl Rule for MaxAdmins {
+///     fn check_table(&self, records: &[UserRecord]) -> Vec<Issue> {
+///         records
+///             .iter()
+///             .filter(|r| r.roles().iter().any(|role| role.name() == "Admin"))
+///             .skip(self.0)
+///             .map(|r| {
+///                 Issue::error(IssueCode::Custom("max_admins".into()), format!("more than {} admins", self.0))
+///                     .at_row(r.row())
+///                     .for_field("roles")
+///             })
+///             .collect()
+///     }
+/// }
+/// ```
+pub trait Rule: Send + Sync {
+    /// Checks one non-empty cell of a mapped column (trimmed value).
+    fn check_cell(&self, _target: &Target, _value: &str) -> Option<Issue> {
+        None
+    }
+    /// Checks a row that passed every built-in check.
+    fn check_row(&self, _record: &UserRecord) -> Vec<Issue> {
+        Vec::new()
+    }
+    /// Checks all valid rows together, after the cross-row checks.
+    fn check_table(&self, _records: &[UserRecord]) -> Vec<Issue> {
+        Vec::new()
+    }
+}
+
+/// What one row became: a record when it has no error, and its issues (warnings included).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct RowOutcome {
+    /// The typed user, when the row has no error.
+    pub record: Option<UserRecord>,
+    /// Everything found in the row.
+    pub issues: Vec<Issue>,
+}
+
+/// How a mapped column is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Field(Field),
+    Product(usize),
+    Custom(usize),
+    FreeCustom,
+}
+
+#[derive(Clone, Debug)]
+struct Column {
+    index: usize,
+    header: String,
+    target: Target,
+    field_key: String,
+    kind: Kind,
+    required: bool,
+}
+
+/// Checks rows against a configuration and a mapping.
+///
+/// Build one per file with [`Validator::new`]; [`Validator::validate`] runs the whole stage over
+/// a [`Table`], [`Validator::validate_row`] checks a single row (local checks only).
+#[derive(Clone)]
+pub struct Validator {
+    config: Arc<ImportConfig>,
+    mapping: Mapping,
+    headers: Vec<String>,
+    columns: Vec<Column>,
+    separators: Vec<char>,
+    rules: Vec<Arc<dyn Rule>>,
+    builder: RecordBuilderCell,
+    role_sets: HashMap<String, Arc<[Role]>>,
+    empty_roles: Arc<[Role]>,
+    role_key: String,
+    has_login_column: bool,
+    email_column: Option<usize>,
+    login_column: Option<usize>,
+}
+
+/// The record builder is scratch space: a clone of a validator starts with an empty one.
+#[derive(Default)]
+struct RecordBuilderCell(RecordBuilder);
+
+impl Clone for RecordBuilderCell {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+impl std::fmt::Debug for Validator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Validator").field("columns", &self.columns).field("rules", &self.rules.len()).finish()
+    }
+}
+
+impl Validator {
+    /// A validator for a file whose header is `headers`, mapped by `mapping`.
+    pub fn new(config: Arc<ImportConfig>, mapping: Mapping, headers: Vec<String>) -> Self {
+        let schema = &config.schema;
+        let mut columns = Vec::new();
+        for column in mapping.columns() {
+            let Some(target) = column.target.clone() else {
+                continue;
+            };
+            let (kind, required) = match &target {
+                Target::Field(field) => (Kind::Field(*field), schema.is_required(*field)),
+                Target::Product(id) => match config.catalog.products.iter().position(|p| p.id() == id) {
+                    Some(i) => (Kind::Product(i), false),
+                    None => continue,
+                },
+                Target::Custom(name) => match schema.custom_fields.iter().position(|c| &c.name == name) {
+                    Some(i) => (Kind::Custom(i), schema.custom_fields[i].required),
+                    None => (Kind::FreeCustom, false),
+                },
+            };
+            columns.push(Column {
+                index: column.index,
+                header: header_name(&headers, column.index),
+                field_key: target.to_string(),
+                target,
+                kind,
+                required,
+            });
+        }
+        let login_column = mapping.column_of_field(Field::Login);
+        let email_column = mapping.column_of_field(Field::Email);
+        Validator {
+            separators: config.options.list_separators.chars().collect(),
+            has_login_column: login_column.is_some(),
+            login_column,
+            email_column,
+            config,
+            mapping,
+            headers,
+            columns,
+            rules: Vec::new(),
+            builder: RecordBuilderCell::default(),
+            role_sets: HashMap::new(),
+            empty_roles: Arc::from(Vec::new()),
+            role_key: String::new(),
+        }
+    }
+
+    /// Adds a host rule.
+    pub fn add_rule(&mut self, rule: Arc<dyn Rule>) -> &mut Self {
+        self.rules.push(rule);
+        self
+    }
+
+    /// The mapping in use.
+    pub fn mapping(&self) -> &Mapping {
+        &self.mapping
+    }
+
+    fn issue(row: u64, column: &Column, code: IssueCode, severity: Severity, message: String) -> Issue {
+        Issue::new(code, severity, message)
+            .at_row(row)
+            .in_column(column.index, column.header.clone())
+            .for_field(column.field_key.clone())
+    }
+
+    /// Completes a host rule's issue: row, column from its field.
+    fn complete(&self, mut issue: Issue, row: Option<u64>) -> Issue {
+        if issue.row.is_none() {
+            issue.row = row;
+        }
+        if issue.column.is_none() {
+            if let Some(field) = &issue.field {
+                if let Some(column) = self.columns.iter().find(|c| &c.field_key == field) {
+                    issue.column = Some(column.header.clone());
+                    issue.column_index = Some(column.index);
+                }
+            }
+        }
+        issue
+    }
+
+    /// Checks one row on its own (no duplicate or directory checks).
+    pub fn validate_row(&mut self, row: &Row) -> RowOutcome {
+        let number = row.number();
+        let mut issues: Vec<Issue> = row
+            .issues()
+            .iter()
+            .map(|issue| {
+                let mut issue = issue.clone();
+                if let Some(column) = issue.column_index.and_then(|i| self.columns.iter().find(|c| c.index == i)) {
+                    issue.field = Some(column.field_key.clone());
+                }
+                issue
+            })
+            .collect();
+        let mut builder = std::mem::take(&mut self.builder.0);
+        builder.clear();
+        let columns = std::mem::take(&mut self.columns);
+        for column in &columns {
+            if row.cell_has_issue(column.index) {
+                continue;
+            }
+            let value = cells::trim(row.get(column.index).unwrap_or(""));
+            if value.is_empty() {
+                if column.required {
+                    issues.push(Self::issue(
+                        number,
+                        column,
+                        IssueCode::RequiredMissing,
+                        Severity::Error,
+                        format!("{} is required", column.header),
+                    ));
+                }
+                continue;
+            }
+            if let Some(problem) = self.check_cell(number, column, value, &mut builder) {
+                issues.push(problem);
+            }
+            for rule in &self.rules {
+                if let Some(issue) = rule.check_cell(&column.target, value) {
+                    let mut issue = issue.at_row(number).in_column(column.index, column.header.clone());
+                    issue.field = Some(column.field_key.clone());
+                    if column.kind != Kind::Field(Field::Password) && issue.value.is_none() {
+                        issue.value = Some(value.to_string());
+                    }
+                    issues.push(issue);
+                }
+            }
+        }
+        self.columns = columns;
+        self.finish_identity(number, &mut builder, &mut issues);
+        self.check_password(number, &mut builder, &mut issues);
+        let record = if issues.iter().any(Issue::is_error) {
+            builder.clear();
+            None
+        } else {
+            let record = builder.build(number, &self.empty_roles);
+            for rule in &self.rules {
+                for issue in rule.check_row(&record) {
+                    issues.push(self.complete(issue, Some(number)));
+                }
+            }
+            (!issues.iter().any(Issue::is_error)).then_some(record)
+        };
+        self.builder.0 = builder;
+        RowOutcome { record, issues }
+    }
+
+    /// Login = email when the row has no login; a row needs one or the other.
+    fn finish_identity(&self, row: u64, builder: &mut RecordBuilder, issues: &mut Vec<Issue>) {
+        if !builder.get(Text::Login).is_empty() {
+            return;
+        }
+        let email = builder.get(Text::Email).to_string();
+        if !email.is_empty() {
+            builder.set(Text::Login, &email);
+            return;
+        }
+        if issues.iter().any(|i| matches!(i.field.as_deref(), Some("login") | Some("email"))) {
+            return; // already reported (invalid or missing)
+        }
+        let schema = &self.config.schema;
+        if schema.is_required(Field::Login) || schema.is_required(Field::Email) {
+            return; // the required check (per cell, or per file) says it better
+        }
+        let column = self.login_column.or(self.email_column);
+        let mut issue = Issue::error(IssueCode::RequiredMissing, "the row needs a login or an email address")
+            .at_row(row)
+            .for_field(if self.has_login_column { "login" } else { "email" });
+        if let Some(index) = column {
+            issue = issue.in_column(index, header_name(&self.headers, index));
+        }
+        issues.push(issue);
+    }
+
+    fn check_password(&self, row: u64, builder: &mut RecordBuilder, issues: &mut Vec<Issue>) {
+        let password = builder.get(Text::Password);
+        if password.is_empty() {
+            return;
+        }
+        let reasons = self.config.catalog.password_policy.check(password, Some(builder.get(Text::Login)));
+        if !reasons.is_empty() {
+            if let Some(column) = self.columns.iter().find(|c| c.kind == Kind::Field(Field::Password)) {
+                // Never the value: only why it is refused.
+                issues.push(Self::issue(
+                    row,
+                    column,
+                    IssueCode::WeakPassword,
+                    Severity::Error,
+                    format!("the password is too weak: {}", reasons.join("; ")),
+                ));
+            }
+        }
+    }
+
+    /// Checks one non-empty cell and stores its value; returns the issue, if any.
+    fn check_cell(&mut self, row: u64, column: &Column, value: &str, builder: &mut RecordBuilder) -> Option<Issue> {
+        let config = Arc::clone(&self.config);
+        let catalog = &config.catalog;
+        let bad = |code: IssueCode, message: String| {
+            Some(Self::issue(row, column, code, Severity::Error, message).with_value(value))
+        };
+        match column.kind {
+            Kind::Field(Field::FirstName) | Kind::Field(Field::LastName) => {
+                let name = cells::clean_name(value);
+                if name.chars().count() > 200 {
+                    return bad(IssueCode::InvalidValue, "a name may have at most 200 characters".into());
+                }
+                let text = if column.kind == Kind::Field(Field::FirstName) { Text::FirstName } else { Text::LastName };
+                builder.set(text, &name);
+            }
+            Kind::Field(Field::Login) => {
+                if let Some(problem) = cells::login_problem(value) {
+                    return bad(IssueCode::InvalidValue, format!("'{value}' is not a valid login: {problem}"));
+                }
+                builder.set(Text::Login, value);
+            }
+            Kind::Field(Field::Email) => {
+                if !email::is_valid(value) {
+                    return bad(IssueCode::InvalidEmail, format!("'{value}' is not an email address"));
+                }
+                builder.set(Text::Email, &email::normalize(value));
+            }
+            Kind::Field(Field::Password) => builder.set(Text::Password, value),
+            Kind::Field(Field::Roles) => {
+                let separators = self.separators.clone();
+                let mut unknown = Vec::new();
+                let mut names: Vec<Role> = Vec::new();
+                for item in cells::split_list(value, &separators) {
+                    let role = if catalog.roles.is_empty() {
+                        Role::new(item)
+                    } else {
+                        match catalog.role(item) {
+                            Some(role) => role.clone(),
+                            None => {
+                                unknown.push(item.to_string());
+                                continue;
+                            }
+                        }
+                    };
+                    if !names.contains(&role) {
+                        names.push(role);
+                    }
+                }
+                if let Some(first) = unknown.first() {
+                    let known = catalog.roles.iter().map(Role::name);
+                    let hint = cells::did_you_mean(first, known);
+                    let list = unknown.iter().map(|u| format!("'{u}'")).collect::<Vec<_>>().join(", ");
+                    let known_list = catalog.roles.iter().map(Role::name).collect::<Vec<_>>().join(", ");
+                    let message = if unknown.len() == 1 {
+                        format!("unknown role {list}{hint}; the roles are: {known_list}")
+                    } else {
+                        format!("unknown roles {list}{hint}; the roles are: {known_list}")
+                    };
+                    return bad(IssueCode::UnknownRole, message);
+                }
+                builder.roles = Some(self.intern_roles(names));
+            }
+            Kind::Field(Field::Superior) | Kind::Field(Field::Mirror) => {
+                let what = if column.kind == Kind::Field(Field::Superior) { "superior" } else { "user to mirror" };
+                if value.contains(char::is_whitespace) {
+                    return bad(
+                        IssueCode::InvalidValue,
+                        format!("'{value}' looks like a name; give the {what}'s login name, not their name"),
+                    );
+                }
+                if let Some(problem) = cells::login_problem(value) {
+                    return bad(IssueCode::InvalidValue, format!("'{value}' is not a login: {problem}"));
+                }
+                builder.set(if what == "superior" { Text::Superior } else { Text::Mirror }, value);
+            }
+            Kind::Field(Field::Timezone) => match cells::timezone(value) {
+                Ok(tz) => builder.timezone = Some(tz),
+                Err(message) => return bad(IssueCode::InvalidTimezone, message),
+            },
+            Kind::Field(Field::HqRole) => match value.parse::<HqRole>() {
+                Ok(role) => builder.hq_role = Some(role),
+                Err(err) => return bad(IssueCode::InvalidValue, err.to_string()),
+            },
+            Kind::Field(Field::Status) => match value.parse::<Status>() {
+                Ok(status) if catalog.allows_status(status) => builder.status = Some(status),
+                Ok(status) => {
+                    let allowed = catalog.statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
+                    return bad(
+                        IssueCode::InvalidValue,
+                        format!("status '{status}' is not allowed here; allowed: {allowed}"),
+                    );
+                }
+                Err(err) => return bad(IssueCode::InvalidValue, err.to_string()),
+            },
+            Kind::Field(Field::Reference) => builder.set(Text::Reference, value),
+            Kind::Field(Field::Groups) => {
+                let mut groups = Vec::new();
+                let mut created = Vec::new();
+                for item in cells::split_list(value, &self.separators) {
+                    if catalog.groups.is_empty() {
+                        groups.push(item.to_string());
+                    } else if let Some(group) = catalog.group(item) {
+                        groups.push(group.to_string());
+                    } else if config.options.create_missing_groups {
+                        created.push(item.to_string());
+                        groups.push(item.to_string());
+                    } else {
+                        let hint = cells::did_you_mean(item, catalog.groups.iter().map(String::as_str));
+                        return bad(IssueCode::UnknownGroup, format!("unknown group '{item}'{hint}"));
+                    }
+                }
+                groups.dedup();
+                builder.extras.groups = groups;
+                if !created.is_empty() {
+                    let message = format!("group(s) {} do not exist yet and will be created", created.join(", "));
+                    return Some(
+                        Self::issue(row, column, IssueCode::UnknownGroup, Severity::Warning, message).with_value(value),
+                    );
+                }
+            }
+            Kind::Field(Field::Products) => {
+                for item in cells::split_list(value, &self.separators) {
+                    let (name, role) = match item.split_once([':', '=']) {
+                        Some((name, role)) => (cells::trim(name), Some(cells::trim(role)).filter(|r| !r.is_empty())),
+                        None => (item, None),
+                    };
+                    let Some(product) = catalog.product_by_name(name) else {
+                        let hint = cells::did_you_mean(name, catalog.products.iter().map(|p| p.name()));
+                        return bad(IssueCode::UnknownProduct, format!("unknown product '{name}'{hint}"));
+                    };
+                    let access = match role {
+                        None => product.lowest_access(),
+                        Some(role) => match product.role(role) {
+                            Some(role) => ProductAccess::Role(role.clone()),
+                            None => return bad(IssueCode::UnknownRole, unknown_product_role(product, role)),
+                        },
+                    };
+                    builder.extras.products.insert(product.id().to_string(), access);
+                }
+            }
+            Kind::Product(i) => {
+                let product = &catalog.products[i];
+                let access = match cells::yes_no(value) {
+                    Some(true) => product.lowest_access(),
+                    Some(false) => ProductAccess::None,
+                    None => match product.role(value) {
+                        Some(role) => ProductAccess::Role(role.clone()),
+                        None if product.roles().is_empty() => {
+                            return bad(IssueCode::InvalidValue, format!("'{value}' is not yes or no"));
+                        }
+                        None => return bad(IssueCode::UnknownRole, unknown_product_role(product, value)),
+                    },
+                };
+                builder.extras.products.insert(product.id().to_string(), access);
+            }
+            Kind::Custom(i) => {
+                let field = &config.schema.custom_fields[i];
+                match cells::custom_value(field, value) {
+                    Ok(v) => {
+                        builder.extras.custom.insert(field.name.clone(), v);
+                    }
+                    Err(message) => return bad(IssueCode::InvalidValue, message),
+                }
+            }
+            Kind::FreeCustom => {
+                if let Target::Custom(name) = &column.target {
+                    builder.extras.custom.insert(name.clone(), crate::model::CustomValue::Text(value.to_string()));
+                }
+            }
+        }
+        None
+    }
+
+    /// Role sets are shared between records: most files use a handful of combinations.
+    fn intern_roles(&mut self, roles: Vec<Role>) -> Arc<[Role]> {
+        if roles.is_empty() {
+            return Arc::clone(&self.empty_roles);
+        }
+        self.role_key.clear();
+        for role in &roles {
+            self.role_key.push_str(role.name());
+            self.role_key.push('\u{1f}');
+        }
+        if let Some(set) = self.role_sets.get(self.role_key.as_str()) {
+            return Arc::clone(set);
+        }
+        let set: Arc<[Role]> = Arc::from(roles);
+        self.role_sets.insert(self.role_key.clone(), Arc::clone(&set));
+        set
+    }
+
+    /// Runs the whole stage over a table: every row checked, duplicates and directory conflicts
+    /// found, host rules run. Every row ends as a record or as an invalid row.
+    pub fn validate(&mut self, table: &mut Table, directory: &dyn Directory) -> Result<Validation> {
+        let mut run = Run::default();
+        let mut row = Row::default();
+        let mut batch_start = 0;
+        while table.read_row(&mut row)? {
+            let outcome = self.validate_row(&row);
+            run.add(&row, outcome, self);
+            if run.records.len() - batch_start >= DIRECTORY_BATCH {
+                self.check_directory(&mut run, batch_start, directory)?;
+                batch_start = run.records.len();
+            }
+        }
+        self.check_directory(&mut run, batch_start, directory)?;
+        Ok(self.finish(run, Some(table.info().clone())))
+    }
+
+    /// Checks one user typed into a form, with exactly the checks of a bulk import (the
+    /// directory included). `values` maps fields to what was typed; the issues have no row.
+    pub fn check_form(
+        config: Arc<ImportConfig>,
+        values: &[(Target, &str)],
+        directory: &dyn Directory,
+    ) -> Result<RowOutcome> {
+        let headers: Vec<String> = values.iter().map(|(target, _)| target_label(&config, target)).collect();
+        let mut form_config = (*config).clone();
+        form_config.options.mapping.clear();
+        form_config.options.strict_headers = false;
+        let mut mapping = Mapping::new(&headers, &form_config)?;
+        for (i, (target, _)) in values.iter().enumerate() {
+            mapping.set(&ColumnRef::Index(i), Some(target.clone()))?;
+        }
+        let row = Row::new(1, values.iter().map(|(_, v)| *v));
+        let mut table = Table::from_rows(headers.clone(), vec![row]);
+        let mut validator = Validator::new(config, mapping, headers);
+        let validation = validator.validate(&mut table, directory)?;
+        let mut issues: Vec<Issue> =
+            validation.issues.into_iter().filter(|i| i.code != IssueCode::RequiredMissing || i.row.is_some()).collect();
+        for issue in &mut issues {
+            issue.row = None;
+        }
+        // Required fields absent from the form are missing values, not missing columns.
+        for (target, label) in required_targets(&validator.config) {
+            if !values.iter().any(|(t, _)| *t == target) {
+                issues.push(
+                    Issue::error(IssueCode::RequiredMissing, format!("{label} is required"))
+                        .for_field(target.to_string()),
+                );
+            }
+        }
+        let record = if issues.iter().any(Issue::is_error) { None } else { validation.records.into_iter().next() };
+        Ok(RowOutcome { record, issues })
+    }
+
+    /// Looks up the records of `run.records[start..]` in the directory and applies the rules
+    /// that depend on existing users.
+    fn check_directory(&self, run: &mut Run, start: usize, directory: &dyn Directory) -> Result<()> {
+        let batch = &run.records[start..];
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let logins: Vec<&str> = batch.iter().map(UserRecord::login).collect();
+        let emails: Vec<&str> = batch.iter().filter_map(UserRecord::email).collect();
+        let mirrors: Vec<&str> = batch.iter().filter_map(UserRecord::mirror).collect();
+        let by_login: HashMap<String, User> =
+            directory.find_by_logins(&logins)?.into_iter().map(|u| (u.login_key(), u)).collect();
+        let by_email: HashMap<String, User> = directory
+            .find_by_emails(&emails)?
+            .into_iter()
+            .filter_map(|u| u.email.as_deref().map(login_key).map(|e| (e, u.clone())))
+            .collect();
+        let mirrors_found: HashMap<String, User> = if mirrors.is_empty() {
+            HashMap::new()
+        } else {
+            directory.find_by_logins(&mirrors)?.into_iter().map(|u| (u.login_key(), u)).collect()
+        };
+        let mode = self.config.options.mode;
+        let mut found = Vec::new();
+        for record in &mut run.records[start..] {
+            let key = record.login_key();
+            let existing = by_login.get(&key);
+            let row = record.row();
+            if existing.is_some() {
+                record.set_exists();
+                if mode == Mode::CreateOnly {
+                    found.push(self.field_issue(
+                        row,
+                        Field::Login,
+                        IssueCode::ExistsInDirectory,
+                        format!("user '{}' already exists (this import only creates users)", record.login()),
+                        Some(record.login()),
+                    ));
+                }
+            }
+            if let Some(email) = record.email() {
+                if let Some(owner) = by_email.get(&login_key(email)) {
+                    if owner.login_key() != key {
+                        found.push(self.field_issue(
+                            row,
+                            Field::Email,
+                            IssueCode::ExistsInDirectory,
+                            format!("the email '{email}' already belongs to the existing user '{}'", owner.login),
+                            Some(email),
+                        ));
+                    }
+                }
+            }
+            if let Some(status) = record.status() {
+                if status.is_legacy() && existing.is_none() {
+                    found.push(self.field_issue(
+                        row,
+                        Field::Status,
+                        IssueCode::LegacyStatus,
+                        format!("'{status}' is kept for existing users only and cannot be given to a new user"),
+                        Some(status.as_str()),
+                    ));
+                }
+            }
+            if let Some(mirror) = record.mirror() {
+                if !mirrors_found.contains_key(&login_key(mirror)) {
+                    found.push(self.field_issue(
+                        row,
+                        Field::Mirror,
+                        IssueCode::InvalidValue,
+                        format!("there is no existing user '{mirror}' to copy permissions from"),
+                        Some(mirror),
+                    ));
+                }
+            }
+        }
+        run.add_cross_row(found);
+        Ok(())
+    }
+
+    fn field_issue(&self, row: u64, field: Field, code: IssueCode, message: String, value: Option<&str>) -> Issue {
+        let mut issue = Issue::error(code, message).at_row(row).for_field(field.key());
+        let column = self.mapping.column_of_field(field).or(match field {
+            Field::Login => self.email_column,
+            _ => None,
+        });
+        if let Some(index) = column {
+            issue = issue.in_column(index, header_name(&self.headers, index));
+        }
+        if let Some(value) = value {
+            issue = issue.with_value(value);
+        }
+        issue
+    }
+
+    fn finish(&self, mut run: Run, info: Option<SourceInfo>) -> Validation {
+        // Duplicates: the first occurrence stays valid, each later one is flagged.
+        let duplicates = run.keys.duplicates(&run.records, &run.side);
+        let mut found = Vec::new();
+        for duplicate in duplicates {
+            let field = if duplicate.email { Field::Email } else { Field::Login };
+            let what = if duplicate.email { "email" } else { "login" };
+            found.push(self.field_issue(
+                duplicate.row,
+                field,
+                IssueCode::DuplicateInFile,
+                format!("the {what} '{}' is already used by row {}", duplicate.key, duplicate.first_row),
+                Some(&duplicate.key),
+            ));
+        }
+        run.add_cross_row(found);
+        let valid: Vec<UserRecord> = run.records.iter().filter(|r| !r.is_invalid()).cloned().collect();
+        let mut table_issues = Vec::new();
+        for rule in &self.rules {
+            for issue in rule.check_table(&valid) {
+                table_issues.push(self.complete(issue, None));
+            }
+        }
+        drop(valid);
+        run.add_cross_row(table_issues);
+
+        let Run { records, mut invalid_rows, mut issues, .. } = run;
+        let mut kept = Vec::with_capacity(records.len());
+        for record in records {
+            if record.is_invalid() {
+                invalid_rows.push(record.row());
+            } else {
+                kept.push(record);
+            }
+        }
+        invalid_rows.sort_unstable();
+        let mut file_issues: Vec<Issue> = self.mapping.issues().to_vec();
+        file_issues.append(&mut issues);
+        sort_issues(&mut file_issues);
+        Validation {
+            info,
+            headers: self.headers.clone(),
+            mapping: self.mapping.clone(),
+            records: kept,
+            invalid_rows,
+            issues: file_issues,
+        }
+    }
+}
+
+fn unknown_product_role(product: &crate::model::Product, value: &str) -> String {
+    let roles: Vec<&str> = product.roles().iter().map(Role::name).collect();
+    format!(
+        "'{value}' is neither yes/no nor a role of {} ({}){}",
+        product.name(),
+        roles.join(", "),
+        cells::did_you_mean(value, roles.iter().copied())
+    )
+}
+
+/// The label of a target in this configuration.
+fn target_label(config: &ImportConfig, target: &Target) -> String {
+    match target {
+        Target::Field(field) => {
+            config.schema.spec(*field).map_or_else(|| field.label().to_string(), |s| s.label().to_string())
+        }
+        Target::Product(id) => config.catalog.product_by_id(id).map_or_else(|| id.clone(), |p| p.name().to_string()),
+        Target::Custom(name) => {
+            config.schema.custom_field(name).map_or_else(|| name.clone(), |c| c.label().to_string())
+        }
+    }
+}
+
+fn required_targets(config: &ImportConfig) -> Vec<(Target, String)> {
+    let mut out: Vec<(Target, String)> = config
+        .schema
+        .field_specs()
+        .into_iter()
+        .filter(|s| s.required)
+        .map(|s| (Target::Field(s.field), s.label().to_string()))
+        .collect();
+    out.extend(
+        config
+            .schema
+            .custom_fields
+            .iter()
+            .filter(|c| c.required)
+            .map(|c| (Target::Custom(c.name.clone()), c.label().to_string())),
+    );
+    out
+}
+
+/// Issues in report order: file-level first, then by row and column.
+pub(crate) fn sort_issues(issues: &mut [Issue]) {
+    issues.sort_by(|a, b| {
+        (a.row.is_some(), a.row, a.column_index.unwrap_or(usize::MAX)).cmp(&(
+            b.row.is_some(),
+            b.row,
+            b.column_index.unwrap_or(usize::MAX),
+        ))
+    });
+}
+
+/// The state of one pass over a table.
+#[derive(Default)]
+struct Run {
+    records: Vec<UserRecord>,
+    invalid_rows: Vec<u64>,
+    issues: Vec<Issue>,
+    keys: Keys,
+    side: Vec<SideKeys>,
+}
+
+impl Run {
+    fn add(&mut self, row: &Row, outcome: RowOutcome, validator: &Validator) {
+        let RowOutcome { record, mut issues } = outcome;
+        match record {
+            Some(record) => {
+                let owner = Owner::record(self.records.len());
+                let derived = validator.email_column.is_some()
+                    && record.email().is_some_and(|e| e == record.login())
+                    && !row_has(row, validator.login_column);
+                self.keys.add_login(record.login(), owner, derived);
+                if let Some(email) = record.email() {
+                    if !derived {
+                        self.keys.add_email(email, owner);
+                    }
+                }
+                self.records.push(record);
+            }
+            None => {
+                self.invalid_rows.push(row.number());
+                // Invalid rows still claim their login and email: a later row with the same one
+                // is a duplicate even before this row is fixed.
+                let cell = |c: Option<usize>| c.and_then(|i| row.get(i)).map(cells::trim).filter(|s| !s.is_empty());
+                let login = cell(validator.login_column).map(str::to_string);
+                let email = cell(validator.email_column).map(str::to_string);
+                if login.is_some() || email.is_some() {
+                    let owner = Owner::side(self.side.len());
+                    if let Some(login) = &login {
+                        self.keys.add_login(login, owner, false);
+                    }
+                    if let Some(email) = &email {
+                        self.keys.add_email(email, owner);
+                    }
+                    self.side.push(SideKeys { row: row.number(), login, email });
+                }
+            }
+        }
+        self.issues.append(&mut issues);
+    }
+
+    /// Adds issues found across rows; a record with an error becomes invalid.
+    fn add_cross_row(&mut self, issues: Vec<Issue>) {
+        for issue in issues {
+            if issue.is_error() {
+                if let Some(row) = issue.row {
+                    if let Ok(at) = self.records.binary_search_by_key(&row, UserRecord::row) {
+                        self.records[at].invalidate();
+                    }
+                }
+            }
+            self.issues.push(issue);
+        }
+    }
+}
+
+fn row_has(row: &Row, column: Option<usize>) -> bool {
+    column.and_then(|c| row.get(c)).is_some_and(|v| !cells::trim(v).is_empty())
+}
+
+/// The login and email of an invalid row, kept to find duplicates.
+struct SideKeys {
+    row: u64,
+    login: Option<String>,
+    email: Option<String>,
+}
+
+/// Who holds a key: a record (by index) or an invalid row (by index in the side table).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Owner(u32);
+
+impl Owner {
+    const SIDE: u32 = 1 << 31;
+
+    fn record(i: usize) -> Owner {
+        Owner(u32::try_from(i).unwrap_or(Self::SIDE - 1))
+    }
+
+    fn side(i: usize) -> Owner {
+        Owner(u32::try_from(i).unwrap_or(Self::SIDE - 1) | Self::SIDE)
+    }
+}
+
+/// The logins and emails seen, as compact (hash, owner) entries; duplicates are found by
+/// sorting at the end, which needs far less memory than a map of strings.
+#[derive(Default)]
+struct Keys {
+    logins: Vec<(u64, Owner, bool)>,
+    emails: Vec<(u64, Owner, bool)>,
+}
+
+struct Duplicate {
+    row: u64,
+    first_row: u64,
+    key: String,
+    email: bool,
+}
+
+fn key_hash(key: &str) -> u64 {
+    let mut hasher = std::hash::DefaultHasher::new();
+    let key = cells::trim(key);
+    if key.is_ascii() {
+        for b in key.bytes() {
+            hasher.write_u8(b.to_ascii_lowercase());
+        }
+    } else {
+        for c in key.chars().flat_map(char::to_lowercase) {
+            c.hash(&mut hasher);
+        }
+    }
+    hasher.finish()
+}
+
+impl Keys {
+    fn add_login(&mut self, login: &str, owner: Owner, derived_from_email: bool) {
+        self.logins.push((key_hash(login), owner, derived_from_email));
+    }
+
+    fn add_email(&mut self, email: &str, owner: Owner) {
+        self.emails.push((key_hash(email), owner, true));
+    }
+
+    fn duplicates(&mut self, records: &[UserRecord], side: &[SideKeys]) -> Vec<Duplicate> {
+        let lookup = |owner: Owner, email: bool| -> (u64, String) {
+            if owner.0 & Owner::SIDE == 0 {
+                let record = &records[owner.0 as usize];
+                let key = if email { record.email().unwrap_or_default() } else { record.login() };
+                (record.row(), key.to_string())
+            } else {
+                let keys = &side[(owner.0 & !Owner::SIDE) as usize];
+                let key = if email { keys.email.clone() } else { keys.login.clone() };
+                (keys.row, key.unwrap_or_default())
+            }
+        };
+        let mut out = Vec::new();
+        for (entries, is_email) in [(&mut self.logins, false), (&mut self.emails, true)] {
+            entries.sort_unstable();
+            for group in entries.chunk_by(|a, b| a.0 == b.0).filter(|g| g.len() > 1) {
+                let mut members: Vec<(u64, String, bool)> = group
+                    .iter()
+                    .map(|&(_, owner, flag)| {
+                        let (row, key) = lookup(owner, is_email);
+                        (row, key, flag)
+                    })
+                    .collect();
+                members.sort_by_key(|m| m.0);
+                for i in 1..members.len() {
+                    if let Some(first) =
+                        members[..i].iter().find(|m| eq_ignore_case(cells::trim(&m.1), cells::trim(&members[i].1)))
+                    {
+                        out.push(Duplicate {
+                            row: members[i].0,
+                            first_row: first.0,
+                            key: members[i].1.clone(),
+                            email: is_email || members[i].2,
+                        });
+                    }
+                }
+            }
+            *entries = Vec::new();
+        }
+        out
+    }
+}
+
+/// The result of the validate stage: valid records, invalid rows, and every issue.
+///
+/// Every data row of the file is either a record or an invalid row, never both, never neither.
+#[derive(Debug, Clone)]
+pub struct Validation {
+    info: Option<SourceInfo>,
+    headers: Vec<String>,
+    mapping: Mapping,
+    records: Vec<UserRecord>,
+    invalid_rows: Vec<u64>,
+    issues: Vec<Issue>,
+}
+
+impl Validation {
+    /// What the parse stage found out about the file.
+    pub fn info(&self) -> Option<&SourceInfo> {
+        self.info.as_ref()
+    }
+
+    /// The file's header cells.
+    pub fn headers(&self) -> &[String] {
+        &self.headers
+    }
+
+    /// The mapping used.
+    pub fn mapping(&self) -> &Mapping {
+        &self.mapping
+    }
+
+    /// The valid rows, in file order.
+    pub fn records(&self) -> &[UserRecord] {
+        &self.records
+    }
+
+    /// Takes the valid rows out.
+    pub fn into_records(self) -> Vec<UserRecord> {
+        self.records
+    }
+
+    /// The row numbers of the rows with at least one error, ascending.
+    pub fn invalid_rows(&self) -> &[u64] {
+        &self.invalid_rows
+    }
+
+    /// Every issue: file-level ones first, then by row and column.
+    pub fn issues(&self) -> &[Issue] {
+        &self.issues
+    }
+
+    /// The issues of one row.
+    pub fn issues_for_row(&self, row: u64) -> &[Issue] {
+        let start = self.issues.partition_point(|i| i.row.is_none_or(|r| r < row));
+        let end = self.issues.partition_point(|i| i.row.is_none_or(|r| r <= row));
+        &self.issues[start..end]
+    }
+
+    /// Data rows read.
+    pub fn rows(&self) -> u64 {
+        (self.records.len() + self.invalid_rows.len()) as u64
+    }
+
+    /// Rows without an error.
+    pub fn valid(&self) -> u64 {
+        self.records.len() as u64
+    }
+
+    /// Rows with at least one error.
+    pub fn invalid(&self) -> u64 {
+        self.invalid_rows.len() as u64
+    }
+
+    /// True when nothing at file level blocks the import (missing required columns, duplicate
+    /// columns, unknown columns under strict headers).
+    pub fn can_import(&self) -> bool {
+        !self.issues.iter().any(|i| i.row.is_none() && i.is_error())
+    }
+
+    /// How many issues of each code (errors and warnings together), in code order.
+    pub fn counts_by_code(&self) -> BTreeMap<String, usize> {
+        let mut counts = BTreeMap::new();
+        for issue in &self.issues {
+            *counts.entry(issue.code.to_string()).or_insert(0) += 1;
+        }
+        counts
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,301 @@
+use super::*;
+use crate::{Catalog, CustomField, CustomKind, Importer, MemoryDirectory, Product, Schema};
+
+fn config() -> ImportConfig {
+    let mut config = ImportConfig::default();
+    config.schema = Schema::new().require([Field::FirstName, Field::LastName, Field::Login]).optional([
+        Field::Email,
+        Field::Password,
+        Field::Roles,
+        Field::Superior,
+        Field::Timezone,
+        Field::Status,
+    ]);
+    config.catalog = Catalog::new().roles(["Admin", "Editor", "Viewer"]);
+    config
+}
+
+fn run(config: ImportConfig, csv: &'static str) -> Validation {
+    Importer::new(config).validate_bytes(csv, &MemoryDirectory::new()).unwrap()
+}
+
+/// (row, column, code) of every issue.
+fn found(v: &Validation) -> Vec<(Option<u64>, Option<String>, String)> {
+    v.issues().iter().map(|i| (i.row, i.column.clone(), i.code.to_string())).collect()
+}
+
+fn has(v: &Validation, row: u64, column: &str, code: &str) -> bool {
+    found(v).contains(&(Some(row), Some(column.to_string()), code.to_string()))
+}
+
+#[test]
+fn a_clean_row_becomes_a_typed_record() {
+    let v = run(
+        config(),
+        "First Name,Last Name,Login,Email,Roles,Time Zone,Status\n\u{A0}Ada  Mary ,Lovelace,ada,Ada@Example.COM,admin; viewer,europe/paris,Invited\n",
+    );
+    assert!(v.issues().is_empty(), "{:?}", v.issues());
+    let r = &v.records()[0];
+    assert_eq!((r.first_name(), r.last_name(), r.login()), ("Ada Mary", "Lovelace", "ada"));
+    assert_eq!(r.email(), Some("Ada@example.com"));
+    let roles: Vec<&str> = r.roles().iter().map(Role::name).collect();
+    assert_eq!(roles, ["Admin", "Viewer"]);
+    assert_eq!(r.timezone(), Some(chrono_tz::Europe::Paris));
+    assert_eq!(r.status(), Some(Status::Pending));
+    assert_eq!(r.row(), 2);
+}
+
+#[test]
+fn required_cells_and_required_columns() {
+    let v = run(config(), "First Name,Last Name,Login\nAda,,ada\n");
+    assert!(has(&v, 2, "Last Name", "required_missing"));
+    assert_eq!(v.invalid_rows(), [2]);
+    let v = run(config(), "First Name,Login\nAda,ada\n");
+    assert!(!v.can_import());
+    assert_eq!(v.issues()[0].row, None);
+    assert_eq!(v.issues()[0].code, IssueCode::RequiredMissing);
+}
+
+#[test]
+fn emails_logins_and_names() {
+    let v = run(
+        config(),
+        "First Name,Last Name,Login,Email\nA,B,ok,bob@\nC,D,has space,c@example.com\nE,F,ü.ser,ü@bücher.de\nG,H,g,g@bücher.de\n",
+    );
+    assert!(has(&v, 2, "Email", "invalid_email"));
+    let message = &v.issues_for_row(2)[0].message;
+    assert_eq!(message, "'bob@' is not an email address");
+    assert!(has(&v, 3, "Login", "invalid_value"));
+    assert!(has(&v, 4, "Email", "invalid_email"), "validator refuses a non-ASCII local part");
+    assert!(v.issues_for_row(5).is_empty(), "an internationalised domain is accepted");
+}
+
+#[test]
+fn unknown_roles_get_a_suggestion() {
+    let v = run(config(), "First Name,Last Name,Login,Roles\nAda,L,ada,Admn\nBob,B,bob,Owner|Viewer\n");
+    let issue = &v.issues_for_row(2)[0];
+    assert_eq!(issue.code, IssueCode::UnknownRole);
+    assert!(issue.message.starts_with("unknown role 'Admn' — did you mean 'Admin'?"), "{}", issue.message);
+    assert_eq!(issue.value.as_deref(), Some("Admn"));
+    assert!(v.issues_for_row(3)[0].message.starts_with("unknown role 'Owner';"));
+}
+
+#[test]
+fn timezones_statuses_and_superiors() {
+    let v = run(
+        config(),
+        "First Name,Last Name,Login,Time Zone,Status,Superior User\nA,B,a,Mars/Olympus,active,\nC,D,c,UTC,gone,\nE,F,e,,,Ada Lovelace\n",
+    );
+    assert!(has(&v, 2, "Time Zone", "invalid_timezone"));
+    assert!(has(&v, 3, "Status", "invalid_value"));
+    let superior = &v.issues_for_row(4)[0];
+    assert!(superior.message.contains("looks like a name; give the superior's login name"), "{}", superior.message);
+}
+
+#[test]
+fn legacy_statuses_only_for_existing_users() {
+    let mut directory = MemoryDirectory::new();
+    directory.insert(User::new("old", "Old", "User"));
+    let importer = Importer::new(config());
+    let csv = "First Name,Last Name,Login,Status\nO,U,old,blocked\nN,U,new,disabled\n";
+    let v = importer.validate_bytes(csv, &directory).unwrap();
+    assert!(v.issues_for_row(2).is_empty());
+    assert!(has(&v, 3, "Status", "legacy_status"));
+    assert!(v.records()[0].exists());
+}
+
+#[test]
+fn weak_passwords_never_echo_the_password() {
+    let v = run(config(), "First Name,Last Name,Login,Password\nA,B,ada,short\nC,D,bob,xxbobxxyy\n");
+    let weak: Vec<&Issue> = v.issues().iter().filter(|i| i.code == IssueCode::WeakPassword).collect();
+    assert_eq!(weak.len(), 2);
+    for issue in weak {
+        assert_eq!(issue.value, None);
+        assert!(!issue.message.contains("short") || issue.message.contains("characters"));
+        assert!(!issue.message.contains("xxbobxxyy"));
+    }
+}
+
+#[test]
+fn duplicates_keep_the_first_row_valid() {
+    let v = run(
+        config(),
+        "First Name,Last Name,Login,Email\nA,B,ada,a@x.io\nC,D,ADA ,c@x.io\nE,F,eve,A@X.IO\nG,H,gus,g@\nI,J,gus,i@x.io\n",
+    );
+    assert_eq!(v.records().iter().map(UserRecord::row).collect::<Vec<_>>(), [2]);
+    let dup = v.issues_for_row(3).iter().find(|i| i.code == IssueCode::DuplicateInFile).unwrap();
+    assert_eq!(dup.message, "the login 'ADA' is already used by row 2");
+    assert_eq!(dup.column.as_deref(), Some("Login"));
+    assert!(has(&v, 4, "Email", "duplicate_in_file"));
+    // Row 5 is invalid (bad email) but still owns 'gus': row 6 is its duplicate.
+    assert!(has(&v, 6, "Login", "duplicate_in_file"));
+    assert_eq!(v.invalid_rows(), [3, 4, 5, 6]);
+}
+
+#[test]
+fn conflicts_with_the_directory() {
+    let mut directory = MemoryDirectory::new();
+    let mut bob = User::new("bob", "Bob", "B");
+    bob.email = Some("bob@x.io".into());
+    directory.insert(bob);
+    let mut create_only = config();
+    create_only.options.mode = Mode::CreateOnly;
+    let csv = "First Name,Last Name,Login,Email\nB,B,bob,bob@x.io\nN,N,new,BOB@x.io\n";
+    let v = Importer::new(create_only).validate_bytes(csv, &directory).unwrap();
+    assert!(has(&v, 2, "Login", "exists_in_directory"));
+    let taken = v.issues_for_row(3)[0].clone();
+    assert_eq!(taken.message, "the email 'BOB@x.io' already belongs to the existing user 'bob'");
+    let v = Importer::new(config()).validate_bytes(csv, &directory).unwrap();
+    assert!(v.issues_for_row(2).is_empty(), "upsert: an existing login is an update");
+    assert!(v.records()[0].exists());
+}
+
+#[test]
+fn product_columns_and_the_products_list() {
+    let mut config = ImportConfig::default();
+    config.schema = Schema::new()
+        .require([Field::FirstName, Field::LastName, Field::Email])
+        .optional([Field::HqRole, Field::Products]);
+    config.catalog = Catalog::new()
+        .product(Product::new("hire", "Trakstar Hire", ["Viewer", "Recruiter", "Admin"]))
+        .product(Product::new("perform", "Perform", ["Employee", "Manager"]));
+    let v = run(
+        config.clone(),
+        "Name,Last Name,Email,Role in Mitratech HQ,Trakstar Hire,Perform\nAda,L,a@x.io,Admin,yes,Manager\nBob,B,b@x.io,basic,no,\nCy,C,c@x.io,basic,Recruter,maybe\n",
+    );
+    let ada = &v.records()[0];
+    assert_eq!(ada.hq_role(), Some(HqRole::Admin));
+    let access: Vec<(&str, &ProductAccess)> = ada.products().collect();
+    assert_eq!(access[0], ("hire", &ProductAccess::Role(Role::new("Viewer"))));
+    assert_eq!(access[1], ("perform", &ProductAccess::Role(Role::new("Manager"))));
+    let bob = &v.records()[1];
+    assert_eq!(bob.products().collect::<Vec<_>>(), [("hire", &ProductAccess::None)], "empty cell: default later");
+    // Each bad cell has its own issue, with the product's roles and a suggestion.
+    let cy: Vec<(&str, &IssueCode)> =
+        v.issues_for_row(4).iter().map(|i| (i.field.as_deref().unwrap_or(""), &i.code)).collect();
+    assert_eq!(cy, [("product:hire", &IssueCode::UnknownRole), ("product:perform", &IssueCode::UnknownRole)]);
+    assert!(v.issues_for_row(4)[0].message.ends_with("did you mean 'Recruiter'?"));
+
+    let v = run(config, "Name,Last Name,Email,Products\nAda,L,a@x.io,Hire: Recruiter; Perform\nBob,B,b@x.io,Hyre\n");
+    let access: Vec<(&str, &ProductAccess)> = v.records()[0].products().collect();
+    assert_eq!(
+        access,
+        [
+            ("hire", &ProductAccess::Role(Role::new("Recruiter"))),
+            ("perform", &ProductAccess::Role(Role::new("Employee")))
+        ]
+    );
+    let issue = &v.issues_for_row(3)[0];
+    assert_eq!(issue.code, IssueCode::UnknownProduct);
+}
+
+#[test]
+fn custom_fields_and_groups() {
+    let mut config = config();
+    config.schema =
+        config.schema.optional([Field::Groups]).custom(CustomField::new("start", CustomKind::Date).required());
+    config.catalog = config.catalog.groups(["Sales", "R&D"]);
+    let v = run(
+        config.clone(),
+        "First Name,Last Name,Login,Start,Groups\nA,B,a,2024-01-15,sales\nC,D,c,15/01/2024,Salse\n",
+    );
+    assert_eq!(v.records()[0].groups(), ["Sales"]);
+    assert!(has(&v, 3, "Start", "invalid_value"));
+    assert!(has(&v, 3, "Groups", "unknown_group"));
+    config.options.create_missing_groups = true;
+    let v = run(config, "First Name,Last Name,Login,Start,Groups\nC,D,c,2024-01-15,Marketing\n");
+    assert_eq!(v.valid(), 1);
+    assert_eq!(v.issues()[0].severity, Severity::Warning);
+}
+
+#[test]
+fn error_cells_are_not_checked_twice() {
+    let table = Table::from_rows(["First Name", "Last Name", "Login", "Email"], {
+        let mut row = Row::new(2, ["A", "B", "a", "#N/A"]);
+        row.push_issue(Issue::error(IssueCode::InvalidValue, "error cell").in_column(3, ""));
+        vec![row]
+    });
+    let importer = Importer::new(config());
+    let mut table = table;
+    let mapping = importer.map(&table).unwrap();
+    let v = importer.validate(&mut table, mapping, &MemoryDirectory::new()).unwrap();
+    assert_eq!(v.issues().len(), 1, "{:?}", v.issues());
+    assert_eq!(v.issues()[0].field.as_deref(), Some("email"));
+}
+
+#[test]
+fn every_row_is_a_record_or_an_invalid_row() {
+    let v = run(config(), "First Name,Last Name,Login\nA,B,a\n,,\nC,,c\nD,E,d\n");
+    assert_eq!(v.rows(), 3);
+    assert_eq!(v.valid() + v.invalid(), v.rows());
+}
+
+#[test]
+fn host_rules_at_every_level() {
+    struct NoBobs;
+    impl Rule for NoBobs {
+        fn check_cell(&self, target: &Target, value: &str) -> Option<Issue> {
+            (target == &Target::Field(Field::FirstName) && value == "Bob")
+                .then(|| Issue::error(IssueCode::Custom("no_bobs".into()), "no Bobs"))
+        }
+        fn check_row(&self, record: &UserRecord) -> Vec<Issue> {
+            if record.superior().is_none() && record.login() != "boss" {
+                vec![Issue::warning(IssueCode::Custom("no_superior".into()), "no superior").for_field("superior")]
+            } else {
+                Vec::new()
+            }
+        }
+        fn check_table(&self, records: &[UserRecord]) -> Vec<Issue> {
+            records
+                .iter()
+                .skip(1)
+                .map(|r| {
+                    Issue::error(IssueCode::Custom("one_only".into()), "one per file")
+                        .at_row(r.row())
+                        .for_field("login")
+                })
+                .collect()
+        }
+    }
+    let importer = Importer::new(config()).with_rule(NoBobs);
+    let csv = "First Name,Last Name,Login,Superior User\nBob,B,bob,boss\nAl,A,boss,\nCy,C,cy,boss\n";
+    let v = importer.validate_bytes(csv, &MemoryDirectory::new()).unwrap();
+    assert!(has(&v, 2, "First Name", "custom:no_bobs"));
+    assert_eq!(v.issues_for_row(2)[0].value.as_deref(), Some("Bob"));
+    assert!(v.issues_for_row(3).is_empty());
+    assert!(has(&v, 4, "Login", "custom:one_only"));
+    assert_eq!(v.records().iter().map(UserRecord::row).collect::<Vec<_>>(), [3]);
+}
+
+#[test]
+fn a_form_gets_the_same_checks() {
+    let importer = Importer::new(config());
+    let mut directory = MemoryDirectory::new();
+    directory.insert(User::new("taken", "T", "T"));
+    let form = [
+        (Target::Field(Field::FirstName), "Ada"),
+        (Target::Field(Field::LastName), "Lovelace"),
+        (Target::Field(Field::Login), "ada"),
+        (Target::Field(Field::Roles), "Admin"),
+    ];
+    let ok = importer.check_user(&form, &directory).unwrap();
+    assert!(ok.issues.is_empty(), "{:?}", ok.issues);
+    assert_eq!(ok.record.unwrap().roles()[0].name(), "Admin");
+    let form = [(Target::Field(Field::FirstName), "Ada"), (Target::Field(Field::Roles), "Admn")];
+    let bad = importer.check_user(&form, &directory).unwrap();
+    let codes: Vec<String> = bad.issues.iter().map(|i| i.code.to_string()).collect();
+    assert_eq!(codes, ["unknown_role", "required_missing", "required_missing"]);
+    assert!(bad.issues.iter().all(|i| i.row.is_none()));
+}
+
+#[test]
+fn the_email_becomes_the_login_when_there_is_none() {
+    let mut config = ImportConfig::default();
+    config.schema = Schema::new().require([Field::FirstName, Field::LastName, Field::Email]);
+    let v = run(config, "first name,last name,email\nA,B,a@x.io\nC,D,A@X.IO\nE,F,\n");
+    assert_eq!(v.records()[0].login(), "a@x.io");
+    let dup = v.issues_for_row(3).iter().find(|i| i.code == IssueCode::DuplicateInFile).unwrap();
+    assert_eq!(dup.column.as_deref(), Some("email"));
+    assert_eq!(v.issues_for_row(3).len(), 1, "one duplicate issue, not two: {:?}", v.issues_for_row(3));
+    assert!(has(&v, 4, "email", "required_missing"));
+}
