@@ -218,15 +218,28 @@ impl PasswordPolicy {
         }
         if self.forbid_login {
             if let Some(login) = login.map(str::trim).filter(|l| l.chars().count() >= 3) {
-                if password.to_lowercase().contains(&login.to_lowercase()) {
+                if contains_ignore_case(password, login) {
                     reasons.push("it contains the login".to_string());
                 }
             }
         }
-        if self.forbid_common && COMMON_PASSWORDS.contains(&password.to_lowercase().as_str()) {
+        if self.forbid_common
+            && password.len() <= 12
+            && COMMON_PASSWORDS.iter().any(|c| c.eq_ignore_ascii_case(password))
+        {
             reasons.push("it is one of the best-known passwords".to_string());
         }
         reasons
+    }
+}
+
+/// `haystack` contains `needle`, ignoring case (no allocation for ASCII text).
+fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
+    if haystack.is_ascii() && needle.is_ascii() {
+        let (h, n) = (haystack.as_bytes(), needle.as_bytes());
+        n.len() <= h.len() && h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
+    } else {
+        haystack.to_lowercase().contains(&needle.to_lowercase())
     }
 }
 

@@ -221,7 +221,26 @@ impl ImportConfig {
                 return Err(Error::config(format!("role '{role}' is listed twice")));
             }
         }
+        // Names end up in reports and in the compact record encoding: no control characters.
+        let names = self
+            .catalog
+            .products
+            .iter()
+            .flat_map(|p| {
+                std::iter::once(p.id()).chain(std::iter::once(p.name())).chain(p.roles().iter().map(|r| r.name()))
+            })
+            .chain(self.catalog.roles.iter().map(|r| r.name()))
+            .chain(self.catalog.groups.iter().map(String::as_str))
+            .chain(self.schema.custom_fields.iter().map(|c| c.name.as_str()));
+        for name in names {
+            if name.chars().any(char::is_control) {
+                return Err(Error::config(format!("{name:?} contains a control character")));
+            }
+        }
         let policy = &self.catalog.password_policy;
+        if policy.max_length > 1024 {
+            return Err(Error::config("password_policy.max_length may be at most 1024"));
+        }
         if policy.min_length > policy.max_length {
             return Err(Error::config("password_policy.min_length is larger than max_length"));
         }

@@ -3,7 +3,6 @@
 use std::borrow::Cow;
 use std::str::FromStr;
 
-use chrono::NaiveDate;
 use chrono_tz::Tz;
 
 use crate::model::CustomValue;
@@ -70,6 +69,9 @@ pub(crate) fn yes_no(value: &str) -> Option<bool> {
 /// Why a login is not acceptable, if it is not: 1 to 100 characters, letters (any script),
 /// digits and `. _ - @ + '`, no spaces.
 pub(crate) fn login_problem(login: &str) -> Option<String> {
+    if login.len() <= 100 && login.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-@+'".contains(&b)) {
+        return None;
+    }
     let count = login.chars().count();
     if count > 100 {
         return Some(format!("it has {count} characters; at most 100 are allowed"));
@@ -84,12 +86,19 @@ pub(crate) fn login_problem(login: &str) -> Option<String> {
     None
 }
 
-/// The closest of `candidates` to `value`, if it is close enough to be a likely typo.
+/// The closest of `candidates` to `value`, if it is close enough to be a likely typo
+/// (normalised Levenshtein similarity of at least 0.6, ignoring case).
 pub(crate) fn suggest<'a>(value: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let value = value.to_lowercase();
+    let len = value.chars().count();
     candidates
         .into_iter()
-        .map(|c| (strsim::normalized_damerau_levenshtein(&value, &c.to_lowercase()), c))
+        // Strings whose lengths differ by more than 40% cannot reach 0.6: skip them cheaply.
+        .filter(|c| {
+            let n = c.chars().count();
+            n.abs_diff(len) * 5 <= n.max(len) * 2
+        })
+        .map(|c| (strsim::normalized_levenshtein(&value, &c.to_lowercase()), c))
         .filter(|(similarity, _)| *similarity >= 0.6)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, c)| c)
@@ -100,28 +109,30 @@ pub(crate) fn did_you_mean<'a>(value: &str, candidates: impl IntoIterator<Item =
     suggest(value, candidates).map(|s| format!(" — did you mean '{s}'?")).unwrap_or_default()
 }
 
-/// An IANA time zone, ignoring case; a few common abbreviations people type are accepted.
-pub(crate) fn timezone(value: &str) -> Result<Tz, String> {
+/// An IANA time zone, ignoring case (`europe/paris`, `America/New York`); `Z` and `UTC+0` are
+/// read as UTC.
+pub(crate) fn timezone(value: &str) -> Option<Tz> {
     let value = trim(value);
     if let Ok(tz) = Tz::from_str(value) {
-        return Ok(tz);
+        return Some(tz);
     }
     if let Ok(tz) = Tz::from_str_insensitive(value) {
-        return Ok(tz);
+        return Some(tz);
     }
-    let alias = match value.to_ascii_uppercase().as_str() {
-        "Z" | "UTC+0" | "UTC+00:00" | "GMT+0" => Some(Tz::UTC),
-        _ => None,
-    };
-    if let Some(tz) = alias {
-        return Ok(tz);
+    if ["Z", "UTC+0", "UTC+00:00", "GMT+0"].iter().any(|a| a.eq_ignore_ascii_case(value)) {
+        return Some(Tz::UTC);
     }
-    let spaced = value.replace(' ', "_");
-    if let Ok(tz) = Tz::from_str_insensitive(&spaced) {
-        return Ok(tz);
+    if value.contains(' ') {
+        return Tz::from_str_insensitive(&value.replace(' ', "_")).ok();
     }
+    None
+}
+
+/// Why a value is not a time zone, with the closest zone name.
+pub(crate) fn timezone_error(value: &str) -> String {
+    let value = trim(value);
     let hint = did_you_mean(value, chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()));
-    Err(format!("'{value}' is not an IANA time zone such as 'Europe/Paris' or 'America/New_York'{hint}"))
+    format!("'{value}' is not an IANA time zone such as 'Europe/Paris' or 'America/New_York'{hint}")
 }
 
 /// A custom field's value, typed by its kind.
@@ -135,8 +146,7 @@ pub(crate) fn custom_value(field: &CustomField, value: &str) -> Result<CustomVal
         },
         CustomKind::Date => {
             let day = value.get(..10).unwrap_or(value);
-            NaiveDate::parse_from_str(day, "%Y-%m-%d")
-                .ok()
+            super::record::parse_iso_date(day)
                 .filter(|_| value.len() == 10 || value[10..].starts_with('T'))
                 .map(CustomValue::Date)
                 .ok_or_else(|| format!("'{value}' is not a date; write dates as YYYY-MM-DD, e.g. 2024-01-15"))
@@ -188,10 +198,11 @@ mod tests {
 
     #[test]
     fn time_zones_ignore_case_and_suggest() {
-        assert_eq!(timezone("europe/paris"), Ok(Tz::Europe__Paris));
-        assert_eq!(timezone(" America/New York "), Ok(Tz::America__New_York));
-        assert_eq!(timezone("utc"), Ok(Tz::UTC));
-        let err = timezone("Europe/Pariss").unwrap_err();
+        assert_eq!(timezone("europe/paris"), Some(Tz::Europe__Paris));
+        assert_eq!(timezone(" America/New York "), Some(Tz::America__New_York));
+        assert_eq!(timezone("utc"), Some(Tz::UTC));
+        assert_eq!(timezone("Europe/Pariss"), None);
+        let err = timezone_error("Europe/Pariss");
         assert!(err.contains("did you mean 'Europe/Paris'?"), "{err}");
     }
 
@@ -203,6 +214,7 @@ mod tests {
 
     #[test]
     fn custom_values_follow_their_kind() {
+        use chrono::NaiveDate;
         let date = CustomField::new("start", CustomKind::Date);
         assert_eq!(
             custom_value(&date, "2024-01-15"),

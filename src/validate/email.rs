@@ -8,6 +8,11 @@
 //! becomes one of those after IDNA conversion. [`fast_valid`] checks exactly the first two
 //! patterns on ASCII text and answers only "valid" or "don't know"; everything it does not
 //! prove goes to `validator`. A property test compares the two.
+//!
+//! One deliberate extension: internationalised addresses (RFC 6531) may have letters and digits
+//! of any script in the local part (`élodie@example.com`), which `validator` refuses. Such a
+//! local part is judged by `validator` with each non-ASCII letter or digit read as `a`, so every
+//! other rule (length, symbols, the domain, IDNA) stays `validator`'s.
 
 use validator::ValidateEmail;
 
@@ -18,11 +23,30 @@ pub(crate) fn fast_valid(email: &str) -> bool {
     let Some(at) = bytes.iter().rposition(|&b| b == b'@') else {
         return false;
     };
-    let (local, domain) = (&bytes[..at], &bytes[at + 1..]);
-    if local.is_empty() || local.len() > 64 || domain.is_empty() || domain.len() > 255 {
+    let local = &bytes[..at];
+    !local.is_empty() && local.len() <= 64 && local.iter().all(|&b| is_local_byte(b)) && fast_domain(&bytes[at + 1..])
+}
+
+/// The same proof for an internationalised local part: each non-ASCII letter or digit stands for
+/// `a` (what [`is_valid`] gives `validator`), so the rest of the rules are the fast path's.
+fn fast_valid_international(email: &str) -> bool {
+    let Some(at) = email.rfind('@') else {
         return false;
+    };
+    let (local, domain) = (&email[..at], &email.as_bytes()[at + 1..]);
+    let mut count = 0;
+    for c in local.chars() {
+        count += 1;
+        let ok = if c.is_ascii() { is_local_byte(c as u8) } else { c.is_alphanumeric() };
+        if !ok || count > 64 {
+            return false;
+        }
     }
-    if !local.iter().all(|&b| is_local_byte(b)) {
+    count > 0 && fast_domain(domain)
+}
+
+fn fast_domain(domain: &[u8]) -> bool {
+    if domain.is_empty() || domain.len() > 255 {
         return false;
     }
     domain.split(|&b| b == b'.').all(|label| {
@@ -38,9 +62,27 @@ fn is_local_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+/=?^_`{|}~.-".contains(&b)
 }
 
-/// Whether `validator` accepts the address (through the fast path when it can).
+/// Whether the address is valid: by the fast path when it can tell, else by `validator`
+/// (with the internationalised local part extension described above).
 pub(crate) fn is_valid(email: &str) -> bool {
-    fast_valid(email) || email.validate_email()
+    if fast_valid(email) {
+        return true;
+    }
+    match email.rfind('@') {
+        Some(at) if !email[..at].is_ascii() => {
+            if fast_valid_international(email) {
+                return true;
+            }
+            let (local, domain) = email.split_at(at);
+            if local.chars().any(|c| !c.is_ascii() && !c.is_alphanumeric()) {
+                return false;
+            }
+            let ascii: String =
+                local.chars().map(|c| if c.is_ascii() { c } else { 'a' }).chain(domain.chars()).collect();
+            ascii.validate_email()
+        }
+        _ => email.validate_email(),
+    }
 }
 
 /// The address as stored: trimmed, domain lowercased (the local part is kept as written).
@@ -82,7 +124,7 @@ mod tests {
             assert!(is_valid(ok), "{ok}");
         }
         for bad in
-            ["bob@", "@example.com", "a b@example.com", "ada@-example.com", "ada@example..com", "ada", "ü@example.com"]
+            ["bob@", "@example.com", "a b@example.com", "ada@-example.com", "ada@example..com", "ada", "€@example.com"]
         {
             assert!(!is_valid(bad), "{bad}");
         }
@@ -92,5 +134,72 @@ mod tests {
     fn domains_are_lowercased_not_local_parts() {
         assert_eq!(normalize(" Ada.L@Example.COM "), "Ada.L@example.com");
         assert_eq!(normalize("x@BÜCHER.de"), "x@bücher.de");
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn agrees(email: &str) -> Result<(), TestCaseError> {
+        if fast_valid(email) {
+            prop_assert!(email.validate_email(), "the fast path accepted '{email}', validator does not");
+        }
+        // With an ASCII local part, validator alone decides.
+        if email.rfind('@').is_none_or(|at| email[..at].is_ascii()) {
+            prop_assert_eq!(is_valid(email), email.validate_email());
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 4096, ..ProptestConfig::default() })]
+
+        /// Addresses built from the characters that matter to either rule set.
+        #[test]
+        fn the_fast_path_agrees_with_validator_on_generated_addresses(
+            local in "[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~@ \"(),:;<>\\[\\]é-]{0,70}",
+            domain in "[a-zA-Z0-9.\\-_\\[\\]:é ]{0,70}",
+        ) {
+            agrees(&format!("{local}@{domain}"))?;
+        }
+
+        #[test]
+        fn the_fast_path_agrees_with_validator_on_any_text(text in "\\PC{0,40}") {
+            agrees(&text)?;
+        }
+
+        /// Label-length edges: 63 vs 64 characters, local parts of 64 vs 65.
+        #[test]
+        fn the_fast_path_agrees_at_the_length_limits(local_len in 60usize..68, label_len in 60usize..66) {
+            agrees(&format!("{}@{}.com", "a".repeat(local_len), "b".repeat(label_len)))?;
+        }
+    }
+
+    #[test]
+    fn the_fast_path_agrees_on_the_fixture_addresses() {
+        let fixtures =
+            ["ada@example.com", "grace@example.com", "elodie@example.com", "soren@example.com", "zoe@example.com"];
+        let edge = [
+            "a@b",
+            "a@b.",
+            "a@.b",
+            "a..b@c.d",
+            ".a@b.c",
+            "a.@b.c",
+            "a@b-.c",
+            "a@-b.c",
+            "a@b_c.d",
+            "a@[1.2.3.4]",
+            "a@[::1]",
+            "\"a\"@b.c",
+        ];
+        for email in fixtures.iter().chain(edge.iter()) {
+            assert_eq!(is_valid(email), email.validate_email(), "{email}");
+            if fast_valid(email) {
+                assert!(email.validate_email(), "{email}");
+            }
+        }
     }
 }

@@ -17,7 +17,6 @@ mod email;
 mod record;
 
 use std::collections::{BTreeMap, HashMap};
-use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use crate::config::{ColumnRef, ImportConfig, Mode};
@@ -30,7 +29,7 @@ use crate::schema::{Field, Target};
 use crate::source::{header_name, Row, SourceInfo, Table};
 
 pub use self::record::UserRecord;
-use self::record::{RecordBuilder, Text};
+use self::record::{Pager, Pending, RecordBuilder, RoleSet, Text, MAX_RECORD_TEXT};
 
 /// How many rows go to the directory in one lookup.
 const DIRECTORY_BATCH: usize = 1000;
@@ -117,12 +116,14 @@ pub struct Validator {
     mapping: Mapping,
     headers: Vec<String>,
     columns: Vec<Column>,
-    separators: Vec<char>,
+    separators: Arc<[char]>,
     rules: Vec<Arc<dyn Rule>>,
     builder: RecordBuilderCell,
-    role_sets: HashMap<String, Arc<[Role]>>,
-    empty_roles: Arc<[Role]>,
+    role_sets: HashMap<String, Arc<RoleSet>>,
+    empty_roles: Arc<RoleSet>,
     role_key: String,
+    role_scratch: Vec<Role>,
+    timezone_errors: HashMap<Box<str>, String>,
     has_login_column: bool,
     email_column: Option<usize>,
     login_column: Option<usize>,
@@ -164,6 +165,10 @@ impl Validator {
                     None => (Kind::FreeCustom, false),
                 },
             };
+            let target = match target {
+                Target::Custom(name) => Target::Custom(name.chars().filter(|c| !c.is_control()).collect()),
+                other => other,
+            };
             columns.push(Column {
                 index: column.index,
                 header: header_name(&headers, column.index),
@@ -176,7 +181,7 @@ impl Validator {
         let login_column = mapping.column_of_field(Field::Login);
         let email_column = mapping.column_of_field(Field::Email);
         Validator {
-            separators: config.options.list_separators.chars().collect(),
+            separators: config.options.list_separators.chars().collect::<Vec<_>>().into(),
             has_login_column: login_column.is_some(),
             login_column,
             email_column,
@@ -187,8 +192,10 @@ impl Validator {
             rules: Vec::new(),
             builder: RecordBuilderCell::default(),
             role_sets: HashMap::new(),
-            empty_roles: Arc::from(Vec::new()),
+            empty_roles: Arc::new(RoleSet::default()),
             role_key: String::new(),
+            role_scratch: Vec::new(),
+            timezone_errors: HashMap::new(),
         }
     }
 
@@ -228,18 +235,42 @@ impl Validator {
 
     /// Checks one row on its own (no duplicate or directory checks).
     pub fn validate_row(&mut self, row: &Row) -> RowOutcome {
+        let mut issues = self.check_row(row);
+        let record = if issues.iter().any(Issue::is_error) {
+            self.builder.0.clear();
+            None
+        } else {
+            let mut pager = Pager::default();
+            let pending = self.builder.0.write(row.number(), &mut pager, &self.empty_roles);
+            let record = pending.seal(&pager.seal());
+            issues.extend(self.row_rules(&record));
+            (!issues.iter().any(Issue::is_error)).then_some(record)
+        };
+        RowOutcome { record, issues }
+    }
+
+    /// The host rules' issues on a record that passed the built-in checks.
+    fn row_rules(&self, record: &UserRecord) -> Vec<Issue> {
+        let mut issues = Vec::new();
+        for rule in &self.rules {
+            for issue in rule.check_row(record) {
+                issues.push(self.complete(issue, Some(record.row())));
+            }
+        }
+        issues
+    }
+
+    /// Checks every cell of a row into the builder; returns the row's issues.
+    fn check_row(&mut self, row: &Row) -> Vec<Issue> {
         let number = row.number();
-        let mut issues: Vec<Issue> = row
-            .issues()
-            .iter()
-            .map(|issue| {
-                let mut issue = issue.clone();
-                if let Some(column) = issue.column_index.and_then(|i| self.columns.iter().find(|c| c.index == i)) {
-                    issue.field = Some(column.field_key.clone());
-                }
-                issue
-            })
-            .collect();
+        let mut issues: Vec<Issue> = Vec::new();
+        for issue in row.issues() {
+            let mut issue = issue.clone();
+            if let Some(column) = issue.column_index.and_then(|i| self.columns.iter().find(|c| c.index == i)) {
+                issue.field = Some(column.field_key.clone());
+            }
+            issues.push(issue);
+        }
         let mut builder = std::mem::take(&mut self.builder.0);
         builder.clear();
         let columns = std::mem::take(&mut self.columns);
@@ -277,20 +308,14 @@ impl Validator {
         self.columns = columns;
         self.finish_identity(number, &mut builder, &mut issues);
         self.check_password(number, &mut builder, &mut issues);
-        let record = if issues.iter().any(Issue::is_error) {
-            builder.clear();
-            None
-        } else {
-            let record = builder.build(number, &self.empty_roles);
-            for rule in &self.rules {
-                for issue in rule.check_row(&record) {
-                    issues.push(self.complete(issue, Some(number)));
-                }
-            }
-            (!issues.iter().any(Issue::is_error)).then_some(record)
-        };
+        if builder.text_len() > MAX_RECORD_TEXT {
+            issues.push(
+                Issue::error(IssueCode::TooLarge, "the row's values are too long to import (more than 64 KB of text)")
+                    .at_row(number),
+            );
+        }
         self.builder.0 = builder;
-        RowOutcome { record, issues }
+        issues
     }
 
     /// Login = email when the row has no login; a row needs one or the other.
@@ -350,7 +375,7 @@ impl Validator {
         match column.kind {
             Kind::Field(Field::FirstName) | Kind::Field(Field::LastName) => {
                 let name = cells::clean_name(value);
-                if name.chars().count() > 200 {
+                if name.len() > 200 && name.chars().count() > 200 {
                     return bad(IssueCode::InvalidValue, "a name may have at most 200 characters".into());
                 }
                 let text = if column.kind == Kind::Field(Field::FirstName) { Text::FirstName } else { Text::LastName };
@@ -370,12 +395,13 @@ impl Validator {
             }
             Kind::Field(Field::Password) => builder.set(Text::Password, value),
             Kind::Field(Field::Roles) => {
-                let separators = self.separators.clone();
+                let separators = Arc::clone(&self.separators);
                 let mut unknown = Vec::new();
-                let mut names: Vec<Role> = Vec::new();
+                let mut roles = std::mem::take(&mut self.role_scratch);
+                roles.clear();
                 for item in cells::split_list(value, &separators) {
                     let role = if catalog.roles.is_empty() {
-                        Role::new(item)
+                        Role::new(cells::clean_name(item))
                     } else {
                         match catalog.role(item) {
                             Some(role) => role.clone(),
@@ -385,11 +411,12 @@ impl Validator {
                             }
                         }
                     };
-                    if !names.contains(&role) {
-                        names.push(role);
+                    if !roles.contains(&role) {
+                        roles.push(role);
                     }
                 }
                 if let Some(first) = unknown.first() {
+                    self.role_scratch = roles;
                     let known = catalog.roles.iter().map(Role::name);
                     let hint = cells::did_you_mean(first, known);
                     let list = unknown.iter().map(|u| format!("'{u}'")).collect::<Vec<_>>().join(", ");
@@ -401,7 +428,8 @@ impl Validator {
                     };
                     return bad(IssueCode::UnknownRole, message);
                 }
-                builder.roles = Some(self.intern_roles(names));
+                builder.roles = Some(self.intern_roles(&roles));
+                self.role_scratch = roles;
             }
             Kind::Field(Field::Superior) | Kind::Field(Field::Mirror) => {
                 let what = if column.kind == Kind::Field(Field::Superior) { "superior" } else { "user to mirror" };
@@ -417,8 +445,21 @@ impl Validator {
                 builder.set(if what == "superior" { Text::Superior } else { Text::Mirror }, value);
             }
             Kind::Field(Field::Timezone) => match cells::timezone(value) {
-                Ok(tz) => builder.timezone = Some(tz),
-                Err(message) => return bad(IssueCode::InvalidTimezone, message),
+                Some(tz) => builder.timezone = Some(tz),
+                None => {
+                    // The same wrong value tends to repeat down a column: find its suggestion once.
+                    let message = match self.timezone_errors.get(value) {
+                        Some(message) => message.clone(),
+                        None => {
+                            let message = cells::timezone_error(value);
+                            if self.timezone_errors.len() < 1024 {
+                                self.timezone_errors.insert(value.into(), message.clone());
+                            }
+                            message
+                        }
+                    };
+                    return bad(IssueCode::InvalidTimezone, message);
+                }
             },
             Kind::Field(Field::HqRole) => match value.parse::<HqRole>() {
                 Ok(role) => builder.hq_role = Some(role),
@@ -437,16 +478,17 @@ impl Validator {
             },
             Kind::Field(Field::Reference) => builder.set(Text::Reference, value),
             Kind::Field(Field::Groups) => {
+                let separators = Arc::clone(&self.separators);
                 let mut groups = Vec::new();
                 let mut created = Vec::new();
-                for item in cells::split_list(value, &self.separators) {
+                for item in cells::split_list(value, &separators) {
                     if catalog.groups.is_empty() {
-                        groups.push(item.to_string());
+                        groups.push(cells::clean_name(item).into_owned());
                     } else if let Some(group) = catalog.group(item) {
                         groups.push(group.to_string());
                     } else if config.options.create_missing_groups {
                         created.push(item.to_string());
-                        groups.push(item.to_string());
+                        groups.push(cells::clean_name(item).into_owned());
                     } else {
                         let hint = cells::did_you_mean(item, catalog.groups.iter().map(String::as_str));
                         return bad(IssueCode::UnknownGroup, format!("unknown group '{item}'{hint}"));
@@ -462,7 +504,8 @@ impl Validator {
                 }
             }
             Kind::Field(Field::Products) => {
-                for item in cells::split_list(value, &self.separators) {
+                let separators = Arc::clone(&self.separators);
+                for item in cells::split_list(value, &separators) {
                     let (name, role) = match item.split_once([':', '=']) {
                         Some((name, role)) => (cells::trim(name), Some(cells::trim(role)).filter(|r| !r.is_empty())),
                         None => (item, None),
@@ -478,7 +521,8 @@ impl Validator {
                             None => return bad(IssueCode::UnknownRole, unknown_product_role(product, role)),
                         },
                     };
-                    builder.extras.products.insert(product.id().to_string(), access);
+                    builder.extras.products.retain(|(p, _)| p != product.id());
+                    builder.extras.products.push((product.id().to_string(), access));
                 }
             }
             Kind::Product(i) => {
@@ -494,20 +538,20 @@ impl Validator {
                         None => return bad(IssueCode::UnknownRole, unknown_product_role(product, value)),
                     },
                 };
-                builder.extras.products.insert(product.id().to_string(), access);
+                builder.extras.products.retain(|(p, _)| p != product.id());
+                builder.extras.products.push((product.id().to_string(), access));
             }
             Kind::Custom(i) => {
                 let field = &config.schema.custom_fields[i];
                 match cells::custom_value(field, value) {
-                    Ok(v) => {
-                        builder.extras.custom.insert(field.name.clone(), v);
-                    }
+                    Ok(v) => builder.extras.custom.push((field.name.clone(), v)),
                     Err(message) => return bad(IssueCode::InvalidValue, message),
                 }
             }
             Kind::FreeCustom => {
                 if let Target::Custom(name) = &column.target {
-                    builder.extras.custom.insert(name.clone(), crate::model::CustomValue::Text(value.to_string()));
+                    let text = cells::clean_name(value).into_owned();
+                    builder.extras.custom.push((name.clone(), crate::model::CustomValue::Text(text)));
                 }
             }
         }
@@ -515,19 +559,19 @@ impl Validator {
     }
 
     /// Role sets are shared between records: most files use a handful of combinations.
-    fn intern_roles(&mut self, roles: Vec<Role>) -> Arc<[Role]> {
+    fn intern_roles(&mut self, roles: &[Role]) -> Arc<RoleSet> {
         if roles.is_empty() {
             return Arc::clone(&self.empty_roles);
         }
         self.role_key.clear();
-        for role in &roles {
+        for role in roles {
             self.role_key.push_str(role.name());
             self.role_key.push('\u{1f}');
         }
         if let Some(set) = self.role_sets.get(self.role_key.as_str()) {
             return Arc::clone(set);
         }
-        let set: Arc<[Role]> = Arc::from(roles);
+        let set = Arc::new(RoleSet(roles.to_vec()));
         self.role_sets.insert(self.role_key.clone(), Arc::clone(&set));
         set
     }
@@ -537,17 +581,52 @@ impl Validator {
     pub fn validate(&mut self, table: &mut Table, directory: &dyn Directory) -> Result<Validation> {
         let mut run = Run::default();
         let mut row = Row::default();
-        let mut batch_start = 0;
+        let mut pager = Pager::default();
+        let mut pending: Vec<Pending> = Vec::new();
+        let mut checked = 0;
         while table.read_row(&mut row)? {
-            let outcome = self.validate_row(&row);
-            run.add(&row, outcome, self);
-            if run.records.len() - batch_start >= DIRECTORY_BATCH {
-                self.check_directory(&mut run, batch_start, directory)?;
-                batch_start = run.records.len();
+            let issues = self.check_row(&row);
+            if issues.iter().any(Issue::is_error) {
+                self.builder.0.clear();
+                run.add_invalid(&row, self);
+            } else {
+                let builder = &self.builder.0;
+                let owner = Owner::record(run.records.len() + pending.len());
+                let login = builder.get(Text::Login);
+                let email = builder.get(Text::Email);
+                let derived = !email.is_empty() && email == login && !row_has(&row, self.login_column);
+                run.keys.add_login(login, owner, derived);
+                if !email.is_empty() && !derived {
+                    run.keys.add_email(email, owner);
+                }
+                pending.push(self.builder.0.write(row.number(), &mut pager, &self.empty_roles));
+            }
+            run.issues.extend(issues);
+            if pager.len() >= Pager::PAGE {
+                self.seal(&mut run, &mut pager, &mut pending);
+                if run.records.len() - checked >= DIRECTORY_BATCH {
+                    self.check_directory(&mut run, checked, directory)?;
+                    checked = run.records.len();
+                }
             }
         }
-        self.check_directory(&mut run, batch_start, directory)?;
+        self.seal(&mut run, &mut pager, &mut pending);
+        self.check_directory(&mut run, checked, directory)?;
         Ok(self.finish(run, Some(table.info().clone())))
+    }
+
+    /// Seals the page being filled: its pending records become records; host row rules run.
+    fn seal(&self, run: &mut Run, pager: &mut Pager, pending: &mut Vec<Pending>) {
+        if pending.is_empty() {
+            return;
+        }
+        let page = pager.seal();
+        let first = run.records.len();
+        run.records.extend(pending.drain(..).map(|p| p.seal(&page)));
+        if !self.rules.is_empty() {
+            let issues: Vec<Issue> = run.records[first..].iter().flat_map(|r| self.row_rules(r)).collect();
+            run.add_cross_row(issues);
+        }
     }
 
     /// Checks one user typed into a form, with exactly the checks of a bulk import (the
@@ -698,25 +777,18 @@ impl Validator {
             ));
         }
         run.add_cross_row(found);
-        let valid: Vec<UserRecord> = run.records.iter().filter(|r| !r.is_invalid()).cloned().collect();
-        let mut table_issues = Vec::new();
-        for rule in &self.rules {
-            for issue in rule.check_table(&valid) {
-                table_issues.push(self.complete(issue, None));
+        run.compact();
+        if !self.rules.is_empty() {
+            let mut table_issues = Vec::new();
+            for rule in &self.rules {
+                for issue in rule.check_table(&run.records) {
+                    table_issues.push(self.complete(issue, None));
+                }
             }
+            run.add_cross_row(table_issues);
+            run.compact();
         }
-        drop(valid);
-        run.add_cross_row(table_issues);
-
-        let Run { records, mut invalid_rows, mut issues, .. } = run;
-        let mut kept = Vec::with_capacity(records.len());
-        for record in records {
-            if record.is_invalid() {
-                invalid_rows.push(record.row());
-            } else {
-                kept.push(record);
-            }
-        }
+        let Run { records: kept, mut invalid_rows, mut issues, .. } = run;
         invalid_rows.sort_unstable();
         let mut file_issues: Vec<Issue> = self.mapping.issues().to_vec();
         file_issues.append(&mut issues);
@@ -796,42 +868,34 @@ struct Run {
 }
 
 impl Run {
-    fn add(&mut self, row: &Row, outcome: RowOutcome, validator: &Validator) {
-        let RowOutcome { record, mut issues } = outcome;
-        match record {
-            Some(record) => {
-                let owner = Owner::record(self.records.len());
-                let derived = validator.email_column.is_some()
-                    && record.email().is_some_and(|e| e == record.login())
-                    && !row_has(row, validator.login_column);
-                self.keys.add_login(record.login(), owner, derived);
-                if let Some(email) = record.email() {
-                    if !derived {
-                        self.keys.add_email(email, owner);
-                    }
-                }
-                self.records.push(record);
+    /// An invalid row still claims its login and email: a later row with the same one is a
+    /// duplicate even before this row is fixed.
+    fn add_invalid(&mut self, row: &Row, validator: &Validator) {
+        self.invalid_rows.push(row.number());
+        let cell = |c: Option<usize>| c.and_then(|i| row.get(i)).map(cells::trim).filter(|s| !s.is_empty());
+        let login = cell(validator.login_column).map(str::to_string);
+        let email = cell(validator.email_column).map(str::to_string);
+        if login.is_some() || email.is_some() {
+            let owner = Owner::side(self.side.len());
+            if let Some(login) = &login {
+                self.keys.add_login(login, owner, false);
             }
-            None => {
-                self.invalid_rows.push(row.number());
-                // Invalid rows still claim their login and email: a later row with the same one
-                // is a duplicate even before this row is fixed.
-                let cell = |c: Option<usize>| c.and_then(|i| row.get(i)).map(cells::trim).filter(|s| !s.is_empty());
-                let login = cell(validator.login_column).map(str::to_string);
-                let email = cell(validator.email_column).map(str::to_string);
-                if login.is_some() || email.is_some() {
-                    let owner = Owner::side(self.side.len());
-                    if let Some(login) = &login {
-                        self.keys.add_login(login, owner, false);
-                    }
-                    if let Some(email) = &email {
-                        self.keys.add_email(email, owner);
-                    }
-                    self.side.push(SideKeys { row: row.number(), login, email });
-                }
+            if let Some(email) = &email {
+                self.keys.add_email(email, owner);
             }
+            self.side.push(SideKeys { row: row.number(), login, email });
         }
-        self.issues.append(&mut issues);
+    }
+
+    /// Moves the records marked invalid to the invalid rows, in place.
+    fn compact(&mut self) {
+        let invalid_rows = &mut self.invalid_rows;
+        self.records.retain(|record| {
+            if record.is_invalid() {
+                invalid_rows.push(record.row());
+            }
+            !record.is_invalid()
+        });
     }
 
     /// Adds issues found across rows; a record with an error becomes invalid.
@@ -860,28 +924,36 @@ struct SideKeys {
     email: Option<String>,
 }
 
-/// Who holds a key: a record (by index) or an invalid row (by index in the side table).
+/// Who holds a key: a record (by index) or an invalid row (by index in the side table), with a
+/// flag for a login that is the row's email.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 struct Owner(u32);
 
 impl Owner {
     const SIDE: u32 = 1 << 31;
+    const DERIVED: u32 = 1 << 30;
+    const INDEX: u32 = Self::DERIVED - 1;
 
     fn record(i: usize) -> Owner {
-        Owner(u32::try_from(i).unwrap_or(Self::SIDE - 1))
+        Owner(u32::try_from(i).unwrap_or(Self::INDEX).min(Self::INDEX))
     }
 
     fn side(i: usize) -> Owner {
-        Owner(u32::try_from(i).unwrap_or(Self::SIDE - 1) | Self::SIDE)
+        Owner(u32::try_from(i).unwrap_or(Self::INDEX).min(Self::INDEX) | Self::SIDE)
+    }
+
+    fn index(self) -> usize {
+        (self.0 & Self::INDEX) as usize
     }
 }
 
-/// The logins and emails seen, as compact (hash, owner) entries; duplicates are found by
-/// sorting at the end, which needs far less memory than a map of strings.
+/// The logins and emails seen, as 8-byte (hash, owner) entries: duplicates are found by sorting
+/// at the end, which needs far less memory than a map of strings. Equal hashes are confirmed on
+/// the strings themselves.
 #[derive(Default)]
 struct Keys {
-    logins: Vec<(u64, Owner, bool)>,
-    emails: Vec<(u64, Owner, bool)>,
+    logins: Vec<(u32, Owner)>,
+    emails: Vec<(u32, Owner)>,
 }
 
 struct Duplicate {
@@ -891,58 +963,66 @@ struct Duplicate {
     email: bool,
 }
 
-fn key_hash(key: &str) -> u64 {
-    let mut hasher = std::hash::DefaultHasher::new();
+/// FNV-1a over the trimmed, lowercased key (ASCII without allocating).
+fn key_hash(key: &str) -> u32 {
+    let mut hash: u32 = 0x811c_9dc5;
+    let mut eat = |b: u8| {
+        hash ^= u32::from(b);
+        hash = hash.wrapping_mul(0x0100_0193);
+    };
     let key = cells::trim(key);
     if key.is_ascii() {
-        for b in key.bytes() {
-            hasher.write_u8(b.to_ascii_lowercase());
-        }
+        key.bytes().for_each(|b| eat(b.to_ascii_lowercase()));
     } else {
+        let mut buf = [0u8; 4];
         for c in key.chars().flat_map(char::to_lowercase) {
-            c.hash(&mut hasher);
+            c.encode_utf8(&mut buf).bytes().for_each(&mut eat);
         }
     }
-    hasher.finish()
+    hash
 }
 
 impl Keys {
     fn add_login(&mut self, login: &str, owner: Owner, derived_from_email: bool) {
-        self.logins.push((key_hash(login), owner, derived_from_email));
+        let owner = if derived_from_email { Owner(owner.0 | Owner::DERIVED) } else { owner };
+        self.logins.push((key_hash(login), owner));
     }
 
     fn add_email(&mut self, email: &str, owner: Owner) {
-        self.emails.push((key_hash(email), owner, true));
+        self.emails.push((key_hash(email), owner));
     }
 
     fn duplicates(&mut self, records: &[UserRecord], side: &[SideKeys]) -> Vec<Duplicate> {
         let lookup = |owner: Owner, email: bool| -> (u64, String) {
             if owner.0 & Owner::SIDE == 0 {
-                let record = &records[owner.0 as usize];
+                let Some(record) = records.get(owner.index()) else {
+                    return (0, String::new());
+                };
                 let key = if email { record.email().unwrap_or_default() } else { record.login() };
                 (record.row(), key.to_string())
             } else {
-                let keys = &side[(owner.0 & !Owner::SIDE) as usize];
+                let Some(keys) = side.get(owner.index()) else {
+                    return (0, String::new());
+                };
                 let key = if email { keys.email.clone() } else { keys.login.clone() };
                 (keys.row, key.unwrap_or_default())
             }
         };
         let mut out = Vec::new();
         for (entries, is_email) in [(&mut self.logins, false), (&mut self.emails, true)] {
-            entries.sort_unstable();
+            entries.sort_unstable_by_key(|e| e.0);
             for group in entries.chunk_by(|a, b| a.0 == b.0).filter(|g| g.len() > 1) {
                 let mut members: Vec<(u64, String, bool)> = group
                     .iter()
-                    .map(|&(_, owner, flag)| {
+                    .map(|&(_, owner)| {
                         let (row, key) = lookup(owner, is_email);
-                        (row, key, flag)
+                        (row, key, owner.0 & Owner::DERIVED != 0)
                     })
                     .collect();
                 members.sort_by_key(|m| m.0);
                 for i in 1..members.len() {
-                    if let Some(first) =
-                        members[..i].iter().find(|m| eq_ignore_case(cells::trim(&m.1), cells::trim(&members[i].1)))
-                    {
+                    let key = cells::trim(&members[i].1);
+                    if let Some(first) = members[..i].iter().find(|m| eq_ignore_case(cells::trim(&m.1), key)) {
                         out.push(Duplicate {
                             row: members[i].0,
                             first_row: first.0,

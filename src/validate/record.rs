@@ -1,10 +1,15 @@
-//! A validated row, stored compactly: the texts of one user in one allocation, role sets
-//! shared between users, the time zone in two bytes.
+//! A validated row, stored compactly.
+//!
+//! The texts of many records live end to end in shared pages of about 64 KB, so a record costs
+//! no allocation of its own: a pointer to its page, its offsets, a shared role set, and its time
+//! zone, status and HQ role in a few bytes. Values that not every row has (groups, product access,
+//! custom fields) are encoded after the record's fixed texts in the same page. Pages are wiped
+//! when the last record on them is dropped (they hold passwords).
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
+use chrono::{Datelike, NaiveDate};
 use chrono_tz::Tz;
 use zeroize::Zeroizing;
 
@@ -24,14 +29,20 @@ pub(crate) enum Text {
 }
 
 const TEXTS: usize = 8;
+/// Separates the entries of the encoded extras, and a name from its value.
+const ENTRY: char = '\u{1e}';
+const VALUE: char = '\u{1f}';
 
-/// Fields that few rows have: kept out of line so that common rows stay small.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub(crate) struct Extras {
-    pub(crate) groups: Vec<String>,
-    pub(crate) products: BTreeMap<String, ProductAccess>,
-    pub(crate) custom: BTreeMap<String, CustomValue>,
-}
+/// The most text one record may hold (its offsets are 16-bit).
+pub(crate) const MAX_RECORD_TEXT: usize = u16::MAX as usize;
+
+/// Texts of many records, end to end.
+#[derive(Default)]
+pub(crate) struct Page(Zeroizing<String>);
+
+/// The roles of a record, shared by every record with the same set.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct RoleSet(pub(crate) Vec<Role>);
 
 const INVALID: u8 = 1;
 const EXISTS: u8 = 2;
@@ -41,34 +52,64 @@ const EXISTS: u8 = 2;
 /// Values are cleaned (names trimmed and folded, email domain lowercased, roles in the catalog's
 /// spelling, time zone canonical). An empty optional cell reads as `None`; an empty product cell
 /// is absent from [`UserRecord::products`] (the plan gives the product's default). The password
-/// never appears in `Debug` output and is wiped from memory when the record is dropped.
-#[derive(Clone, PartialEq)]
+/// never appears in `Debug` output and is wiped from memory with the record.
+#[derive(Clone)]
 pub struct UserRecord {
-    row: u64,
-    text: Zeroizing<Box<str>>,
-    ends: [u32; TEXTS],
-    roles: Arc<[Role]>,
+    page: Arc<Page>,
+    start: u32,
+    /// End of each fixed text, then of the extras, relative to `start`.
+    ends: [u16; TEXTS + 1],
+    row: u32,
+    roles: Arc<RoleSet>,
     timezone: Option<Tz>,
     status: Option<Status>,
     hq_role: Option<HqRole>,
     flags: u8,
-    extras: Option<Box<Extras>>,
+}
+
+impl PartialEq for UserRecord {
+    fn eq(&self, other: &Self) -> bool {
+        self.row == other.row
+            && self.all_text() == other.all_text()
+            && self.roles == other.roles
+            && (self.timezone, self.status, self.hq_role) == (other.timezone, other.status, other.hq_role)
+    }
 }
 
 impl UserRecord {
+    fn all_text(&self) -> &str {
+        let start = self.start as usize;
+        self.page.0.get(start..start + self.ends[TEXTS] as usize).unwrap_or("")
+    }
+
+    fn slice(&self, from: u16, to: u16) -> &str {
+        let start = self.start as usize;
+        self.page.0.get(start + from as usize..start + to as usize).unwrap_or("")
+    }
+
     fn text(&self, field: Text) -> &str {
         let i = field as usize;
-        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
-        self.text.get(start..self.ends[i] as usize).unwrap_or("")
+        let from = if i == 0 { 0 } else { self.ends[i - 1] };
+        self.slice(from, self.ends[i])
     }
 
     fn optional(&self, field: Text) -> Option<&str> {
         Some(self.text(field)).filter(|s| !s.is_empty())
     }
 
+    /// The encoded extras: (kind, name, value) entries.
+    fn extras(&self) -> impl Iterator<Item = (char, &str, &str)> {
+        self.slice(self.ends[TEXTS - 1], self.ends[TEXTS]).split(ENTRY).filter_map(|entry| {
+            let mut chars = entry.chars();
+            let kind = chars.next()?;
+            let (name, value) = chars.as_str().split_once(VALUE)?;
+            Some((kind, name, value))
+        })
+    }
+
     /// The row number in the file.
     pub fn row(&self) -> u64 {
-        self.row
+        u64::from(self.row)
     }
 
     /// Given name.
@@ -123,7 +164,7 @@ impl UserRecord {
 
     /// Roles, in the catalog's spelling.
     pub fn roles(&self) -> &[Role] {
-        &self.roles
+        &self.roles.0
     }
 
     /// Time zone.
@@ -141,19 +182,19 @@ impl UserRecord {
         self.hq_role
     }
 
-    /// Groups named in the row.
-    pub fn groups(&self) -> &[String] {
-        self.extras.as_ref().map_or(&[], |e| &e.groups)
+    /// Groups named in the row, in the catalog's spelling.
+    pub fn groups(&self) -> impl Iterator<Item = &str> {
+        self.extras().filter(|(kind, _, _)| *kind == 'g').map(|(_, name, _)| name)
     }
 
-    /// Product access given in the row, by product id (empty cells are absent).
-    pub fn products(&self) -> impl Iterator<Item = (&str, &ProductAccess)> {
-        self.extras.iter().flat_map(|e| e.products.iter().map(|(k, v)| (k.as_str(), v)))
+    /// Product access given in the row, by product id, in id order (empty cells are absent).
+    pub fn products(&self) -> impl Iterator<Item = (&str, ProductAccess)> {
+        self.extras().filter(|(kind, _, _)| *kind == 'p').map(|(_, id, value)| (id, decode_access(value)))
     }
 
-    /// Custom field values, by name.
-    pub fn custom(&self) -> impl Iterator<Item = (&str, &CustomValue)> {
-        self.extras.iter().flat_map(|e| e.custom.iter().map(|(k, v)| (k.as_str(), v)))
+    /// Custom field values, by name, in name order.
+    pub fn custom(&self) -> impl Iterator<Item = (&str, CustomValue)> {
+        self.extras().filter(|(kind, _, _)| *kind == 'c').map(|(_, name, value)| (name, decode_custom(value)))
     }
 
     /// True when the directory already has a user with this login.
@@ -178,19 +219,49 @@ impl UserRecord {
         let mut user = User::new(self.login(), self.first_name(), self.last_name());
         user.email = self.email().map(str::to_string);
         user.password = self.password();
-        user.roles = self.roles.to_vec();
+        user.roles = self.roles().to_vec();
         user.superior = self.superior().map(str::to_string);
         user.timezone = self.timezone;
         user.hq_role = self.hq_role;
         user.status = self.status.unwrap_or_default();
         user.reference = self.reference().map(str::to_string);
-        if let Some(extras) = &self.extras {
-            user.groups = extras.groups.clone();
-            user.products = extras.products.clone();
-            user.custom = extras.custom.clone();
-        }
+        user.groups = self.groups().map(str::to_string).collect();
+        user.products = self.products().map(|(id, access)| (id.to_string(), access)).collect();
+        user.custom = self.custom().map(|(name, value)| (name.to_string(), value)).collect();
         user
     }
+}
+
+fn decode_access(value: &str) -> ProductAccess {
+    match value.strip_prefix('=') {
+        Some(role) => ProductAccess::Role(Role::new(role)),
+        None if value == "+" => ProductAccess::Granted,
+        None => ProductAccess::None,
+    }
+}
+
+fn decode_custom(value: &str) -> CustomValue {
+    let mut chars = value.chars();
+    let kind = chars.next();
+    let text = chars.as_str();
+    match kind {
+        Some('b') => CustomValue::Bool(text == "1"),
+        Some('n') => text.parse().map_or_else(|_| CustomValue::Text(text.to_string()), CustomValue::Number),
+        Some('d') => parse_iso_date(text).map_or_else(|| CustomValue::Text(text.to_string()), CustomValue::Date),
+        _ => CustomValue::Text(text.to_string()),
+    }
+}
+
+/// `YYYY-MM-DD` without chrono's format machinery (it is on the hot path).
+pub(crate) fn parse_iso_date(text: &str) -> Option<NaiveDate> {
+    let b = text.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let digits = |range: std::ops::Range<usize>| -> Option<u32> {
+        b.get(range)?.iter().try_fold(0u32, |n, &d| d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0')))
+    };
+    NaiveDate::from_ymd_opt(i32::try_from(digits(0..4)?).ok()?, digits(5..7)?, digits(8..10)?)
 }
 
 impl fmt::Debug for UserRecord {
@@ -202,15 +273,84 @@ impl fmt::Debug for UserRecord {
             .field("login", &self.login())
             .field("email", &self.email())
             .field("password", &self.has_password().then_some(Password::REDACTED))
-            .field("roles", &self.roles)
+            .field("roles", &self.roles())
             .field("superior", &self.superior())
             .field("timezone", &self.timezone)
             .field("status", &self.status)
             .field("hq_role", &self.hq_role)
             .field("reference", &self.reference())
             .field("mirror", &self.mirror())
-            .field("extras", &self.extras)
+            .field("groups", &self.groups().collect::<Vec<_>>())
+            .field("products", &self.products().collect::<Vec<_>>())
+            .field("custom", &self.custom().collect::<Vec<_>>())
             .finish()
+    }
+}
+
+/// Values that not every row has, gathered while a row is checked.
+#[derive(Debug, Default)]
+pub(crate) struct Extras {
+    pub(crate) groups: Vec<String>,
+    pub(crate) products: Vec<(String, ProductAccess)>,
+    pub(crate) custom: Vec<(String, CustomValue)>,
+}
+
+impl Extras {
+    fn clear(&mut self) {
+        self.groups.clear();
+        self.products.clear();
+        self.custom.clear();
+    }
+}
+
+/// A record whose texts are in the page being filled; it becomes a [`UserRecord`] when the page
+/// is sealed.
+pub(crate) struct Pending {
+    start: u32,
+    ends: [u16; TEXTS + 1],
+    row: u32,
+    roles: Arc<RoleSet>,
+    timezone: Option<Tz>,
+    status: Option<Status>,
+    hq_role: Option<HqRole>,
+}
+
+impl Pending {
+    pub(crate) fn seal(self, page: &Arc<Page>) -> UserRecord {
+        UserRecord {
+            page: Arc::clone(page),
+            start: self.start,
+            ends: self.ends,
+            row: self.row,
+            roles: self.roles,
+            timezone: self.timezone,
+            status: self.status,
+            hq_role: self.hq_role,
+            flags: 0,
+        }
+    }
+}
+
+/// Fills pages with record texts.
+#[derive(Default)]
+pub(crate) struct Pager {
+    text: String,
+}
+
+impl Pager {
+    /// The size at which a page is sealed.
+    pub(crate) const PAGE: usize = 64 * 1024;
+
+    /// Bytes in the page being filled.
+    pub(crate) fn len(&self) -> usize {
+        self.text.len()
+    }
+
+    /// Ends the current page: every pending record written since the last seal points into it.
+    pub(crate) fn seal(&mut self) -> Arc<Page> {
+        let mut text = std::mem::take(&mut self.text);
+        text.shrink_to_fit();
+        Arc::new(Page(Zeroizing::new(text)))
     }
 }
 
@@ -218,7 +358,7 @@ impl fmt::Debug for UserRecord {
 #[derive(Default)]
 pub(crate) struct RecordBuilder {
     texts: [String; TEXTS],
-    pub(crate) roles: Option<Arc<[Role]>>,
+    pub(crate) roles: Option<Arc<RoleSet>>,
     pub(crate) timezone: Option<Tz>,
     pub(crate) status: Option<Status>,
     pub(crate) hq_role: Option<HqRole>,
@@ -230,13 +370,13 @@ impl RecordBuilder {
         for text in &mut self.texts {
             text.clear();
         }
-        // The password scratch may hold a secret: wipe it, not just forget it.
+        // The password scratch held a secret: wipe it, not just forget it.
         zeroize::Zeroize::zeroize(&mut self.texts[Text::Password as usize]);
         self.roles = None;
         self.timezone = None;
         self.status = None;
         self.hq_role = None;
-        self.extras = Extras::default();
+        self.extras.clear();
     }
 
     pub(crate) fn set(&mut self, field: Text, value: &str) {
@@ -249,29 +389,113 @@ impl RecordBuilder {
         &self.texts[field as usize]
     }
 
-    pub(crate) fn build(&mut self, row: u64, empty_roles: &Arc<[Role]>) -> UserRecord {
-        let len: usize = self.texts.iter().map(String::len).sum();
-        let mut text = String::with_capacity(len);
-        let mut ends = [0u32; TEXTS];
+    /// How many bytes the record's texts take.
+    pub(crate) fn text_len(&self) -> usize {
+        let extras: usize = self.extras.groups.iter().map(|g| g.len() + 3).sum::<usize>()
+            + self.extras.products.iter().map(|(p, _)| p.len() + 40).sum::<usize>()
+            + self.extras.custom.iter().map(|(c, v)| c.len() + 8 + custom_len(v)).sum::<usize>();
+        self.texts.iter().map(String::len).sum::<usize>() + extras
+    }
+
+    /// Writes the record's texts into the pager; the builder is cleared.
+    pub(crate) fn write(&mut self, row: u64, pager: &mut Pager, empty_roles: &Arc<RoleSet>) -> Pending {
+        let text = &mut pager.text;
+        let start = text.len();
+        let mut ends = [0u16; TEXTS + 1];
         for (i, part) in self.texts.iter().enumerate() {
             text.push_str(part);
-            ends[i] = u32::try_from(text.len()).unwrap_or(u32::MAX);
+            ends[i] = offset(text.len() - start);
         }
-        let extras = std::mem::take(&mut self.extras);
-        let extras = (extras != Extras::default()).then(|| Box::new(extras));
-        let record = UserRecord {
-            row,
-            text: Zeroizing::new(text.into_boxed_str()),
+        let extras = &mut self.extras;
+        for group in &extras.groups {
+            encode(text, 'g', group, "");
+        }
+        extras.products.sort_by(|a, b| a.0.cmp(&b.0));
+        for (id, access) in &extras.products {
+            match access {
+                ProductAccess::None => encode(text, 'p', id, "-"),
+                ProductAccess::Granted => encode(text, 'p', id, "+"),
+                ProductAccess::Role(role) => {
+                    text.push(ENTRY);
+                    text.push('p');
+                    text.push_str(id);
+                    text.push(VALUE);
+                    text.push('=');
+                    text.push_str(role.name());
+                }
+            }
+        }
+        extras.custom.sort_by(|a, b| a.0.cmp(&b.0));
+        for (name, value) in &extras.custom {
+            text.push(ENTRY);
+            text.push('c');
+            text.push_str(name);
+            text.push(VALUE);
+            match value {
+                CustomValue::Bool(b) => text.push_str(if *b { "b1" } else { "b0" }),
+                CustomValue::Number(n) => {
+                    text.push('n');
+                    text.push_str(&n.to_string());
+                }
+                CustomValue::Date(d) => {
+                    text.push('d');
+                    push_date(text, *d);
+                }
+                CustomValue::Text(t) => {
+                    text.push('t');
+                    text.push_str(t);
+                }
+            }
+        }
+        ends[TEXTS] = offset(text.len() - start);
+        let pending = Pending {
+            start: u32::try_from(start).unwrap_or(u32::MAX),
             ends,
+            row: u32::try_from(row).unwrap_or(u32::MAX),
             roles: self.roles.take().unwrap_or_else(|| Arc::clone(empty_roles)),
             timezone: self.timezone,
             status: self.status,
             hq_role: self.hq_role,
-            flags: 0,
-            extras,
         };
         self.clear();
-        record
+        pending
+    }
+}
+
+fn offset(n: usize) -> u16 {
+    u16::try_from(n).unwrap_or(u16::MAX)
+}
+
+fn custom_len(value: &CustomValue) -> usize {
+    match value {
+        CustomValue::Text(t) => t.len(),
+        _ => 32,
+    }
+}
+
+fn encode(text: &mut String, kind: char, name: &str, value: &str) {
+    text.push(ENTRY);
+    text.push(kind);
+    text.push_str(name);
+    text.push(VALUE);
+    text.push_str(value);
+}
+
+fn push_date(text: &mut String, date: NaiveDate) {
+    let (y, m, d) = (date.year(), date.month(), date.day());
+    if (0..=9999).contains(&y) {
+        let digits = [y / 1000, y / 100 % 10, y / 10 % 10, y % 10];
+        for digit in digits {
+            text.push(char::from(b'0' + digit as u8));
+        }
+        text.push('-');
+        text.push(char::from(b'0' + (m / 10) as u8));
+        text.push(char::from(b'0' + (m % 10) as u8));
+        text.push('-');
+        text.push(char::from(b'0' + (d / 10) as u8));
+        text.push(char::from(b'0' + (d % 10) as u8));
+    } else {
+        text.push_str(&date.format("%Y-%m-%d").to_string());
     }
 }
 
@@ -279,29 +503,95 @@ impl RecordBuilder {
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_record_is_small() {
-        // One heap allocation for the texts, shared role sets: keep the inline part small.
-        assert!(std::mem::size_of::<UserRecord>() <= 88, "{}", std::mem::size_of::<UserRecord>());
+    fn one(builder: &mut RecordBuilder, row: u64) -> UserRecord {
+        let mut pager = Pager::default();
+        let pending = builder.write(row, &mut pager, &Arc::new(RoleSet::default()));
+        pending.seal(&pager.seal())
     }
 
     #[test]
-    fn texts_round_trip_and_the_password_stays_hidden() {
+    fn a_record_is_small() {
+        // No allocation of its own: keep the inline part small.
+        assert!(std::mem::size_of::<UserRecord>() <= 56, "{}", std::mem::size_of::<UserRecord>());
+    }
+
+    #[test]
+    fn texts_and_extras_round_trip_and_the_password_stays_hidden() {
         let mut builder = RecordBuilder::default();
         builder.set(Text::FirstName, "Ada");
         builder.set(Text::Login, "ada");
         builder.set(Text::Password, "Analytical#1");
         builder.set(Text::Mirror, "grace");
-        let record = builder.build(2, &Arc::from(Vec::new()));
+        builder.extras.groups = vec!["Sales".into(), "R&D".into()];
+        builder.extras.products = vec![
+            ("perform".into(), ProductAccess::None),
+            ("hire".into(), ProductAccess::Role(Role::new("Recruiter"))),
+            ("learn".into(), ProductAccess::Granted),
+        ];
+        let date = NaiveDate::from_ymd_opt(2024, 1, 15).unwrap();
+        builder.extras.custom = vec![
+            ("start".into(), CustomValue::Date(date)),
+            ("badge".into(), CustomValue::Number(12.5)),
+            ("remote".into(), CustomValue::Bool(true)),
+            ("note".into(), CustomValue::Text("a=b; c".into())),
+        ];
+        let record = one(&mut builder, 2);
         assert_eq!((record.first_name(), record.last_name(), record.login()), ("Ada", "", "ada"));
         assert_eq!(record.email(), None);
         assert_eq!(record.mirror(), Some("grace"));
+        assert_eq!(record.groups().collect::<Vec<_>>(), ["Sales", "R&D"]);
+        assert_eq!(
+            record.products().collect::<Vec<_>>(),
+            [
+                ("hire", ProductAccess::Role(Role::new("Recruiter"))),
+                ("learn", ProductAccess::Granted),
+                ("perform", ProductAccess::None)
+            ]
+        );
+        assert_eq!(
+            record.custom().collect::<Vec<_>>(),
+            [
+                ("badge", CustomValue::Number(12.5)),
+                ("note", CustomValue::Text("a=b; c".into())),
+                ("remote", CustomValue::Bool(true)),
+                ("start", CustomValue::Date(date)),
+            ]
+        );
         assert_eq!(record.password().map(|p| p.expose().to_string()).as_deref(), Some("Analytical#1"));
         let debug = format!("{record:?}");
         assert!(!debug.contains("Analytical"), "{debug}");
         assert!(builder.get(Text::Password).is_empty());
         let user = record.to_user();
         assert_eq!(user.status, Status::Active);
+        assert_eq!(user.groups, ["Sales", "R&D"]);
         assert!(!format!("{user:?}").contains("Analytical"));
+    }
+
+    #[test]
+    fn many_records_share_a_page() {
+        let mut pager = Pager::default();
+        let empty = Arc::new(RoleSet::default());
+        let mut pending = Vec::new();
+        for i in 0..100 {
+            let mut builder = RecordBuilder::default();
+            builder.set(Text::Login, &format!("user{i}"));
+            pending.push(builder.write(i + 2, &mut pager, &empty));
+        }
+        let page = pager.seal();
+        let records: Vec<UserRecord> = pending.into_iter().map(|p| p.seal(&page)).collect();
+        assert_eq!(records[42].login(), "user42");
+        assert_eq!(records[42].row(), 44);
+        assert_eq!(Arc::strong_count(&page), 101);
+    }
+
+    #[test]
+    fn iso_dates() {
+        assert_eq!(parse_iso_date("2024-02-29"), NaiveDate::from_ymd_opt(2024, 2, 29));
+        assert_eq!(parse_iso_date("2023-02-29"), None);
+        assert_eq!(parse_iso_date("2024-1-15"), None);
+        assert_eq!(parse_iso_date("2024-01-1x"), None);
+        let mut text = String::new();
+        push_date(&mut text, NaiveDate::from_ymd_opt(7, 3, 9).unwrap());
+        assert_eq!(text, "0007-03-09");
     }
 }

@@ -66,7 +66,7 @@ fn emails_logins_and_names() {
     let message = &v.issues_for_row(2)[0].message;
     assert_eq!(message, "'bob@' is not an email address");
     assert!(has(&v, 3, "Login", "invalid_value"));
-    assert!(has(&v, 4, "Email", "invalid_email"), "validator refuses a non-ASCII local part");
+    assert!(v.issues_for_row(4).is_empty(), "an internationalised address is accepted: {:?}", v.issues_for_row(4));
     assert!(v.issues_for_row(5).is_empty(), "an internationalised domain is accepted");
 }
 
@@ -165,11 +165,11 @@ fn product_columns_and_the_products_list() {
     );
     let ada = &v.records()[0];
     assert_eq!(ada.hq_role(), Some(HqRole::Admin));
-    let access: Vec<(&str, &ProductAccess)> = ada.products().collect();
-    assert_eq!(access[0], ("hire", &ProductAccess::Role(Role::new("Viewer"))));
-    assert_eq!(access[1], ("perform", &ProductAccess::Role(Role::new("Manager"))));
+    let access: Vec<(&str, ProductAccess)> = ada.products().collect();
+    assert_eq!(access[0], ("hire", ProductAccess::Role(Role::new("Viewer"))));
+    assert_eq!(access[1], ("perform", ProductAccess::Role(Role::new("Manager"))));
     let bob = &v.records()[1];
-    assert_eq!(bob.products().collect::<Vec<_>>(), [("hire", &ProductAccess::None)], "empty cell: default later");
+    assert_eq!(bob.products().collect::<Vec<_>>(), [("hire", ProductAccess::None)], "empty cell: default later");
     // Each bad cell has its own issue, with the product's roles and a suggestion.
     let cy: Vec<(&str, &IssueCode)> =
         v.issues_for_row(4).iter().map(|i| (i.field.as_deref().unwrap_or(""), &i.code)).collect();
@@ -177,12 +177,12 @@ fn product_columns_and_the_products_list() {
     assert!(v.issues_for_row(4)[0].message.ends_with("did you mean 'Recruiter'?"));
 
     let v = run(config, "Name,Last Name,Email,Products\nAda,L,a@x.io,Hire: Recruiter; Perform\nBob,B,b@x.io,Hyre\n");
-    let access: Vec<(&str, &ProductAccess)> = v.records()[0].products().collect();
+    let access: Vec<(&str, ProductAccess)> = v.records()[0].products().collect();
     assert_eq!(
         access,
         [
-            ("hire", &ProductAccess::Role(Role::new("Recruiter"))),
-            ("perform", &ProductAccess::Role(Role::new("Employee")))
+            ("hire", ProductAccess::Role(Role::new("Recruiter"))),
+            ("perform", ProductAccess::Role(Role::new("Employee")))
         ]
     );
     let issue = &v.issues_for_row(3)[0];
@@ -199,7 +199,7 @@ fn custom_fields_and_groups() {
         config.clone(),
         "First Name,Last Name,Login,Start,Groups\nA,B,a,2024-01-15,sales\nC,D,c,15/01/2024,Salse\n",
     );
-    assert_eq!(v.records()[0].groups(), ["Sales"]);
+    assert_eq!(v.records()[0].groups().collect::<Vec<_>>(), ["Sales"]);
     assert!(has(&v, 3, "Start", "invalid_value"));
     assert!(has(&v, 3, "Groups", "unknown_group"));
     config.options.create_missing_groups = true;

@@ -1,0 +1,77 @@
+//! Parse + map + validate against raw CSV reading of the same bytes, in one group.
+//!
+//! The 1,000,000-row users CSV of `benches/support/data.rs` (~2% deliberately wrong rows), with
+//! a config that checks what a real import checks: required names and login, email, roles from a
+//! catalog, time zone, status, password policy, a custom date field, duplicates. One thread.
+//! Run with `cargo bench --bench pipeline`; the ratio of the two lines is the figure that counts.
+
+#[path = "support/data.rs"]
+mod data;
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use user_import::{ImportConfig, Importer, MemoryDirectory};
+
+/// The configuration the benchmark validates with.
+pub fn bench_config() -> ImportConfig {
+    ImportConfig::from_toml_str(
+        r#"
+        [schema]
+        product_columns = false
+        fields = [
+            { field = "first_name", required = true },
+            { field = "last_name", required = true },
+            { field = "login", required = true },
+            { field = "email", required = true },
+            { field = "password" },
+            { field = "roles", required = true },
+            { field = "superior" },
+            { field = "timezone" },
+            { field = "status" },
+            { field = "reference" },
+        ]
+        [[schema.custom_fields]]
+        name = "start_date"
+        label = "Start Date"
+        kind = "date"
+        [catalog]
+        roles = ["Admin", "Editor", "Viewer", "Auditor"]
+        [catalog.password_policy]
+        min_length = 8
+        "#,
+    )
+    .expect("bench config")
+}
+
+fn validate_1m(c: &mut Criterion) {
+    let path = data::cached("users_1m.csv", || data::users_csv(1_000_000));
+    let bytes: Arc<[u8]> = std::fs::read(path).expect("bench data").into();
+    let importer = Importer::new(bench_config());
+    let directory = MemoryDirectory::new();
+    let mut group = c.benchmark_group("validate_csv_1m_rows");
+    group.sample_size(10).measurement_time(Duration::from_secs(30)).throughput(Throughput::Bytes(bytes.len() as u64));
+    group.bench_function("raw csv ByteRecord", |b| {
+        b.iter(|| {
+            let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(&bytes[..]);
+            let mut record = csv::ByteRecord::new();
+            let mut fields = 0usize;
+            while reader.read_byte_record(&mut record).expect("csv") {
+                fields += record.len();
+            }
+            black_box(fields)
+        })
+    });
+    group.bench_function("parse + map + validate (1 thread)", |b| {
+        b.iter(|| {
+            let validation = importer.validate_bytes(Arc::clone(&bytes), &directory).expect("validation");
+            black_box((validation.valid(), validation.issues().len()))
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, validate_1m);
+criterion_main!(benches);
