@@ -159,10 +159,16 @@ impl MemoryDirectory {
 
 impl Directory for MemoryDirectory {
     fn find_by_logins(&self, logins: &[&str]) -> Result<Vec<User>> {
+        if self.users.is_empty() {
+            return Ok(Vec::new());
+        }
         Ok(logins.iter().filter_map(|l| self.by_login.get(&login_key(l))).map(|&at| self.users[at].clone()).collect())
     }
 
     fn find_by_emails(&self, emails: &[&str]) -> Result<Vec<User>> {
+        if self.users.is_empty() {
+            return Ok(Vec::new());
+        }
         Ok(emails.iter().filter_map(|e| self.by_email.get(&login_key(e))).map(|&at| self.users[at].clone()).collect())
     }
 }

@@ -291,13 +291,21 @@ impl FromStr for Status {
     type Err = ParseEnumError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_lowercase().as_str() {
-            "active" | "enabled" => Ok(Status::Active),
-            "pending" | "invited" => Ok(Status::Pending),
-            "expired" => Ok(Status::Expired),
-            "blocked" => Ok(Status::Blocked),
-            "disabled" | "inactive" | "deactivated" => Ok(Status::Disabled),
-            _ => Err(ParseEnumError {
+        const NAMES: [(&str, Status); 9] = [
+            ("active", Status::Active),
+            ("enabled", Status::Active),
+            ("pending", Status::Pending),
+            ("invited", Status::Pending),
+            ("expired", Status::Expired),
+            ("blocked", Status::Blocked),
+            ("disabled", Status::Disabled),
+            ("inactive", Status::Disabled),
+            ("deactivated", Status::Disabled),
+        ];
+        let word = s.trim();
+        match NAMES.iter().find(|(name, _)| name.eq_ignore_ascii_case(word)) {
+            Some((_, status)) => Ok(*status),
+            None => Err(ParseEnumError {
                 value: s.to_string(),
                 what: "status",
                 expected: "active, pending (invited), expired, blocked, disabled",
@@ -338,11 +346,21 @@ impl FromStr for HqRole {
     type Err = ParseEnumError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_lowercase().as_str() {
-            "basic" | "basic user" | "user" | "member" => Ok(HqRole::Basic),
-            "admin" | "admin user" | "administrator" => Ok(HqRole::Admin),
-            _ => Err(ParseEnumError { value: s.to_string(), what: "HQ role", expected: "basic, admin" }),
-        }
+        const NAMES: [(&str, HqRole); 7] = [
+            ("basic", HqRole::Basic),
+            ("basic user", HqRole::Basic),
+            ("user", HqRole::Basic),
+            ("member", HqRole::Basic),
+            ("admin", HqRole::Admin),
+            ("admin user", HqRole::Admin),
+            ("administrator", HqRole::Admin),
+        ];
+        let word = s.trim();
+        NAMES
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(word))
+            .map(|(_, role)| *role)
+            .ok_or_else(|| ParseEnumError { value: s.to_string(), what: "HQ role", expected: "basic, admin" })
     }
 }
 
@@ -443,7 +461,12 @@ pub(crate) fn eq_ignore_case(a: &str, b: &str) -> bool {
 
 /// The form under which logins (and emails) are compared: trimmed, lowercased.
 pub fn login_key(login: &str) -> String {
-    login.trim().to_lowercase()
+    let login = login.trim();
+    if login.is_ascii() {
+        login.to_ascii_lowercase()
+    } else {
+        login.to_lowercase()
+    }
 }
 
 // `Password` deserializes from a plain string (for configs and stores); it still never prints.

@@ -21,9 +21,15 @@ pub(crate) struct Options {
     pub(crate) quote: u8,
 }
 
+/// Where the text comes from: a reader, or bytes that can be read in place.
+pub(crate) enum Stream {
+    Read(Box<dyn Read + Send>),
+    Buffered(Box<dyn BufRead + Send>),
+}
+
 /// Rows of a delimited text file.
 pub(crate) struct DelimitedRows {
-    input: BufReader<Box<dyn Read + Send>>,
+    input: Box<dyn BufRead + Send>,
     core: csv_core::Reader,
     encoding: TextEncoding,
     /// The record being parsed: bytes, and the end offset of each field. Both only grow.
@@ -35,36 +41,36 @@ pub(crate) struct DelimitedRows {
 
 /// Sniffs encoding and delimiter from `head`, then reads the whole `stream` (which starts with
 /// those same bytes).
-pub(crate) fn open(
-    options: &Options,
-    stream: Box<dyn Read + Send>,
-    head: &[u8],
-) -> Result<(SourceInfo, DelimitedRows)> {
+pub(crate) fn open(options: &Options, stream: Stream, head: &[u8]) -> Result<(SourceInfo, DelimitedRows)> {
     let encoding = options.encoding.unwrap_or_else(|| sniff::encoding(head));
     let sample = sniff::decode_sample(head, encoding);
     let sep = sniff::sep_line(&sample);
     let delimiter = options.delimiter.or(sep).unwrap_or_else(|| {
         sniff::delimiter(&sample, options.quote, matches!(encoding, TextEncoding::Utf16Le | TextEncoding::Utf16Be))
     });
-    let stream: Box<dyn Read + Send> = match encoding {
-        // The BOM is dropped by `skip_blank_lines`.
-        TextEncoding::Utf8 | TextEncoding::Utf8Bom => stream,
-        other => Box::new(
-            DecodeReaderBytesBuilder::new().encoding(Some(sniff::encoding_rs(other))).bom_override(true).build(stream),
-        ),
+    let input: Box<dyn BufRead + Send> = match (encoding, stream) {
+        // The BOM is dropped by `skip_blank_lines`. Bytes in memory are read in place.
+        (TextEncoding::Utf8 | TextEncoding::Utf8Bom, Stream::Buffered(buffered)) => buffered,
+        (TextEncoding::Utf8 | TextEncoding::Utf8Bom, Stream::Read(read)) => {
+            Box::new(BufReader::with_capacity(1 << 16, read))
+        }
+        (other, stream) => {
+            let read: Box<dyn Read + Send> = match stream {
+                Stream::Buffered(buffered) => Box::new(buffered),
+                Stream::Read(read) => read,
+            };
+            let decoded = DecodeReaderBytesBuilder::new()
+                .encoding(Some(sniff::encoding_rs(other)))
+                .bom_override(true)
+                .build(read);
+            Box::new(BufReader::with_capacity(1 << 16, decoded))
+        }
     };
     let core = csv_core::ReaderBuilder::new().delimiter(delimiter).quote(options.quote).build();
     let mut info = SourceInfo::new(Format::Csv);
     info.encoding = Some(encoding);
     info.delimiter = Some(char::from(delimiter));
-    let mut rows = DelimitedRows {
-        input: BufReader::with_capacity(1 << 16, stream),
-        core,
-        encoding,
-        out: vec![0; 1 << 12],
-        ends: vec![0; 64],
-        started: false,
-    };
+    let mut rows = DelimitedRows { input, core, encoding, out: vec![0; 1 << 12], ends: vec![0; 64], started: false };
     if sep.is_some() {
         // Excel's `sep=;` line is an instruction, not a row.
         let mut skipped = Row::default();
@@ -182,7 +188,8 @@ mod tests {
 
     fn lines(data: &str) -> Vec<(u64, Vec<String>)> {
         let options = Options { encoding: None, delimiter: None, quote: b'"' };
-        let (_, mut rows) = open(&options, Box::new(Cursor::new(data.as_bytes().to_vec())), data.as_bytes()).unwrap();
+        let stream = Stream::Read(Box::new(Cursor::new(data.as_bytes().to_vec())));
+        let (_, mut rows) = open(&options, stream, data.as_bytes()).unwrap();
         let mut out = Vec::new();
         let mut row = Row::default();
         while rows.next_row(&mut row).unwrap() {
@@ -205,7 +212,7 @@ mod tests {
     fn a_stray_windows_1252_row_is_read_and_flagged() {
         let data = b"a,b\nM\xFCller,x\n".to_vec();
         let options = Options { encoding: Some(TextEncoding::Utf8), delimiter: None, quote: b'"' };
-        let (_, mut rows) = open(&options, Box::new(Cursor::new(data.clone())), &data).unwrap();
+        let (_, mut rows) = open(&options, Stream::Buffered(Box::new(Cursor::new(data.clone()))), &data).unwrap();
         let mut row = Row::default();
         assert!(rows.next_row(&mut row).unwrap());
         assert!(rows.next_row(&mut row).unwrap());

@@ -938,11 +938,15 @@ impl Input {
     }
 
     /// A stream of the whole input (the head first), limited to `max` bytes.
-    fn into_stream(self, head: Vec<u8>, max: u64) -> Box<dyn Read + Send> {
+    fn into_stream(self, head: Vec<u8>, max: u64) -> delimited::Stream {
         match self {
-            Input::Bytes(bytes) => Box::new(Cursor::new(bytes)),
-            Input::File(file) => Box::new(LimitReader::new(Cursor::new(head).chain(file), max)),
-            Input::Reader(reader) => Box::new(LimitReader::new(Cursor::new(head).chain(reader), max)),
+            Input::Bytes(bytes) => delimited::Stream::Buffered(Box::new(Cursor::new(bytes))),
+            Input::File(file) => {
+                delimited::Stream::Read(Box::new(LimitReader::new(Cursor::new(head).chain(file), max)))
+            }
+            Input::Reader(reader) => {
+                delimited::Stream::Read(Box::new(LimitReader::new(Cursor::new(head).chain(reader), max)))
+            }
         }
     }
 

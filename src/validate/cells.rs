@@ -15,13 +15,22 @@ fn is_space(c: char) -> bool {
 
 /// A value trimmed of all white space (no-break spaces too).
 pub(crate) fn trim(value: &str) -> &str {
-    value.trim_matches(is_space)
+    match (value.as_bytes().first(), value.as_bytes().last()) {
+        // Nearly every cell starts and ends with a printable ASCII character: nothing to trim.
+        (Some(&a), Some(&b)) if a.is_ascii_graphic() && b.is_ascii_graphic() => value,
+        _ => value.trim_matches(is_space),
+    }
 }
 
 /// A name trimmed, with inner runs of white space folded into one space. Borrows when the
 /// value needs no change (the common case).
 pub(crate) fn clean_name(value: &str) -> Cow<'_, str> {
     let trimmed = trim(value);
+    // Fast path: printable ASCII with single spaces needs no change.
+    let bytes = trimmed.as_bytes();
+    if bytes.iter().all(|&b| b.is_ascii_graphic() || b == b' ') && !bytes.windows(2).any(|w| w == b"  ") {
+        return Cow::Borrowed(trimmed);
+    }
     let mut previous_space = false;
     let needs_change = trimmed.chars().any(|c| {
         let odd = (is_space(c) && (previous_space || c != ' ')) || c.is_control();

@@ -86,21 +86,27 @@ pub(crate) fn is_valid(email: &str) -> bool {
 }
 
 /// The address as stored: trimmed, domain lowercased (the local part is kept as written).
+#[cfg(test)]
 pub(crate) fn normalize(email: &str) -> String {
+    let mut out = String::with_capacity(email.len());
+    normalize_into(email, &mut out);
+    out
+}
+
+/// [`normalize`] into a buffer (no allocation when it has room).
+pub(crate) fn normalize_into(email: &str, out: &mut String) {
     let email = email.trim();
     match email.rfind('@') {
         Some(at) => {
             let (local, domain) = email.split_at(at);
-            let mut out = String::with_capacity(email.len());
             out.push_str(local);
             if domain.is_ascii() {
-                out.push_str(&domain.to_ascii_lowercase());
+                out.extend(domain.bytes().map(|b| char::from(b.to_ascii_lowercase())));
             } else {
                 out.push_str(&domain.to_lowercase());
             }
-            out
         }
-        None => email.to_string(),
+        None => out.push_str(email),
     }
 }
 

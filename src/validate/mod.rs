@@ -31,6 +31,45 @@ use crate::source::{header_name, Row, SourceInfo, Table};
 pub use self::record::UserRecord;
 use self::record::{Pager, Pending, RecordBuilder, RoleSet, Text, MAX_RECORD_TEXT};
 
+/// A map with a fast, non-cryptographic hasher (FxHash), for caches keyed by cell values.
+type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FxHasher>>;
+
+/// The Fx hash of rustc: a multiply and a rotate per word.
+#[derive(Default, Clone, Copy)]
+struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+        for &b in chunks.remainder() {
+            self.add(u64::from(b));
+        }
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl FxHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
 /// How many rows go to the directory in one lookup.
 const DIRECTORY_BATCH: usize = 1000;
 
@@ -119,19 +158,28 @@ pub struct Validator {
     separators: Arc<[char]>,
     rules: Vec<Arc<dyn Rule>>,
     builder: RecordBuilderCell,
-    role_sets: HashMap<String, Arc<RoleSet>>,
+    role_sets: FastMap<String, Arc<RoleSet>>,
     empty_roles: Arc<RoleSet>,
     role_key: String,
     role_scratch: Vec<Role>,
+    role_cells: FastMap<Box<str>, Arc<RoleSet>>,
+    timezones: FastMap<Box<str>, Option<chrono_tz::Tz>>,
     timezone_errors: HashMap<Box<str>, String>,
     has_login_column: bool,
     email_column: Option<usize>,
     login_column: Option<usize>,
 }
 
-/// The record builder is scratch space: a clone of a validator starts with an empty one.
+/// The record builder is scratch space: a clone of a validator starts with an empty one. Boxed
+/// so that lending it out for a row moves a pointer, not the builder.
 #[derive(Default)]
-struct RecordBuilderCell(RecordBuilder);
+struct RecordBuilderCell(Option<Box<RecordBuilder>>);
+
+impl RecordBuilderCell {
+    fn get(&mut self) -> &mut RecordBuilder {
+        self.0.get_or_insert_with(Box::default)
+    }
+}
 
 impl Clone for RecordBuilderCell {
     fn clone(&self) -> Self {
@@ -191,10 +239,12 @@ impl Validator {
             columns,
             rules: Vec::new(),
             builder: RecordBuilderCell::default(),
-            role_sets: HashMap::new(),
+            role_sets: FastMap::default(),
             empty_roles: Arc::new(RoleSet::default()),
             role_key: String::new(),
             role_scratch: Vec::new(),
+            role_cells: FastMap::default(),
+            timezones: FastMap::default(),
             timezone_errors: HashMap::new(),
         }
     }
@@ -237,11 +287,12 @@ impl Validator {
     pub fn validate_row(&mut self, row: &Row) -> RowOutcome {
         let mut issues = self.check_row(row);
         let record = if issues.iter().any(Issue::is_error) {
-            self.builder.0.clear();
+            self.builder.get().clear();
             None
         } else {
             let mut pager = Pager::default();
-            let pending = self.builder.0.write(row.number(), &mut pager, &self.empty_roles);
+            let empty = Arc::clone(&self.empty_roles);
+            let pending = self.builder.get().write(row.number(), &mut pager, &empty);
             let record = pending.seal(&pager.seal());
             issues.extend(self.row_rules(&record));
             (!issues.iter().any(Issue::is_error)).then_some(record)
@@ -271,7 +322,7 @@ impl Validator {
             }
             issues.push(issue);
         }
-        let mut builder = std::mem::take(&mut self.builder.0);
+        let mut builder = self.builder.0.take().unwrap_or_default();
         builder.clear();
         let columns = std::mem::take(&mut self.columns);
         for column in &columns {
@@ -314,7 +365,7 @@ impl Validator {
                     .at_row(number),
             );
         }
-        self.builder.0 = builder;
+        self.builder.0 = Some(builder);
         issues
     }
 
@@ -391,10 +442,15 @@ impl Validator {
                 if !email::is_valid(value) {
                     return bad(IssueCode::InvalidEmail, format!("'{value}' is not an email address"));
                 }
-                builder.set(Text::Email, &email::normalize(value));
+                email::normalize_into(value, builder.text_mut(Text::Email));
             }
             Kind::Field(Field::Password) => builder.set(Text::Password, value),
             Kind::Field(Field::Roles) => {
+                // Role cells repeat down a file ("Admin", "Editor;Viewer"): remember each one.
+                if let Some(set) = self.role_cells.get(value) {
+                    builder.roles = Some(Arc::clone(set));
+                    return None;
+                }
                 let separators = Arc::clone(&self.separators);
                 let mut unknown = Vec::new();
                 let mut roles = std::mem::take(&mut self.role_scratch);
@@ -428,7 +484,11 @@ impl Validator {
                     };
                     return bad(IssueCode::UnknownRole, message);
                 }
-                builder.roles = Some(self.intern_roles(&roles));
+                let set = self.intern_roles(&roles);
+                if self.role_cells.len() < 4096 {
+                    self.role_cells.insert(value.into(), Arc::clone(&set));
+                }
+                builder.roles = Some(set);
                 self.role_scratch = roles;
             }
             Kind::Field(Field::Superior) | Kind::Field(Field::Mirror) => {
@@ -444,7 +504,7 @@ impl Validator {
                 }
                 builder.set(if what == "superior" { Text::Superior } else { Text::Mirror }, value);
             }
-            Kind::Field(Field::Timezone) => match cells::timezone(value) {
+            Kind::Field(Field::Timezone) => match self.timezone(value) {
                 Some(tz) => builder.timezone = Some(tz),
                 None => {
                     // The same wrong value tends to repeat down a column: find its suggestion once.
@@ -558,6 +618,18 @@ impl Validator {
         None
     }
 
+    /// A time zone, remembered per distinct cell value (a column holds a handful of them).
+    fn timezone(&mut self, value: &str) -> Option<chrono_tz::Tz> {
+        if let Some(tz) = self.timezones.get(value) {
+            return *tz;
+        }
+        let tz = cells::timezone(value);
+        if self.timezones.len() < 4096 {
+            self.timezones.insert(value.into(), tz);
+        }
+        tz
+    }
+
     /// Role sets are shared between records: most files use a handful of combinations.
     fn intern_roles(&mut self, roles: &[Role]) -> Arc<RoleSet> {
         if roles.is_empty() {
@@ -587,10 +659,10 @@ impl Validator {
         while table.read_row(&mut row)? {
             let issues = self.check_row(&row);
             if issues.iter().any(Issue::is_error) {
-                self.builder.0.clear();
+                self.builder.get().clear();
                 run.add_invalid(&row, self);
             } else {
-                let builder = &self.builder.0;
+                let builder = self.builder.get();
                 let owner = Owner::record(run.records.len() + pending.len());
                 let login = builder.get(Text::Login);
                 let email = builder.get(Text::Email);
@@ -599,7 +671,8 @@ impl Validator {
                 if !email.is_empty() && !derived {
                     run.keys.add_email(email, owner);
                 }
-                pending.push(self.builder.0.write(row.number(), &mut pager, &self.empty_roles));
+                let empty = Arc::clone(&self.empty_roles);
+                pending.push(self.builder.get().write(row.number(), &mut pager, &empty));
             }
             run.issues.extend(issues);
             if pager.len() >= Pager::PAGE {
@@ -691,8 +764,9 @@ impl Validator {
         let mode = self.config.options.mode;
         let mut found = Vec::new();
         for record in &mut run.records[start..] {
-            let key = record.login_key();
-            let existing = by_login.get(&key);
+            // Most imports create users: only compute keys when the directory knows someone.
+            let key = if by_login.is_empty() && by_email.is_empty() { String::new() } else { record.login_key() };
+            let existing = if by_login.is_empty() { None } else { by_login.get(&key) };
             let row = record.row();
             if existing.is_some() {
                 record.set_exists();
@@ -706,7 +780,7 @@ impl Validator {
                     ));
                 }
             }
-            if let Some(email) = record.email() {
+            if let Some(email) = record.email().filter(|_| !by_email.is_empty()) {
                 if let Some(owner) = by_email.get(&login_key(email)) {
                     if owner.login_key() != key {
                         found.push(self.field_issue(
@@ -963,23 +1037,35 @@ struct Duplicate {
     email: bool,
 }
 
-/// FNV-1a over the trimmed, lowercased key (ASCII without allocating).
+/// A hash of the trimmed key that ignores ASCII case, a word at a time (lowercased first when
+/// the key is not ASCII). Equal keys ignoring case always hash alike; different keys may too, and
+/// are told apart on the strings.
 fn key_hash(key: &str) -> u32 {
-    let mut hash: u32 = 0x811c_9dc5;
-    let mut eat = |b: u8| {
-        hash ^= u32::from(b);
-        hash = hash.wrapping_mul(0x0100_0193);
-    };
     let key = cells::trim(key);
     if key.is_ascii() {
-        key.bytes().for_each(|b| eat(b.to_ascii_lowercase()));
+        hash_folded(key.as_bytes())
     } else {
-        let mut buf = [0u8; 4];
-        for c in key.chars().flat_map(char::to_lowercase) {
-            c.encode_utf8(&mut buf).bytes().for_each(&mut eat);
-        }
+        hash_folded(key.to_lowercase().as_bytes())
     }
-    hash
+}
+
+fn hash_folded(bytes: &[u8]) -> u32 {
+    const FOLD: u64 = 0x2020_2020_2020_2020;
+    let mut hash = FxHasher(bytes.len() as u64);
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        hash.add(u64::from_le_bytes(word) | FOLD);
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut word = [0u8; 8];
+        word[..rest.len()].copy_from_slice(rest);
+        hash.add(u64::from_le_bytes(word) | FOLD);
+    }
+    let h = hash.0.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    (h >> 32) as u32 ^ h as u32
 }
 
 impl Keys {

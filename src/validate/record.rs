@@ -348,7 +348,7 @@ impl Pager {
 
     /// Ends the current page: every pending record written since the last seal points into it.
     pub(crate) fn seal(&mut self) -> Arc<Page> {
-        let mut text = std::mem::take(&mut self.text);
+        let mut text = std::mem::replace(&mut self.text, String::with_capacity(Self::PAGE + Self::PAGE / 8));
         text.shrink_to_fit();
         Arc::new(Page(Zeroizing::new(text)))
     }
@@ -367,11 +367,16 @@ pub(crate) struct RecordBuilder {
 
 impl RecordBuilder {
     pub(crate) fn clear(&mut self) {
-        for text in &mut self.texts {
-            text.clear();
+        for (i, text) in self.texts.iter_mut().enumerate() {
+            if i != Text::Password as usize {
+                text.clear();
+            }
         }
         // The password scratch held a secret: wipe it, not just forget it.
-        zeroize::Zeroize::zeroize(&mut self.texts[Text::Password as usize]);
+        let password = &mut self.texts[Text::Password as usize];
+        if password.capacity() > 0 {
+            zeroize::Zeroize::zeroize(password);
+        }
         self.roles = None;
         self.timezone = None;
         self.status = None;
@@ -383,6 +388,13 @@ impl RecordBuilder {
         let text = &mut self.texts[field as usize];
         text.clear();
         text.push_str(value);
+    }
+
+    /// The text of a field, to fill in place.
+    pub(crate) fn text_mut(&mut self, field: Text) -> &mut String {
+        let text = &mut self.texts[field as usize];
+        text.clear();
+        text
     }
 
     pub(crate) fn get(&self, field: Text) -> &str {

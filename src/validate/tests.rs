@@ -299,3 +299,12 @@ fn the_email_becomes_the_login_when_there_is_none() {
     assert_eq!(v.issues_for_row(3).len(), 1, "one duplicate issue, not two: {:?}", v.issues_for_row(3));
     assert!(has(&v, 4, "email", "required_missing"));
 }
+
+#[test]
+fn key_hashes_ignore_case_and_surrounding_space() {
+    assert_eq!(key_hash("Ada.Lovelace@Example.com"), key_hash(" ada.lovelace@example.COM "));
+    assert_eq!(key_hash("ÉLODIE"), key_hash("élodie"));
+    // The Kelvin sign lowercases to an ASCII 'k': still the same key.
+    assert_eq!(key_hash("\u{212A}ate"), key_hash("kate"));
+    assert_ne!(key_hash("ada"), key_hash("adb"));
+}
