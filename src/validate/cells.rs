@@ -27,8 +27,13 @@ pub(crate) fn trim(value: &str) -> &str {
 pub(crate) fn clean_name(value: &str) -> Cow<'_, str> {
     let trimmed = trim(value);
     // Fast path: printable ASCII with single spaces needs no change.
-    let bytes = trimmed.as_bytes();
-    if bytes.iter().all(|&b| b.is_ascii_graphic() || b == b' ') && !bytes.windows(2).any(|w| w == b"  ") {
+    let mut previous_space = false;
+    let plain = trimmed.bytes().all(|b| {
+        let ok = b.is_ascii_graphic() || (b == b' ' && !previous_space);
+        previous_space = b == b' ';
+        ok
+    });
+    if plain {
         return Cow::Borrowed(trimmed);
     }
     let mut previous_space = false;

@@ -139,6 +139,8 @@ enum Kind {
 struct Column {
     index: usize,
     header: String,
+    /// The product id or custom field name, shared by every record.
+    name: Arc<str>,
     target: Target,
     field_key: String,
     kind: Kind,
@@ -217,8 +219,14 @@ impl Validator {
                 Target::Custom(name) => Target::Custom(name.chars().filter(|c| !c.is_control()).collect()),
                 other => other,
             };
+            let name: Arc<str> = match &target {
+                Target::Product(id) => Arc::from(id.as_str()),
+                Target::Custom(name) => Arc::from(name.as_str()),
+                Target::Field(field) => Arc::from(field.key()),
+            };
             columns.push(Column {
                 index: column.index,
+                name,
                 header: header_name(&headers, column.index),
                 field_key: target.to_string(),
                 target,
@@ -581,8 +589,8 @@ impl Validator {
                             None => return bad(IssueCode::UnknownRole, unknown_product_role(product, role)),
                         },
                     };
-                    builder.extras.products.retain(|(p, _)| p != product.id());
-                    builder.extras.products.push((product.id().to_string(), access));
+                    builder.extras.products.retain(|(p, _)| &**p != product.id());
+                    builder.extras.products.push((Arc::from(product.id()), access));
                 }
             }
             Kind::Product(i) => {
@@ -598,21 +606,19 @@ impl Validator {
                         None => return bad(IssueCode::UnknownRole, unknown_product_role(product, value)),
                     },
                 };
-                builder.extras.products.retain(|(p, _)| p != product.id());
-                builder.extras.products.push((product.id().to_string(), access));
+                builder.extras.products.retain(|(p, _)| *p != column.name);
+                builder.extras.products.push((Arc::clone(&column.name), access));
             }
             Kind::Custom(i) => {
                 let field = &config.schema.custom_fields[i];
                 match cells::custom_value(field, value) {
-                    Ok(v) => builder.extras.custom.push((field.name.clone(), v)),
+                    Ok(v) => builder.extras.custom.push((Arc::clone(&column.name), v)),
                     Err(message) => return bad(IssueCode::InvalidValue, message),
                 }
             }
             Kind::FreeCustom => {
-                if let Target::Custom(name) = &column.target {
-                    let text = cells::clean_name(value).into_owned();
-                    builder.extras.custom.push((name.clone(), crate::model::CustomValue::Text(text)));
-                }
+                let text = cells::clean_name(value).into_owned();
+                builder.extras.custom.push((Arc::clone(&column.name), crate::model::CustomValue::Text(text)));
             }
         }
         None
@@ -1042,30 +1048,74 @@ struct Duplicate {
 /// are told apart on the strings.
 fn key_hash(key: &str) -> u32 {
     let key = cells::trim(key);
-    if key.is_ascii() {
-        hash_folded(key.as_bytes())
-    } else {
-        hash_folded(key.to_lowercase().as_bytes())
-    }
-}
-
-fn hash_folded(bytes: &[u8]) -> u32 {
-    const FOLD: u64 = 0x2020_2020_2020_2020;
-    let mut hash = FxHasher(bytes.len() as u64);
-    let mut chunks = bytes.chunks_exact(8);
-    for chunk in &mut chunks {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        hash.add(u64::from_le_bytes(word) | FOLD);
-    }
-    let rest = chunks.remainder();
-    if !rest.is_empty() {
+    let mut words = FoldedWords::default();
+    // Characters up to U+00FF (ASCII and Latin-1: lead bytes below 0xC4) differ from their
+    // lowercase form only in the 0x20 bit of their last byte, which the folding ignores: their
+    // bytes hash as the lowercased text would, a word at a time.
+    if key.bytes().all(|b| b < 0xC4) {
+        let mut chunks = key.as_bytes().chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            words.add_word(u64::from_le_bytes(word));
+        }
+        let rest = chunks.remainder();
         let mut word = [0u8; 8];
         word[..rest.len()].copy_from_slice(rest);
-        hash.add(u64::from_le_bytes(word) | FOLD);
+        words.add_tail(u64::from_le_bytes(word), rest.len());
+    } else {
+        // Other scripts: the lowercased text's bytes, without building it.
+        let mut buf = [0u8; 4];
+        for c in key.chars() {
+            for lower in c.to_lowercase() {
+                lower.encode_utf8(&mut buf).bytes().for_each(|b| words.add_byte(b));
+            }
+        }
     }
-    let h = hash.0.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    (h >> 32) as u32 ^ h as u32
+    words.finish()
+}
+
+/// Packs bytes into little-endian words, ORs in the ASCII case bit, and hashes the words.
+#[derive(Default)]
+struct FoldedWords {
+    hash: FxHasher,
+    word: u64,
+    filled: u32,
+    len: u64,
+}
+
+impl FoldedWords {
+    const FOLD: u64 = 0x2020_2020_2020_2020;
+
+    fn add_word(&mut self, word: u64) {
+        self.hash.add(word | Self::FOLD);
+        self.len += 8;
+    }
+
+    /// The last, partial word (`n` bytes, zero-padded), when nothing else follows.
+    fn add_tail(&mut self, word: u64, n: usize) {
+        self.word = word;
+        self.filled = n as u32;
+    }
+
+    fn add_byte(&mut self, byte: u8) {
+        self.word |= u64::from(byte) << (8 * self.filled);
+        self.filled += 1;
+        if self.filled == 8 {
+            self.add_word(self.word);
+            self.word = 0;
+            self.filled = 0;
+        }
+    }
+
+    fn finish(mut self) -> u32 {
+        if self.filled > 0 {
+            self.hash.add(self.word | Self::FOLD);
+            self.len += u64::from(self.filled);
+        }
+        let h = (self.hash.0 ^ self.len).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        (h >> 32) as u32 ^ h as u32
+    }
 }
 
 impl Keys {

@@ -11,7 +11,6 @@ use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate};
 use chrono_tz::Tz;
-use zeroize::Zeroizing;
 
 use crate::model::{login_key, CustomValue, HqRole, Password, ProductAccess, Role, Status, User};
 
@@ -36,9 +35,19 @@ const VALUE: char = '\u{1f}';
 /// The most text one record may hold (its offsets are 16-bit).
 pub(crate) const MAX_RECORD_TEXT: usize = u16::MAX as usize;
 
-/// Texts of many records, end to end.
+/// Texts of many records, end to end. Wiped when dropped: it holds passwords.
 #[derive(Default)]
-pub(crate) struct Page(Zeroizing<String>);
+pub(crate) struct Page(String);
+
+impl Drop for Page {
+    fn drop(&mut self) {
+        // A plain (vectorised) fill, kept by `black_box`: `zeroize`'s byte-by-byte volatile writes
+        // cost as much as a tenth of a whole validation here.
+        let mut bytes = std::mem::take(&mut self.0).into_bytes();
+        bytes.fill(0);
+        std::hint::black_box(&bytes);
+    }
+}
 
 /// The roles of a record, shared by every record with the same set.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -291,8 +300,8 @@ impl fmt::Debug for UserRecord {
 #[derive(Debug, Default)]
 pub(crate) struct Extras {
     pub(crate) groups: Vec<String>,
-    pub(crate) products: Vec<(String, ProductAccess)>,
-    pub(crate) custom: Vec<(String, CustomValue)>,
+    pub(crate) products: Vec<(Arc<str>, ProductAccess)>,
+    pub(crate) custom: Vec<(Arc<str>, CustomValue)>,
 }
 
 impl Extras {
@@ -350,7 +359,7 @@ impl Pager {
     pub(crate) fn seal(&mut self) -> Arc<Page> {
         let mut text = std::mem::replace(&mut self.text, String::with_capacity(Self::PAGE + Self::PAGE / 8));
         text.shrink_to_fit();
-        Arc::new(Page(Zeroizing::new(text)))
+        Arc::new(Page(text))
     }
 }
 
@@ -536,16 +545,16 @@ mod tests {
         builder.set(Text::Mirror, "grace");
         builder.extras.groups = vec!["Sales".into(), "R&D".into()];
         builder.extras.products = vec![
-            ("perform".into(), ProductAccess::None),
-            ("hire".into(), ProductAccess::Role(Role::new("Recruiter"))),
-            ("learn".into(), ProductAccess::Granted),
+            (Arc::from("perform"), ProductAccess::None),
+            (Arc::from("hire"), ProductAccess::Role(Role::new("Recruiter"))),
+            (Arc::from("learn"), ProductAccess::Granted),
         ];
         let date = NaiveDate::from_ymd_opt(2024, 1, 15).unwrap();
         builder.extras.custom = vec![
-            ("start".into(), CustomValue::Date(date)),
-            ("badge".into(), CustomValue::Number(12.5)),
-            ("remote".into(), CustomValue::Bool(true)),
-            ("note".into(), CustomValue::Text("a=b; c".into())),
+            (Arc::from("start"), CustomValue::Date(date)),
+            (Arc::from("badge"), CustomValue::Number(12.5)),
+            (Arc::from("remote"), CustomValue::Bool(true)),
+            (Arc::from("note"), CustomValue::Text("a=b; c".into())),
         ];
         let record = one(&mut builder, 2);
         assert_eq!((record.first_name(), record.last_name(), record.login()), ("Ada", "", "ada"));

@@ -304,6 +304,11 @@ fn the_email_becomes_the_login_when_there_is_none() {
 fn key_hashes_ignore_case_and_surrounding_space() {
     assert_eq!(key_hash("Ada.Lovelace@Example.com"), key_hash(" ada.lovelace@example.COM "));
     assert_eq!(key_hash("ÉLODIE"), key_hash("élodie"));
+    assert_eq!(key_hash("søren.MÜLLER@x.io"), key_hash("SØREN.müller@X.IO"));
+    // Latin-1 letters whose case partner is outside Latin-1 take the other path: same hash.
+    assert_eq!(key_hash("\u{178}ves"), key_hash("ÿves"));
+    assert_eq!(key_hash("ΑΘΗΝΑ"), key_hash("αθηνα"));
+    assert_eq!(key_hash("Straße"), key_hash("STRAßE"));
     // The Kelvin sign lowercases to an ASCII 'k': still the same key.
     assert_eq!(key_hash("\u{212A}ate"), key_hash("kate"));
     assert_ne!(key_hash("ada"), key_hash("adb"));
