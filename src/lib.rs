@@ -14,6 +14,9 @@
 //! * **parse** ([`SourceBuilder`] → [`Table`]): CSV/TSV in any common encoding, XLSX, XLSB, XLS
 //!   and ODS, detected from the bytes; a streaming iterator of [`Row`]s with the row numbers a
 //!   person sees in their spreadsheet program.
+//! * **resolve hierarchy** ([`resolve_hierarchy`] → [`Hierarchy`]): superiors resolved to rows of
+//!   the file (forward references allowed) or existing users; self-references, cycles and missing
+//!   superiors reported; a creation order with every superior before its subordinates.
 //!
 //! Bad data is never an `Err`: it is an [`Issue`] with a stable [`IssueCode`]. An [`Error`] means
 //! a stage cannot continue (an unreadable file, say), and it too has an issue code.
@@ -38,12 +41,14 @@
 #![forbid(unsafe_code)]
 
 mod error;
+mod hierarchy;
 mod issue;
 mod model;
 mod schema;
 mod source;
 
 pub use crate::error::{Error, ErrorKind, Result};
+pub use crate::hierarchy::{resolve_hierarchy, Hierarchy, HierarchyInput, Placement, Superior};
 pub use crate::issue::{Issue, IssueCode, Severity, UnknownIssueCode};
 pub use crate::model::{
     login_key, CustomValue, EmptyAccess, HqRole, ParseEnumError, Password, Product, ProductAccess, Role, Status, User,
