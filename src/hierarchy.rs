@@ -96,9 +96,8 @@ pub struct Hierarchy {
     /// Where each user ended up: in the order, flagged or blocked.
     pub placements: Vec<Placement>,
     /// Indices into the input in a creation order: every superior from the file comes before its
-    /// subordinates. Otherwise the order follows the input as closely as it can: a user comes as
-    /// early as its position in the input allows, right after those of its superiors that come
-    /// later in the input.
+    /// subordinates. Otherwise it follows the input: users are taken in input order, each one
+    /// preceded by those of its superiors that are not placed yet (topmost first).
     pub order: Vec<usize>,
     /// The issues of this stage, sorted by row: `self_reference`, `superior_not_found` and
     /// `hierarchy_cycle`, at most one per user, each on the `superior` field.
