@@ -14,6 +14,9 @@
 //! * **parse** ([`SourceBuilder`] → [`Table`]): CSV/TSV in any common encoding, XLSX, XLSB, XLS
 //!   and ODS, detected from the bytes; a streaming iterator of [`Row`]s with the row numbers a
 //!   person sees in their spreadsheet program.
+//! * **resolve hierarchy** ([`resolve_hierarchy`] → [`Hierarchy`]): superiors resolved to rows of
+//!   the file (forward references allowed) or existing users; self-references, cycles and missing
+//!   superiors reported; a creation order with every superior before its subordinates.
 //!
 //! Bad data is never an `Err`: it is an [`Issue`] with a stable [`IssueCode`]. An [`Error`] means
 //! a stage cannot continue (an unreadable file, say), and it too has an issue code.
@@ -41,6 +44,7 @@ mod catalog;
 mod config;
 mod directory;
 mod error;
+mod hierarchy;
 mod importer;
 mod issue;
 mod mapping;
@@ -53,6 +57,7 @@ pub use crate::catalog::{Catalog, PasswordPolicy};
 pub use crate::config::{ColumnRef, ImportConfig, ImportOptions, Mode};
 pub use crate::directory::{Directory, MemoryDirectory};
 pub use crate::error::{Error, ErrorKind, Result};
+pub use crate::hierarchy::{resolve_hierarchy, Hierarchy, HierarchyInput, Placement, Superior};
 pub use crate::importer::Importer;
 pub use crate::issue::{Issue, IssueCode, Severity, UnknownIssueCode};
 pub use crate::mapping::{ColumnMapping, Mapping, MappingMemory, MatchKind, MemoryMappings, SavedMapping};

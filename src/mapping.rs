@@ -580,6 +580,8 @@ fn describe(column: &ColumnRef) -> String {
 }
 
 #[cfg(test)]
+// Tests change one part of a default config, as hosts do.
+#[allow(clippy::field_reassign_with_default)]
 mod tests {
     use super::*;
     use crate::{Catalog, CustomField, CustomKind, Product, Schema};

@@ -3,6 +3,7 @@
 //! These are the types the later stages produce and a [`UserStore`](crate) persists. They are
 //! serde-ready; a [`Password`] never reveals itself through `Debug`, `Display` or `Serialize`.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
@@ -461,11 +462,21 @@ pub(crate) fn eq_ignore_case(a: &str, b: &str) -> bool {
 
 /// The form under which logins (and emails) are compared: trimmed, lowercased.
 pub fn login_key(login: &str) -> String {
-    let login = login.trim();
-    if login.is_ascii() {
-        login.to_ascii_lowercase()
+    login_key_cow(login).into_owned()
+}
+
+/// [`login_key`] without allocating when the login is already in that form (trimmed ASCII with no
+/// capital letter: the usual case), for code that compares many logins.
+pub(crate) fn login_key_cow(login: &str) -> Cow<'_, str> {
+    let trimmed = login.trim();
+    if trimmed.is_ascii() {
+        if trimmed.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(trimmed.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(trimmed)
+        }
     } else {
-        login.to_lowercase()
+        Cow::Owned(trimmed.to_lowercase())
     }
 }
 
@@ -523,6 +534,16 @@ mod tests {
         assert_eq!(back, user);
         assert!(json.contains("\"Europe/Paris\""));
         assert!(json.contains("\"2024-01-15\""));
+    }
+
+    #[test]
+    fn login_keys_borrow_only_when_nothing_changes() {
+        assert!(matches!(login_key_cow("ada.lovelace"), Cow::Borrowed("ada.lovelace")));
+        assert!(matches!(login_key_cow("  ada "), Cow::Borrowed("ada")));
+        for login in ["ADA", " Ada ", "Zoë", "ZOË", "\u{1C5}x", "", "  "] {
+            assert_eq!(login_key_cow(login), login.trim().to_lowercase(), "{login:?}");
+        }
+        assert_eq!(login_key(" Søren.K "), "søren.k");
     }
 
     #[test]

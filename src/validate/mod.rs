@@ -1262,4 +1262,6 @@ impl Validation {
 }
 
 #[cfg(test)]
+// Tests change one part of a default config, as hosts do.
+#[allow(clippy::field_reassign_with_default)]
 mod tests;

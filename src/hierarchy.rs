@@ -1,0 +1,501 @@
+//! The resolve-hierarchy stage: whose superior is whom, and in which order users can be created.
+//!
+//! A superior is named by login: another user of the same file (before or after its subordinates)
+//! or an existing user of the host's directory. [`resolve_hierarchy`] resolves every superior,
+//! reports self-references, cycles and superiors that exist nowhere, and gives a creation
+//! [`order`](Hierarchy::order) in which every superior from the file comes before its
+//! subordinates.
+//!
+//! The stage takes plain data ([`HierarchyInput`]: a row number, a login, a superior), so it can
+//! be used without the other stages. It is iterative (a chain of any depth is fine) and runs in
+//! time linear in the number of users.
+#![deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use crate::issue::{Issue, IssueCode};
+use crate::model::login_key_cow;
+use crate::schema::Field;
+
+/// One user of the file, as the hierarchy stage sees it.
+///
+/// `row` is the row number a person sees (it goes into the issues), `login` the user's login and
+/// `superior` the login of their superior as written in the file. An absent, empty or blank
+/// superior means the user is a root of the hierarchy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct HierarchyInput<'a> {
+    /// The row number as a person sees it.
+    pub row: u64,
+    /// The user's login.
+    pub login: &'a str,
+    /// The superior's login, if any.
+    pub superior: Option<&'a str>,
+}
+
+impl<'a> HierarchyInput<'a> {
+    /// A user on `row` with a login and, optionally, a superior's login.
+    pub fn new(row: u64, login: &'a str, superior: Option<&'a str>) -> Self {
+        HierarchyInput { row, login, superior }
+    }
+}
+
+/// How a user's superior resolved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Superior {
+    /// No superior: the cell is absent, empty or blank. The user is a root.
+    None,
+    /// Another user of the file: `index` into the input, and that user's row number.
+    ///
+    /// When a login appears more than once, this is its first occurrence. A member of a cycle
+    /// resolves too: the cycle is reported, not the superior.
+    InFile {
+        /// Index of the superior in the input.
+        index: usize,
+        /// The superior's row number.
+        row: u64,
+    },
+    /// An existing user of the directory (and no user of the file has that login).
+    Directory,
+    /// The superior cannot be used: it is neither in the file nor in the directory
+    /// (`superior_not_found`), or it is the user themselves (`self_reference`).
+    Unresolved,
+}
+
+/// Where a user ends up once the hierarchy is resolved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Placement {
+    /// In [`Hierarchy::order`], after every superior it has in the file.
+    Ordered,
+    /// Not in the order: the user has an issue of this stage in [`Hierarchy::issues`]
+    /// (`self_reference`, `superior_not_found` or `hierarchy_cycle`).
+    Flagged,
+    /// Not in the order, and no issue of this stage: the chain of superiors leads to the flagged
+    /// user at input index `by` (the nearest one up the chain; for a chain that runs into a cycle,
+    /// the first member of the cycle it reaches). A later stage reports these as
+    /// `superior_not_imported`.
+    Blocked {
+        /// Index of the flagged user in the input.
+        by: usize,
+    },
+}
+
+/// The resolved hierarchy of a file: see [`resolve_hierarchy`].
+///
+/// `superiors` and `placements` have one entry per input user, by input index. Every input index
+/// is either in `order` (exactly once, [`Placement::Ordered`]), flagged with exactly one issue
+/// ([`Placement::Flagged`]), or [`Placement::Blocked`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Hierarchy {
+    /// How each user's superior resolved.
+    pub superiors: Vec<Superior>,
+    /// Where each user ended up: in the order, flagged or blocked.
+    pub placements: Vec<Placement>,
+    /// Indices into the input in a creation order: every superior from the file comes before its
+    /// subordinates. Otherwise it follows the input: users are taken in input order, each one
+    /// preceded by those of its superiors that are not placed yet (topmost first).
+    pub order: Vec<usize>,
+    /// The issues of this stage, sorted by row: `self_reference`, `superior_not_found` and
+    /// `hierarchy_cycle`, at most one per user, each on the `superior` field.
+    pub issues: Vec<Issue>,
+}
+
+impl Hierarchy {
+    /// The users whose chain of superiors is broken higher up, as `(index, by)` pairs in input
+    /// order (see [`Placement::Blocked`]).
+    pub fn blocked(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        self.placements.iter().enumerate().filter_map(|(index, placement)| match placement {
+            Placement::Blocked { by } => Some((index, *by)),
+            _ => None,
+        })
+    }
+}
+
+/// Resolves the superiors of `users`, finds self-references, missing superiors and cycles, and
+/// orders the users so that every superior from the file comes before its subordinates.
+///
+/// * Logins are compared as [`login_key`](crate::login_key) does: trimmed, ignoring case.
+/// * A superior is looked up in the file first (a login of the file that also exists in the
+///   directory is the file's row, which the import creates or updates), then with `exists`, which
+///   says whether a login belongs to an existing directory user. `exists` is called with the
+///   login key (trimmed, lowercased), at most once per distinct login, and only for superiors
+///   that no user of the file has.
+/// * If a login appears more than once, superiors resolve to its **first** occurrence; the later
+///   ones are duplicates, reported by the validate stage. A user whose superior has the user's own
+///   login is a `self_reference`, whichever occurrence it is.
+/// * Issues, on the row of the user concerned: `self_reference` (`'ada' is named as their own
+///   superior`), `superior_not_found` (`superior 'bob' is neither in the file nor an existing
+///   user`), and `hierarchy_cycle` on every row of a cycle (`the superiors form a cycle: ada →
+///   bob → carol → ada`, starting from the row's own login; a cycle of more than 8 users is
+///   abbreviated).
+/// * Users whose chain of superiors leads to a flagged user but who are not themselves flagged
+///   get no issue here: they are [`Placement::Blocked`] and left out of the order.
+///
+/// ```
+/// use user_import::{resolve_hierarchy, HierarchyInput, IssueCode, Placement, Superior};
+///
+/// let users = [
+///     HierarchyInput::new(2, "bob", Some("Ada")),    // ada comes later in the file
+///     HierarchyInput::new(3, "ada", Some("ceo")),    // ceo is an existing user
+///     HierarchyInput::new(4, "carol", Some("dave")), // nobody is called dave
+///     HierarchyInput::new(5, "erin", Some("carol")), // carol cannot be imported
+/// ];
+/// let hierarchy = resolve_hierarchy(&users, |login| login == "ceo");
+/// assert_eq!(hierarchy.order, [1, 0]); // ada, then bob
+/// assert_eq!(hierarchy.superiors[0], Superior::InFile { index: 1, row: 3 });
+/// assert_eq!(hierarchy.superiors[1], Superior::Directory);
+/// assert_eq!(hierarchy.placements[3], Placement::Blocked { by: 2 });
+///
+/// let issue = &hierarchy.issues[0];
+/// assert_eq!(issue.code, IssueCode::SuperiorNotFound);
+/// assert_eq!(issue.to_string(), "row 4: superior 'dave' is neither in the file nor an existing user");
+/// ```
+pub fn resolve_hierarchy(users: &[HierarchyInput<'_>], exists: impl FnMut(&str) -> bool) -> Hierarchy {
+    let (superiors, mut issues) = resolve_superiors(users, exists);
+    let (order, placements) = order_users(users, &superiors, &mut issues);
+    issues.sort_by_key(|issue| issue.row);
+    Hierarchy { superiors, placements, order, issues }
+}
+
+/// Resolves each user's superior; reports self-references and superiors found nowhere.
+fn resolve_superiors(
+    users: &[HierarchyInput<'_>],
+    mut exists: impl FnMut(&str) -> bool,
+) -> (Vec<Superior>, Vec<Issue>) {
+    let keys: Vec<Cow<'_, str>> = users.iter().map(|user| login_key_cow(user.login)).collect();
+    let mut first: HashMap<&str, usize> = HashMap::with_capacity(keys.len());
+    for (index, key) in keys.iter().enumerate() {
+        first.entry(key.as_ref()).or_insert(index);
+    }
+    let mut in_directory: HashMap<Cow<'_, str>, bool> = HashMap::new();
+    let mut superiors = Vec::with_capacity(users.len());
+    let mut issues = Vec::new();
+    for (user, own_key) in users.iter().zip(&keys) {
+        let Some(written) = user.superior else {
+            superiors.push(Superior::None);
+            continue;
+        };
+        let key = login_key_cow(written);
+        let superior = if key.is_empty() {
+            Superior::None
+        } else if key == *own_key {
+            let message = format!("'{}' is named as their own superior", user.login.trim());
+            issues.push(superior_issue(IssueCode::SelfReference, message, user.row, written));
+            Superior::Unresolved
+        } else if let Some(&index) = first.get(key.as_ref()) {
+            Superior::InFile { index, row: users.get(index).map_or(0, |superior| superior.row) }
+        } else if *in_directory.entry(key).or_insert_with_key(|key| exists(key)) {
+            Superior::Directory
+        } else {
+            let message = format!("superior '{}' is neither in the file nor an existing user", written.trim());
+            issues.push(superior_issue(IssueCode::SuperiorNotFound, message, user.row, written));
+            Superior::Unresolved
+        };
+        superiors.push(superior);
+    }
+    (superiors, issues)
+}
+
+/// An error of this stage on `row`, on the superior field, with the superior as written.
+fn superior_issue(code: IssueCode, message: String, row: u64, superior: &str) -> Issue {
+    Issue::error(code, message).at_row(row).for_field(Field::Superior.key()).with_value(superior)
+}
+
+/// The state of a user during [`order_users`].
+#[derive(Clone, Copy)]
+enum Mark {
+    /// Not reached yet.
+    Unvisited,
+    /// On the walk in progress, at this position of the path.
+    OnPath(usize),
+    /// Settled.
+    Done(Placement),
+}
+
+/// Orders the users, flags the members of cycles and settles every placement.
+///
+/// For each user not yet settled, in input order, walks up the chain of superiors until it meets
+/// a root, a settled user, a user whose superior is unresolved, or a user of the walk itself (a
+/// cycle); then settles the whole walk at once. Each user is walked once: linear time, and the
+/// walk lives in a vector, not on the stack.
+fn order_users(
+    users: &[HierarchyInput<'_>],
+    superiors: &[Superior],
+    issues: &mut Vec<Issue>,
+) -> (Vec<usize>, Vec<Placement>) {
+    let mut marks = vec![Mark::Unvisited; superiors.len()];
+    let mut order = Vec::with_capacity(superiors.len());
+    let mut path: Vec<usize> = Vec::new();
+    for start in 0..superiors.len() {
+        if !matches!(marks.get(start), Some(Mark::Unvisited)) {
+            continue;
+        }
+        path.clear();
+        let mut current = start;
+        // `path[..flagged_from]` gets `rest`; `path[flagged_from..]` are flagged.
+        let (flagged_from, rest) = loop {
+            match marks.get(current) {
+                Some(Mark::Unvisited) => {}
+                Some(&Mark::OnPath(position)) => {
+                    report_cycle(users, path.get(position..).unwrap_or_default(), issues);
+                    let by = path.get(position).copied().unwrap_or(current);
+                    break (position, Placement::Blocked { by });
+                }
+                Some(Mark::Done(Placement::Flagged)) => break (path.len(), Placement::Blocked { by: current }),
+                Some(&Mark::Done(settled)) => break (path.len(), settled),
+                None => break (path.len(), Placement::Ordered),
+            }
+            if let Some(mark) = marks.get_mut(current) {
+                *mark = Mark::OnPath(path.len());
+            }
+            path.push(current);
+            match superiors.get(current) {
+                Some(&Superior::InFile { index, .. }) => current = index,
+                Some(Superior::Unresolved) => break (path.len() - 1, Placement::Blocked { by: current }),
+                _ => break (path.len(), Placement::Ordered),
+            }
+        };
+        for (position, &index) in path.iter().enumerate() {
+            let placement = if position < flagged_from { rest } else { Placement::Flagged };
+            if let Some(mark) = marks.get_mut(index) {
+                *mark = Mark::Done(placement);
+            }
+        }
+        if rest == Placement::Ordered {
+            // The walk went from subordinate to superior: create in the reverse order.
+            order.extend(path.iter().rev());
+        }
+    }
+    // Every walk settles all it visits, so every mark is `Done` by now.
+    let placements =
+        marks.into_iter().map(|mark| if let Mark::Done(placement) = mark { placement } else { Placement::Ordered });
+    (order, placements.collect())
+}
+
+/// Cycles longer than this are abbreviated in messages (a message per member, each listing the
+/// whole cycle, would take time quadratic in the length of the cycle).
+const CYCLE_LISTED: usize = 8;
+
+/// Flags every member of a cycle; `cycle` lists it from a subordinate to its superior.
+fn report_cycle(users: &[HierarchyInput<'_>], cycle: &[usize], issues: &mut Vec<Issue>) {
+    let len = cycle.len();
+    let abbreviated = len > CYCLE_LISTED;
+    let listed = if abbreviated { CYCLE_LISTED / 2 } else { len };
+    let login = |offset: usize| {
+        let index = cycle.get(offset % len.max(1)).copied();
+        index.and_then(|index| users.get(index)).map_or("", |user| user.login.trim())
+    };
+    for (start, &index) in cycle.iter().enumerate() {
+        let Some(user) = users.get(index) else { continue };
+        let mut message = String::from("the superiors form a cycle");
+        if abbreviated {
+            let _ = write!(message, " of {len} users");
+        }
+        message.push(':');
+        for step in 0..listed {
+            let _ = write!(message, " {} →", login(start + step));
+        }
+        if abbreviated {
+            let _ = write!(message, " … → {} →", login(start + len - 1));
+        }
+        let _ = write!(message, " {}", login(start));
+        issues.push(superior_issue(IssueCode::HierarchyCycle, message, user.row, user.superior.unwrap_or_default()));
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    fn input<'a>(rows: &[(&'a str, &'a str)]) -> Vec<HierarchyInput<'a>> {
+        rows.iter().zip(2..).map(|(&(login, superior), row)| HierarchyInput::new(row, login, Some(superior))).collect()
+    }
+
+    fn nobody(_: &str) -> bool {
+        false
+    }
+
+    /// `(row, code, message)` of every issue.
+    fn issues(hierarchy: &Hierarchy) -> Vec<(u64, &str, &str)> {
+        hierarchy.issues.iter().map(|i| (i.row.unwrap(), i.code.as_str(), i.message.as_str())).collect()
+    }
+
+    /// The position of every index in the order.
+    fn assert_superiors_first(hierarchy: &Hierarchy) {
+        let mut position = vec![usize::MAX; hierarchy.superiors.len()];
+        for (at, &index) in hierarchy.order.iter().enumerate() {
+            assert_eq!(position[index], usize::MAX, "{index} twice in the order");
+            position[index] = at;
+        }
+        for &index in &hierarchy.order {
+            if let Superior::InFile { index: superior, .. } = hierarchy.superiors[index] {
+                assert!(position[superior] < position[index], "{superior} must come before {index}");
+            }
+        }
+    }
+
+    #[test]
+    fn forward_references_are_ordered_superiors_first() {
+        let users = input(&[("carol", "bob"), ("bob", "ada"), ("ada", ""), ("dan", "ada")]);
+        let hierarchy = resolve_hierarchy(&users, nobody);
+        assert_eq!(hierarchy.order, [2, 1, 0, 3]);
+        assert_eq!(
+            hierarchy.superiors,
+            [
+                Superior::InFile { index: 1, row: 3 },
+                Superior::InFile { index: 2, row: 4 },
+                Superior::None,
+                Superior::InFile { index: 2, row: 4 }
+            ]
+        );
+        assert!(hierarchy.issues.is_empty());
+        assert!(hierarchy.placements.iter().all(|p| *p == Placement::Ordered));
+        assert_superiors_first(&hierarchy);
+    }
+
+    #[test]
+    fn a_superior_in_the_directory_only_resolves_to_it() {
+        let users = input(&[("bob", "  CEO "), ("ada", "ceo")]);
+        let mut calls = Vec::new();
+        let hierarchy = resolve_hierarchy(&users, |login| {
+            calls.push(login.to_string());
+            login == "ceo"
+        });
+        assert_eq!(calls, ["ceo"], "called once, with the key");
+        assert_eq!(hierarchy.superiors, [Superior::Directory, Superior::Directory]);
+        assert_eq!(hierarchy.order, [0, 1]);
+        assert!(hierarchy.issues.is_empty());
+    }
+
+    #[test]
+    fn the_file_wins_over_the_directory() {
+        let users = input(&[("bob", "ada"), ("ada", "")]);
+        let hierarchy = resolve_hierarchy(&users, |_| panic!("not asked: ada is in the file"));
+        assert_eq!(hierarchy.superiors[0], Superior::InFile { index: 1, row: 3 });
+    }
+
+    #[test]
+    fn a_self_reference_is_flagged_and_its_subordinates_blocked() {
+        let users = input(&[("ada", " Ada"), ("bob", "ada")]);
+        let hierarchy = resolve_hierarchy(&users, nobody);
+        assert_eq!(issues(&hierarchy), [(2, "self_reference", "'ada' is named as their own superior")]);
+        let issue = &hierarchy.issues[0];
+        assert_eq!((issue.field.as_deref(), issue.value.as_deref()), (Some("superior"), Some(" Ada")));
+        assert_eq!(hierarchy.superiors[0], Superior::Unresolved);
+        assert_eq!(hierarchy.placements, [Placement::Flagged, Placement::Blocked { by: 0 }]);
+        assert!(hierarchy.order.is_empty());
+    }
+
+    #[test]
+    fn a_cycle_is_flagged_on_every_row_and_its_tail_is_blocked() {
+        // dan → eve → ada, and ada → bob → carol → ada; fay is fine.
+        let users =
+            input(&[("dan", "eve"), ("ada", "bob"), ("eve", "ada"), ("bob", "carol"), ("carol", "ada"), ("fay", "")]);
+        let hierarchy = resolve_hierarchy(&users, nobody);
+        assert_eq!(
+            issues(&hierarchy),
+            [
+                (3, "hierarchy_cycle", "the superiors form a cycle: ada → bob → carol → ada"),
+                (5, "hierarchy_cycle", "the superiors form a cycle: bob → carol → ada → bob"),
+                (6, "hierarchy_cycle", "the superiors form a cycle: carol → ada → bob → carol"),
+            ]
+        );
+        assert_eq!(hierarchy.issues[0].value.as_deref(), Some("bob"));
+        assert_eq!(hierarchy.placements[0], Placement::Blocked { by: 1 });
+        assert_eq!(hierarchy.placements[2], Placement::Blocked { by: 1 });
+        assert_eq!(hierarchy.blocked().collect::<Vec<_>>(), [(0, 1), (2, 1)]);
+        assert_eq!(hierarchy.order, [5]);
+    }
+
+    #[test]
+    fn two_separate_cycles_are_each_reported() {
+        let users = input(&[("a", "b"), ("x", "y"), ("b", "a"), ("y", "z"), ("z", "x")]);
+        let hierarchy = resolve_hierarchy(&users, nobody);
+        assert_eq!(
+            issues(&hierarchy),
+            [
+                (2, "hierarchy_cycle", "the superiors form a cycle: a → b → a"),
+                (3, "hierarchy_cycle", "the superiors form a cycle: x → y → z → x"),
+                (4, "hierarchy_cycle", "the superiors form a cycle: b → a → b"),
+                (5, "hierarchy_cycle", "the superiors form a cycle: y → z → x → y"),
+                (6, "hierarchy_cycle", "the superiors form a cycle: z → x → y → z"),
+            ]
+        );
+        assert!(hierarchy.order.is_empty());
+    }
+
+    #[test]
+    fn a_long_cycle_is_abbreviated() {
+        let logins: Vec<String> = (0..20).map(|i| format!("u{i}")).collect();
+        let users: Vec<_> = (0..20)
+            .map(|i| HierarchyInput::new(i as u64 + 2, &logins[i], Some(logins[(i + 1) % 20].as_str())))
+            .collect();
+        let hierarchy = resolve_hierarchy(&users, nobody);
+        assert_eq!(hierarchy.issues.len(), 20);
+        assert_eq!(
+            hierarchy.issues[3].message,
+            "the superiors form a cycle of 20 users: u3 → u4 → u5 → u6 → … → u2 → u3"
+        );
+    }
+
+    #[test]
+    fn a_missing_superior_is_flagged_and_blocks_its_chain() {
+        let users = input(&[("carol", "bob"), ("bob", " Dave "), ("ada", "")]);
+        let hierarchy = resolve_hierarchy(&users, nobody);
+        assert_eq!(
+            issues(&hierarchy),
+            [(3, "superior_not_found", "superior 'Dave' is neither in the file nor an existing user")]
+        );
+        assert_eq!(hierarchy.issues[0].value.as_deref(), Some(" Dave "));
+        assert_eq!(hierarchy.placements, [Placement::Blocked { by: 1 }, Placement::Flagged, Placement::Ordered]);
+        assert_eq!(hierarchy.order, [2]);
+    }
+
+    #[test]
+    fn logins_match_ignoring_case_and_spaces() {
+        let users = input(&[("Bob", "ADA "), (" ada", "")]);
+        let hierarchy = resolve_hierarchy(&users, nobody);
+        assert_eq!(hierarchy.superiors[0], Superior::InFile { index: 1, row: 3 });
+        assert_eq!(hierarchy.order, [1, 0]);
+        let users = input(&[("zoë", "ZOË")]);
+        assert_eq!(resolve_hierarchy(&users, nobody).issues[0].code, IssueCode::SelfReference);
+    }
+
+    #[test]
+    fn superiors_resolve_to_the_first_of_duplicate_logins() {
+        // Row 3 and row 5 are both "ada"; row 5 is the duplicate (another stage reports it).
+        let users = input(&[("bob", "ada"), ("ada", ""), ("carol", "ADA"), ("ada", "bob")]);
+        let hierarchy = resolve_hierarchy(&users, nobody);
+        assert_eq!(hierarchy.superiors[0], Superior::InFile { index: 1, row: 3 });
+        assert_eq!(hierarchy.superiors[2], Superior::InFile { index: 1, row: 3 });
+        assert!(hierarchy.issues.is_empty(), "the duplicate's superior is bob, not a cycle");
+        assert_eq!(hierarchy.order, [1, 0, 2, 3]);
+        assert_superiors_first(&hierarchy);
+        // A duplicate naming its own login is a self-reference.
+        let users = input(&[("ada", ""), ("ada", "ada")]);
+        let hierarchy = resolve_hierarchy(&users, nobody);
+        assert_eq!(issues(&hierarchy), [(3, "self_reference", "'ada' is named as their own superior")]);
+    }
+
+    #[test]
+    fn empty_and_blank_superiors_are_roots() {
+        let users = [
+            HierarchyInput::new(2, "ada", None),
+            HierarchyInput::new(3, "bob", Some("")),
+            HierarchyInput::new(4, "", Some(" ")),
+        ];
+        let hierarchy = resolve_hierarchy(&users, nobody);
+        assert_eq!(hierarchy.superiors, [Superior::None; 3]);
+        assert_eq!(hierarchy.order, [0, 1, 2]);
+    }
+
+    #[test]
+    fn an_empty_input_gives_an_empty_hierarchy() {
+        assert_eq!(resolve_hierarchy(&[], nobody), Hierarchy::default());
+    }
+}
