@@ -197,7 +197,7 @@ impl PasswordPolicy {
     /// The reasons never contain the password.
     pub fn check(&self, password: &str, login: Option<&str>) -> Vec<String> {
         let mut reasons = Vec::new();
-        let chars = password.chars().count();
+        let chars = if password.is_ascii() { password.len() } else { password.chars().count() };
         if chars < self.min_length {
             reasons.push(format!("it has {chars} characters; at least {} are needed", self.min_length));
         }

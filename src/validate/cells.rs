@@ -80,10 +80,22 @@ pub(crate) fn yes_no(value: &str) -> Option<bool> {
     }
 }
 
+/// The ASCII bytes a login may hold (letters, digits, `. _ - @ + '`), as a lookup table.
+const LOGIN_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-' | b'@' | b'+' | b'\'');
+        b += 1;
+    }
+    table
+};
+
 /// Why a login is not acceptable, if it is not: 1 to 100 characters, letters (any script),
 /// digits and `. _ - @ + '`, no spaces.
 pub(crate) fn login_problem(login: &str) -> Option<String> {
-    if login.len() <= 100 && login.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-@+'".contains(&b)) {
+    if login.len() <= 100 && login.bytes().all(|b| LOGIN_BYTES[usize::from(b)]) {
         return None;
     }
     let count = login.chars().count();

@@ -101,7 +101,11 @@ pub(crate) fn normalize_into(email: &str, out: &mut String) {
             let (local, domain) = email.split_at(at);
             out.push_str(local);
             if domain.is_ascii() {
-                out.extend(domain.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+                let start = out.len();
+                out.push_str(domain);
+                if let Some(appended) = out.get_mut(start..) {
+                    appended.make_ascii_lowercase();
+                }
             } else {
                 out.push_str(&domain.to_lowercase());
             }
