@@ -14,6 +14,15 @@
 //! * **parse** ([`SourceBuilder`] → [`Table`]): CSV/TSV in any common encoding, XLSX, XLSB, XLS
 //!   and ODS, detected from the bytes; a streaming iterator of [`Row`]s with the row numbers a
 //!   person sees in their spreadsheet program.
+//! * **map** ([`Mapping`]): which column holds which field — aliases, word order, typos,
+//!   overrides, custom-field candidates, missing required fields.
+//! * **validate** ([`Validator`] → [`Validation`]): every cell checked against the [`Schema`]
+//!   and [`Catalog`], duplicates and conflicts with existing users ([`Directory`]) found; each row
+//!   a typed [`UserRecord`] or [`Issue`]s.
+//! * **resolve hierarchy** ([`resolve_hierarchy`]): superiors resolved, cycles and dangling
+//!   references flagged, a creation order.
+//!
+//! [`Importer`] runs the stages in one call; [`ImportConfig`] (TOML or JSON) configures them.
 //! * **resolve hierarchy** ([`resolve_hierarchy`] → [`Hierarchy`]): superiors resolved to rows of
 //!   the file (forward references allowed) or existing users; self-references, cycles and missing
 //!   superiors reported; a creation order with every superior before its subordinates.
@@ -21,19 +30,26 @@
 //! Bad data is never an `Err`: it is an [`Issue`] with a stable [`IssueCode`]. An [`Error`] means
 //! a stage cannot continue (an unreadable file, say), and it too has an issue code.
 //!
+//! ## Setup
+//!
+//! `cargo add user-import`. Features: none yet beyond the default.
+//!
 //! ## Example
 //!
 //! ```
-//! use user_import::SourceBuilder;
+//! use user_import::{Catalog, Field, ImportConfig, Importer, IssueCode, MemoryDirectory, Schema};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let csv = "First Name,Last Name,Login Name,E-mail Address\nAda,Lovelace,ada,ada@example.com\n";
-//! let mut table = SourceBuilder::new().from_bytes(csv)?;
-//! assert_eq!(table.headers()[3], "E-mail Address");
-//! for row in table.rows() {
-//!     let row = row?;
-//!     assert_eq!((row.number(), row.get(2)), (2, Some("ada")));
-//! }
+//! let mut config = ImportConfig::default();
+//! config.schema = Schema::new().require([Field::FirstName, Field::LastName, Field::Login, Field::Roles]);
+//! config.catalog = Catalog::new().roles(["Admin", "Editor"]);
+//! let csv = "First Name,Last Name,Login Name,Roles\nAda,Lovelace,ada,admin\nGrace,Hopper,grace,Admn\n";
+//!
+//! let validation = Importer::new(config).validate_bytes(csv, &MemoryDirectory::new())?;
+//! assert_eq!(validation.records()[0].roles()[0].name(), "Admin");
+//! let issue = &validation.issues()[0];
+//! assert_eq!(issue.code, IssueCode::UnknownRole);
+//! assert!(issue.to_string().starts_with("row 3, column 'Roles': unknown role 'Admn' — did you mean 'Admin'?"));
 //! # Ok(())
 //! # }
 //! ```

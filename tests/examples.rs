@@ -38,3 +38,23 @@ fn inspect_exits_2_on_an_unreadable_file_and_1_on_row_issues() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).contains("[invalid_value]"));
 }
+
+#[test]
+fn quickstart_validates_a_seed_flow_in_one_call() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new(example("quickstart"))
+        .arg(root.join("examples/data/hq_users.csv"))
+        .arg(root.join("examples/configs/hq.toml"))
+        .output()
+        .expect("run quickstart");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.starts_with("4 rows: 4 valid, 0 invalid"), "{stdout}");
+
+    let out = Command::new(example("quickstart")).arg(common::fixture("formulas.xlsx")).output().expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("[invalid_value] row 4, column 'E-mail Address'"));
+
+    let out = Command::new(example("quickstart")).arg("nope.csv").arg("missing.toml").output().expect("run");
+    assert_eq!(out.status.code(), Some(2));
+}
