@@ -358,21 +358,7 @@ impl Mapping {
             }
         }
 
-        let mut required: Vec<(Target, String)> = config
-            .schema
-            .field_specs()
-            .iter()
-            .filter(|s| s.required)
-            .map(|s| (Target::Field(s.field), s.label().to_string()))
-            .collect();
-        required.extend(
-            config
-                .schema
-                .custom_fields
-                .iter()
-                .filter(|c| c.required)
-                .map(|c| (Target::Custom(c.name.clone()), c.label().to_string())),
-        );
+        let required = config.schema.required_targets();
         let mut mapping = Mapping { columns, required, strict, signature: signature(headers), issues: Vec::new() };
         mapping.issues = issues;
         mapping.refresh();

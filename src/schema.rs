@@ -478,6 +478,21 @@ impl Schema {
         self.spec(field).is_some_and(|s| s.required)
     }
 
+    /// Every required target (built-in fields, then custom fields) with its label.
+    pub fn required_targets(&self) -> Vec<(Target, String)> {
+        let fields = self
+            .field_specs()
+            .into_iter()
+            .filter(|s| s.required)
+            .map(|s| (Target::Field(s.field), s.label().to_string()));
+        let custom = self
+            .custom_fields
+            .iter()
+            .filter(|c| c.required)
+            .map(|c| (Target::Custom(c.name.clone()), c.label().to_string()));
+        fields.chain(custom).collect()
+    }
+
     /// The custom field with this name.
     pub fn custom_field(&self, name: &str) -> Option<&CustomField> {
         self.custom_fields.iter().find(|c| c.name == name)

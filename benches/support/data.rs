@@ -177,3 +177,15 @@ pub fn cached(name: &str, make: impl FnOnce() -> Vec<u8>) -> PathBuf {
     }
     path
 }
+
+/// The baseline of every CSV benchmark: raw `csv::ByteRecord` reading of the same bytes (no
+/// UTF-8 check, no row numbers); returns the number of fields read.
+pub fn raw_csv_fields(bytes: &[u8]) -> usize {
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(bytes);
+    let mut record = csv::ByteRecord::new();
+    let mut fields = 0usize;
+    while reader.read_byte_record(&mut record).expect("csv") {
+        fields += record.len();
+    }
+    fields
+}

@@ -733,7 +733,7 @@ impl Validator {
             issue.row = None;
         }
         // Required fields absent from the form are missing values, not missing columns.
-        for (target, label) in required_targets(&validator.config) {
+        for (target, label) in validator.config.schema.required_targets() {
             if !values.iter().any(|(t, _)| *t == target) {
                 issues.push(
                     Issue::error(IssueCode::RequiredMissing, format!("{label} is required"))
@@ -905,25 +905,6 @@ fn target_label(config: &ImportConfig, target: &Target) -> String {
             config.schema.custom_field(name).map_or_else(|| name.clone(), |c| c.label().to_string())
         }
     }
-}
-
-fn required_targets(config: &ImportConfig) -> Vec<(Target, String)> {
-    let mut out: Vec<(Target, String)> = config
-        .schema
-        .field_specs()
-        .into_iter()
-        .filter(|s| s.required)
-        .map(|s| (Target::Field(s.field), s.label().to_string()))
-        .collect();
-    out.extend(
-        config
-            .schema
-            .custom_fields
-            .iter()
-            .filter(|c| c.required)
-            .map(|c| (Target::Custom(c.name.clone()), c.label().to_string())),
-    );
-    out
 }
 
 /// Issues in report order: file-level first, then by row and column.
