@@ -25,6 +25,68 @@ pub enum Mode {
     Upsert,
 }
 
+/// How an update treats the values already stored.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum MergePolicy {
+    /// A value in the file replaces the stored one (an empty cell keeps it).
+    #[default]
+    Overwrite,
+    /// The file only fills fields that are empty in the store.
+    FillEmpty,
+}
+
+/// Whether the group rules stop at the first that matches.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum RuleMatch {
+    /// The first matching rule gives its group.
+    #[default]
+    First,
+    /// Every matching rule gives its group.
+    Every,
+}
+
+/// A condition on one field of a row, for the group distribution rules.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[non_exhaustive]
+pub enum Condition {
+    /// The value equals this (ignoring case).
+    Equals(String),
+    /// The value is one of these (ignoring case).
+    OneOf(Vec<String>),
+    /// The value starts with this (ignoring case).
+    StartsWith(String),
+    /// The value matches this regular expression (whole value, `regex` crate syntax).
+    Matches(String),
+    /// The field has a value.
+    Present,
+}
+
+/// An ordered distribution rule: when a field meets a condition, the user joins a group
+/// (seed: "the order of automatic distribution rule application").
+///
+/// ```toml
+/// [[options.group_rules]]
+/// field = "custom:department"
+/// when = { equals = "Sales" }
+/// group = "Sales onboarding"
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct GroupRule {
+    /// The field tested: a built-in field key, `custom:<name>` or `product:<id>`.
+    pub field: Target,
+    /// The condition.
+    pub when: Condition,
+    /// The group given.
+    pub group: String,
+}
+
 /// How a column is named in a mapping override: by header text, or by position.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ColumnRef {
@@ -70,6 +132,26 @@ pub struct ImportOptions {
     pub mapping: BTreeMap<String, String>,
     /// Limits of the parse stage.
     pub limits: Limits,
+    /// How updates treat stored values.
+    pub merge: MergePolicy,
+    /// Ordered group distribution rules.
+    pub group_rules: Vec<GroupRule>,
+    /// Whether the group rules stop at the first match.
+    pub group_rule_match: RuleMatch,
+    /// An existing user whose roles, groups and product access every new user receives (a
+    /// mirror column, when mapped, names one per row instead).
+    pub mirror_user: Option<String>,
+    /// Builds logins when the file has none, e.g. `{first}.{last}` (lowercased, accents folded,
+    /// made unique with a number). Placeholders: `{first}`, `{last}`, `{f}` (first initial),
+    /// `{l}` (last initial), `{email}` (the part before `@`), `{reference}`. Without it, the
+    /// email is the login.
+    pub login_template: Option<String>,
+    /// Accept pre-hashed passwords (argon2 or bcrypt PHC strings, e.g. from another system)
+    /// as they are; off by default.
+    pub accept_password_hashes: bool,
+    /// Also change the passwords of existing users when the file has one (otherwise a password
+    /// is only the initial password of a new user).
+    pub update_passwords: bool,
 }
 
 impl Default for ImportOptions {
@@ -84,6 +166,13 @@ impl Default for ImportOptions {
             header_row: HeaderRow::default(),
             mapping: BTreeMap::new(),
             limits: Limits::default(),
+            merge: MergePolicy::default(),
+            group_rules: Vec::new(),
+            group_rule_match: RuleMatch::default(),
+            mirror_user: None,
+            login_template: None,
+            accept_password_hashes: false,
+            update_passwords: false,
         }
     }
 }
@@ -243,6 +332,24 @@ impl ImportConfig {
         }
         if policy.min_length > policy.max_length {
             return Err(Error::config("password_policy.min_length is larger than max_length"));
+        }
+        for rule in &self.options.group_rules {
+            if let Condition::Matches(pattern) = &rule.when {
+                regex::Regex::new(pattern)
+                    .map_err(|e| Error::config(format!("group rule for '{}': bad pattern: {e}", rule.group)))?;
+            }
+            if !self.catalog.groups.is_empty()
+                && self.catalog.group(&rule.group).is_none()
+                && !self.options.create_missing_groups
+            {
+                return Err(Error::config(format!(
+                    "group rule gives '{}', which the catalog does not have (set create_missing_groups to create it)",
+                    rule.group
+                )));
+            }
+        }
+        if let Some(template) = &self.options.login_template {
+            crate::plan::check_login_template(template).map_err(Error::config)?;
         }
         for (_, target) in self.mapping_overrides()? {
             match target {

@@ -21,6 +21,36 @@ pub trait Directory {
     fn find_by_logins(&self, logins: &[&str]) -> Result<Vec<User>>;
     /// The existing users with these email addresses.
     fn find_by_emails(&self, emails: &[&str]) -> Result<Vec<User>>;
+
+    /// A fingerprint of the current state of the users with these logins (present or absent):
+    /// it changes when any of them is created, changed or removed. A plan keeps the fingerprint it
+    /// was computed against, and applying it to a directory whose fingerprint differs is refused.
+    ///
+    /// The default looks the users up and hashes their fields; a store with a version per user
+    /// can do it more cheaply.
+    fn fingerprint(&self, logins: &[&str]) -> Result<u64> {
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        let mut eat = |bytes: &[u8]| {
+            for &b in bytes {
+                hash ^= u64::from(b);
+                hash = hash.wrapping_mul(0x0100_0000_01b3);
+            }
+            hash ^= 0xff;
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        };
+        for chunk in logins.chunks(1000) {
+            let mut users = self.find_by_logins(chunk)?;
+            users.sort_by_key(User::login_key);
+            for user in &users {
+                eat(user.login_key().as_bytes());
+                eat(serde_json::to_string(user).unwrap_or_default().as_bytes());
+                if let Some(password) = &user.password {
+                    eat(password.expose().as_bytes());
+                }
+            }
+        }
+        Ok(hash)
+    }
 }
 
 impl<D: Directory + ?Sized> Directory for &D {
@@ -29,6 +59,9 @@ impl<D: Directory + ?Sized> Directory for &D {
     }
     fn find_by_emails(&self, emails: &[&str]) -> Result<Vec<User>> {
         (**self).find_by_emails(emails)
+    }
+    fn fingerprint(&self, logins: &[&str]) -> Result<u64> {
+        (**self).fingerprint(logins)
     }
 }
 

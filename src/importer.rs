@@ -129,6 +129,22 @@ impl Importer {
         self.validate(&mut table, mapping, directory)
     }
 
+    /// Parse, map, validate and plan a file: the preview of an import (a dry run).
+    pub fn plan_path(&self, path: impl AsRef<Path>, directory: &dyn Directory) -> Result<crate::plan::Plan> {
+        let validation = self.validate_path(path, directory)?;
+        crate::plan::Plan::new(validation, &self.config, directory)
+    }
+
+    /// Parse, map, validate and plan bytes in memory.
+    pub fn plan_bytes<B: AsRef<[u8]> + Send + Sync + 'static>(
+        &self,
+        bytes: B,
+        directory: &dyn Directory,
+    ) -> Result<crate::plan::Plan> {
+        let validation = self.validate_bytes(bytes, directory)?;
+        crate::plan::Plan::new(validation, &self.config, directory)
+    }
+
     /// Checks one user typed into a form with exactly the checks of a bulk import.
     ///
     /// ```

@@ -65,12 +65,13 @@ mod importer;
 mod issue;
 mod mapping;
 mod model;
+mod plan;
 mod schema;
 mod source;
 mod validate;
 
 pub use crate::catalog::{Catalog, PasswordPolicy};
-pub use crate::config::{ColumnRef, ImportConfig, ImportOptions, Mode};
+pub use crate::config::{ColumnRef, Condition, GroupRule, ImportConfig, ImportOptions, MergePolicy, Mode, RuleMatch};
 pub use crate::directory::{Directory, MemoryDirectory};
 pub use crate::error::{Error, ErrorKind, Result};
 pub use crate::hierarchy::{resolve_hierarchy, Hierarchy, HierarchyInput, Placement, Superior};
@@ -80,6 +81,7 @@ pub use crate::mapping::{ColumnMapping, Mapping, MappingMemory, MatchKind, Memor
 pub use crate::model::{
     login_key, CustomValue, EmptyAccess, HqRole, ParseEnumError, Password, Product, ProductAccess, Role, Status, User,
 };
+pub use crate::plan::{Action, FieldChange, Plan, PlanSummary, PlannedRow};
 pub use crate::schema::{
     builtin_header_names, normalize_name, CustomField, CustomKind, Field, FieldSpec, Schema, Target, UnknownTarget,
 };

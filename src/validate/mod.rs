@@ -868,8 +868,13 @@ impl Validator {
             run.add_cross_row(table_issues);
             run.compact();
         }
-        let Run { records: kept, mut invalid_rows, mut issues, .. } = run;
+        let Run { records: kept, mut invalid_rows, mut issues, side, mut invalid_logins, .. } = run;
         invalid_rows.sort_unstable();
+        invalid_logins.extend(side.into_iter().filter_map(|keys| {
+            let login = keys.login.or_else(|| if self.login_column.is_none() { keys.email } else { None })?;
+            Some((keys.row, login))
+        }));
+        invalid_logins.sort_unstable();
         let mut file_issues: Vec<Issue> = self.mapping.issues().to_vec();
         file_issues.append(&mut issues);
         sort_issues(&mut file_issues);
@@ -879,6 +884,7 @@ impl Validator {
             mapping: self.mapping.clone(),
             records: kept,
             invalid_rows,
+            invalid_logins,
             issues: file_issues,
         }
     }
@@ -926,6 +932,8 @@ struct Run {
     issues: Vec<Issue>,
     keys: Keys,
     side: Vec<SideKeys>,
+    /// Logins of records found invalid after their row was read (duplicates, directory).
+    invalid_logins: Vec<(u64, String)>,
 }
 
 impl Run {
@@ -950,10 +958,11 @@ impl Run {
 
     /// Moves the records marked invalid to the invalid rows, in place.
     fn compact(&mut self) {
-        let invalid_rows = &mut self.invalid_rows;
+        let (invalid_rows, invalid_logins) = (&mut self.invalid_rows, &mut self.invalid_logins);
         self.records.retain(|record| {
             if record.is_invalid() {
                 invalid_rows.push(record.row());
+                invalid_logins.push((record.row(), record.login().to_string()));
             }
             !record.is_invalid()
         });
@@ -1155,6 +1164,15 @@ impl Keys {
     }
 }
 
+/// A [`Validation`] taken apart, for the plan stage.
+pub(crate) struct ValidationParts {
+    pub(crate) records: Vec<UserRecord>,
+    pub(crate) invalid_rows: Vec<u64>,
+    pub(crate) invalid_logins: Vec<(u64, String)>,
+    pub(crate) issues: Vec<Issue>,
+    pub(crate) mapping: Mapping,
+}
+
 /// The result of the validate stage: valid records, invalid rows, and every issue.
 ///
 /// Every data row of the file is either a record or an invalid row, never both, never neither.
@@ -1165,10 +1183,27 @@ pub struct Validation {
     mapping: Mapping,
     records: Vec<UserRecord>,
     invalid_rows: Vec<u64>,
+    invalid_logins: Vec<(u64, String)>,
     issues: Vec<Issue>,
 }
 
 impl Validation {
+    /// The logins of invalid rows (as written), by row: a user whose superior is one of them
+    /// cannot be imported either.
+    pub fn invalid_logins(&self) -> &[(u64, String)] {
+        &self.invalid_logins
+    }
+
+    pub(crate) fn into_parts(self) -> ValidationParts {
+        ValidationParts {
+            records: self.records,
+            invalid_rows: self.invalid_rows,
+            invalid_logins: self.invalid_logins,
+            issues: self.issues,
+            mapping: self.mapping,
+        }
+    }
+
     /// What the parse stage found out about the file.
     pub fn info(&self) -> Option<&SourceInfo> {
         self.info.as_ref()

@@ -1,0 +1,874 @@
+//! The plan stage: for every row, exactly one planned outcome — create, update, unchanged, skip
+//! or fail — with the reason, and for updates a field-by-field diff. A dry run stops here: the
+//! plan *is* the preview a person checks before confirming.
+//!
+//! On top of the validated records the plan decides: logins generated from a template when the
+//! file has none; superiors resolved and ordered ([`resolve_hierarchy`]), users whose superior
+//! cannot be imported skipped (`superior_not_imported`); product access defaults (an empty cell
+//! gives the product's lowest role, or no access, as the catalog says); groups from the file and
+//! from ordered distribution rules; roles, groups and product access copied from a mirror user;
+//! new users without a password invited (pending); merges with existing users (overwrite, or fill
+//! only empty fields).
+//!
+//! The plan keeps the compact records of the validate stage; [`Plan::user`] builds the [`User`]
+//! a row will write on demand (the apply stage builds them a batch at a time), so a plan of a
+//! million rows stays close to the size of the file.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use unicode_normalization::UnicodeNormalization;
+
+use crate::config::{Condition, ImportConfig, MergePolicy, Mode, RuleMatch};
+use crate::directory::Directory;
+use crate::error::Result;
+use crate::hierarchy::{resolve_hierarchy, HierarchyInput, Placement, Superior};
+use crate::issue::{Issue, IssueCode};
+use crate::model::{login_key, CustomValue, ProductAccess, Status, User};
+use crate::schema::{CustomField, CustomKind, Field, Target};
+use crate::validate::{sort_issues, UserRecord, Validation};
+
+/// The planned outcome of a row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Action {
+    /// A new user.
+    Create,
+    /// An existing user whose stored values change.
+    Update,
+    /// An existing user already as the file says.
+    Unchanged,
+    /// A valid row that is not imported (its superior cannot be; update-only mode and no such
+    /// user).
+    Skip,
+    /// A row with an error.
+    Fail,
+}
+
+impl Action {
+    /// `"create"`, `"update"`, `"unchanged"`, `"skip"` or `"fail"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Unchanged => "unchanged",
+            Action::Skip => "skip",
+            Action::Fail => "fail",
+        }
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One field an update changes, as a person reviews it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FieldChange {
+    /// The field (`"email"`, `"roles"`, `"product:hire"`, `"custom:department"`).
+    pub field: String,
+    /// The stored value (`""` when empty). A password shows as `[redacted]`.
+    pub old: String,
+    /// The value after the import.
+    pub new: String,
+}
+
+/// A planned row, as the preview shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct PlannedRow {
+    /// The row number in the file.
+    pub row: u64,
+    /// What happens to it.
+    pub action: Action,
+    /// The user's login (generated when the file has none), when the row has one.
+    pub login: Option<String>,
+    /// Why a row is skipped or fails, in a sentence.
+    pub reason: Option<String>,
+    /// For updates: what changes.
+    pub changes: Vec<FieldChange>,
+    /// A new user without a password: an invitation is to be sent.
+    pub invitation: bool,
+}
+
+/// The counts of a plan.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct PlanSummary {
+    /// Data rows in the file.
+    pub rows: u64,
+    /// Rows without a validation error.
+    pub valid: u64,
+    /// Rows with a validation error.
+    pub invalid: u64,
+    /// Users to create.
+    pub create: u64,
+    /// Users to update.
+    pub update: u64,
+    /// Users already as the file says.
+    pub unchanged: u64,
+    /// Valid rows not imported.
+    pub skip: u64,
+    /// Rows that fail (invalid, or flagged by the hierarchy).
+    pub fail: u64,
+    /// New users who will be invited (no password).
+    pub invitations: u64,
+}
+
+/// One row's entry: its action and, for valid rows, its record.
+#[derive(Clone, Debug)]
+struct Entry {
+    row: u64,
+    action: Action,
+    record: Option<usize>,
+    reason: Option<String>,
+}
+
+/// The plan of an import: see the [module documentation](self).
+#[derive(Clone, Debug)]
+pub struct Plan {
+    config: ImportConfig,
+    records: Vec<UserRecord>,
+    entries: Vec<Entry>,
+    /// Record index → the login to use when it is not the record's own (generated).
+    logins: HashMap<usize, String>,
+    /// Record index → the stored user it updates.
+    existing: HashMap<usize, User>,
+    /// Record index → the field changes of its update.
+    changes: HashMap<usize, Vec<FieldChange>>,
+    /// Mirror users by login key.
+    mirrors: HashMap<String, User>,
+    /// Record indices of the creates and updates, every superior before its subordinates.
+    order: Vec<usize>,
+    issues: Vec<Issue>,
+    groups_to_create: Vec<String>,
+    custom_fields: Vec<CustomField>,
+    fingerprint: u64,
+    fingerprint_logins: Vec<String>,
+    can_import: bool,
+}
+
+impl Plan {
+    /// Plans an import: see the [module documentation](self).
+    ///
+    /// ```
+    /// use user_import::{Action, ImportConfig, Importer, MemoryDirectory, Plan, User};
+    ///
+    /// # fn main() -> Result<(), user_import::Error> {
+    /// let mut directory = MemoryDirectory::new();
+    /// directory.insert(User::new("ada", "Ada", "Byron"));
+    /// let csv = "Login,First Name,Last Name,Superior User\nbob,Bob,B,ada\nada,Ada,Lovelace,\ncy,Cy,C,nobody\n";
+    /// let importer = Importer::new(ImportConfig::default());
+    /// let validation = importer.validate_bytes(csv, &directory)?;
+    /// let plan = Plan::new(validation, importer.config(), &directory)?;
+    /// let rows: Vec<(u64, Action)> = plan.rows().map(|r| (r.row, r.action)).collect();
+    /// assert_eq!(rows, [(2, Action::Create), (3, Action::Update), (4, Action::Fail)]);
+    /// let update = plan.rows().nth(1).unwrap();
+    /// assert_eq!(update.changes[0].field, "last_name");
+    /// assert_eq!((update.changes[0].old.as_str(), update.changes[0].new.as_str()), ("Byron", "Lovelace"));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn new(validation: Validation, config: &ImportConfig, directory: &dyn Directory) -> Result<Plan> {
+        let can_import = validation.can_import();
+        let has_login_column = validation.mapping().column_of_field(Field::Login).is_some();
+        let accepted_custom: Vec<String> = validation
+            .mapping()
+            .columns()
+            .iter()
+            .filter_map(|c| match &c.target {
+                Some(Target::Custom(name)) if config.schema.custom_field(name).is_none() => Some(name.clone()),
+                _ => None,
+            })
+            .collect();
+        let crate::validate::ValidationParts { records, invalid_rows, invalid_logins, mut issues, mapping } =
+            validation.into_parts();
+        let options = &config.options;
+
+        // Logins from the template, when the file has none.
+        let mut logins = HashMap::new();
+        if let (Some(template), false) = (&options.login_template, has_login_column) {
+            logins = generate_logins(template, &records, directory)?;
+        }
+        let login_of = |i: usize| -> &str { logins.get(&i).map_or_else(|| records[i].login(), String::as_str) };
+
+        // The hierarchy, over valid and invalid rows (a superior that is an invalid row cannot
+        // be imported).
+        let mut inputs: Vec<HierarchyInput<'_>> = (0..records.len())
+            .map(|i| HierarchyInput::new(records[i].row(), login_of(i), records[i].superior()))
+            .collect();
+        inputs.extend(invalid_logins.iter().map(|(row, login)| HierarchyInput::new(*row, login, None)));
+        let in_file: HashSet<String> = inputs.iter().map(|u| login_key(u.login)).collect();
+        let outside: Vec<&str> = records
+            .iter()
+            .filter_map(UserRecord::superior)
+            .filter(|s| !in_file.contains(&login_key(s)))
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        let mut known = HashSet::new();
+        for chunk in outside.chunks(1000) {
+            known.extend(directory.find_by_logins(chunk)?.iter().map(User::login_key));
+        }
+        let hierarchy = resolve_hierarchy(&inputs, |key| known.contains(key));
+        let invalid_index = records.len();
+        let mut failed = vec![false; inputs.len()];
+        for flag in failed.iter_mut().skip(invalid_index) {
+            *flag = true;
+        }
+        let mut reasons: HashMap<usize, String> = HashMap::new();
+        for (i, placement) in hierarchy.placements.iter().enumerate().take(records.len()) {
+            match placement {
+                Placement::Flagged => {
+                    failed[i] = true;
+                }
+                Placement::Blocked { by } => {
+                    failed[i] = true;
+                    reasons.insert(i, superior_not_imported(&inputs, *by));
+                }
+                _ => {}
+            }
+        }
+        issues.extend(hierarchy.issues.iter().cloned());
+        // Superiors first: a user whose in-file superior fails cannot be imported either.
+        for &i in &hierarchy.order {
+            if let Some(Superior::InFile { index, .. }) = hierarchy.superiors.get(i) {
+                if failed[*index] && !failed[i] {
+                    failed[i] = true;
+                    reasons.insert(i, superior_not_imported(&inputs, *index));
+                }
+            }
+        }
+        for (&i, reason) in &reasons {
+            if i < records.len() {
+                issues.push(
+                    Issue::error(IssueCode::SuperiorNotImported, reason.clone())
+                        .at_row(records[i].row())
+                        .for_field(Field::Superior.key())
+                        .with_value(records[i].superior().unwrap_or_default()),
+                );
+            }
+        }
+
+        // Mirror users.
+        let mut mirror_logins: Vec<&str> = records.iter().filter_map(UserRecord::mirror).collect();
+        if let Some(mirror) = &options.mirror_user {
+            mirror_logins.push(mirror);
+        }
+        mirror_logins.sort_unstable();
+        mirror_logins.dedup();
+        let mut mirrors = HashMap::new();
+        for chunk in mirror_logins.chunks(1000) {
+            for user in directory.find_by_logins(chunk)? {
+                mirrors.insert(user.login_key(), user);
+            }
+        }
+        if let Some(mirror) = &options.mirror_user {
+            if !mirrors.contains_key(&login_key(mirror)) {
+                issues.push(Issue::error(
+                    IssueCode::InvalidValue,
+                    format!("the mirror user '{mirror}' of the configuration does not exist"),
+                ));
+            }
+        }
+
+        // Existing users: update, unchanged, or (update only) skip.
+        let mut existing = HashMap::new();
+        let keys: Vec<String> = (0..records.len()).map(|i| login_key(login_of(i))).collect();
+        for (start, chunk) in keys.chunks(1000).enumerate() {
+            let refs: Vec<&str> = chunk.iter().map(String::as_str).collect();
+            let found: HashMap<String, User> =
+                directory.find_by_logins(&refs)?.into_iter().map(|u| (u.login_key(), u)).collect();
+            if found.is_empty() {
+                continue;
+            }
+            for (offset, key) in chunk.iter().enumerate() {
+                if let Some(user) = found.get(key) {
+                    existing.insert(start * 1000 + offset, user.clone());
+                }
+            }
+        }
+
+        let mut plan = Plan {
+            config: config.clone(),
+            records: Vec::new(),
+            entries: Vec::new(),
+            logins,
+            existing: HashMap::new(),
+            changes: HashMap::new(),
+            mirrors,
+            order: Vec::new(),
+            issues: Vec::new(),
+            groups_to_create: Vec::new(),
+            custom_fields: Vec::new(),
+            fingerprint: 0,
+            fingerprint_logins: Vec::new(),
+            can_import,
+        };
+        plan.records = records;
+        plan.existing = existing;
+
+        let mut entries: Vec<Entry> = Vec::with_capacity(plan.records.len() + invalid_rows.len());
+        for (i, record) in plan.records.iter().enumerate() {
+            let (action, reason) = if failed[i] {
+                (Action::Fail, reasons.get(&i).cloned().or_else(|| Some("the superior cannot be resolved".into())))
+            } else if let Some(stored) = plan.existing.get(&i) {
+                let changes = plan.diff(i, stored);
+                if changes.is_empty() {
+                    (Action::Unchanged, None)
+                } else {
+                    plan.changes.insert(i, changes);
+                    (Action::Update, None)
+                }
+            } else if options.mode == Mode::UpdateOnly {
+                (
+                    Action::Skip,
+                    Some(format!("there is no user '{}' to update (this import only updates users)", plan.login(i))),
+                )
+            } else {
+                (Action::Create, None)
+            };
+            entries.push(Entry { row: record.row(), action, record: Some(i), reason });
+        }
+        for &row in &invalid_rows {
+            entries.push(Entry { row, action: Action::Fail, record: None, reason: Some("the row has errors".into()) });
+        }
+        entries.sort_by_key(|e| e.row);
+        // Skipped and failed users are not superiors anyone can have either.
+        plan.order = hierarchy
+            .order
+            .iter()
+            .copied()
+            .filter(|&i| i < plan.records.len())
+            .filter(|&i| {
+                matches!(entries_action(&entries, plan.records[i].row()), Some(Action::Create | Action::Update))
+            })
+            .collect();
+        plan.entries = entries;
+        plan.mark_skipped_superiors(&mut issues);
+
+        // Groups to create and custom fields to add.
+        let mut groups: Vec<String> = Vec::new();
+        if config.options.create_missing_groups {
+            for &i in &plan.order {
+                for group in plan.groups_of(i) {
+                    if config.catalog.group(&group).is_none() && !groups.contains(&group) {
+                        groups.push(group);
+                    }
+                }
+            }
+        }
+        plan.groups_to_create = groups;
+        plan.custom_fields = config.schema.custom_fields.clone();
+        plan.custom_fields.extend(accepted_custom.into_iter().map(|name| CustomField::new(name, CustomKind::Text)));
+
+        // The state of the directory this plan was computed against.
+        let mut fingerprint_logins: Vec<String> = (0..plan.records.len()).map(|i| login_key(plan.login(i))).collect();
+        fingerprint_logins.extend(plan.mirrors.keys().cloned());
+        fingerprint_logins.sort_unstable();
+        fingerprint_logins.dedup();
+        let refs: Vec<&str> = fingerprint_logins.iter().map(String::as_str).collect();
+        plan.fingerprint = directory.fingerprint(&refs)?;
+        plan.fingerprint_logins = fingerprint_logins;
+
+        fill_columns(&mut issues, &mapping);
+        sort_issues(&mut issues);
+        plan.issues = issues;
+        Ok(plan)
+    }
+
+    /// A row whose superior is skipped (update-only mode) cannot be imported either.
+    fn mark_skipped_superiors(&mut self, issues: &mut Vec<Issue>) {
+        let by_login: HashMap<String, usize> = (0..self.records.len()).map(|i| (login_key(self.login(i)), i)).collect();
+        let action_of = |entries: &[Entry], row: u64| entries_action(entries, row);
+        let mut changed = true;
+        while changed {
+            changed = false;
+            for i in 0..self.records.len() {
+                let row = self.records[i].row();
+                if !matches!(action_of(&self.entries, row), Some(Action::Create | Action::Update | Action::Unchanged)) {
+                    continue;
+                }
+                let Some(superior) = self.records[i].superior() else { continue };
+                let Some(&s) = by_login.get(&login_key(superior)) else { continue };
+                if matches!(action_of(&self.entries, self.records[s].row()), Some(Action::Skip | Action::Fail)) {
+                    let reason = format!(
+                        "the superior '{}' (row {}) is not imported, so this user cannot be either",
+                        superior,
+                        self.records[s].row()
+                    );
+                    if let Ok(at) = self.entries.binary_search_by_key(&row, |e| e.row) {
+                        self.entries[at].action = Action::Skip;
+                        self.entries[at].reason = Some(reason.clone());
+                    }
+                    issues.push(
+                        Issue::error(IssueCode::SuperiorNotImported, reason)
+                            .at_row(row)
+                            .for_field(Field::Superior.key())
+                            .with_value(superior),
+                    );
+                    self.order.retain(|&o| o != i);
+                    changed = true;
+                }
+            }
+        }
+    }
+
+    fn login(&self, i: usize) -> &str {
+        self.logins.get(&i).map_or_else(|| self.records[i].login(), String::as_str)
+    }
+
+    /// The groups a record gets: its own, then the distribution rules', then its mirror's.
+    fn groups_of(&self, i: usize) -> Vec<String> {
+        let record = &self.records[i];
+        let mut groups: Vec<String> = record.groups().map(str::to_string).collect();
+        let mut push = |g: &str| {
+            if !groups.iter().any(|have| crate::model::eq_ignore_case(have, g)) {
+                groups.push(g.to_string());
+            }
+        };
+        for rule in &self.config.options.group_rules {
+            if rule_matches(&rule.when, field_value(record, &rule.field).as_deref()) {
+                push(&rule.group);
+                if self.config.options.group_rule_match == RuleMatch::First {
+                    break;
+                }
+            }
+        }
+        if let Some(mirror) = self.mirror_of(record) {
+            for g in &mirror.groups {
+                push(g);
+            }
+        }
+        groups
+    }
+
+    fn mirror_of(&self, record: &UserRecord) -> Option<&User> {
+        let login = record.mirror().or(self.config.options.mirror_user.as_deref())?;
+        self.mirrors.get(&login_key(login))
+    }
+
+    /// The user a row writes, as a new user: defaults, rules and mirror applied.
+    fn new_user(&self, i: usize) -> User {
+        let record = &self.records[i];
+        let mut user = record.to_user();
+        user.login = self.login(i).to_string();
+        user.groups = self.groups_of(i);
+        let mirror = self.mirror_of(record);
+        if user.roles.is_empty() {
+            if let Some(mirror) = mirror {
+                user.roles = mirror.roles.clone();
+            }
+        }
+        let given: BTreeMap<String, ProductAccess> = user.products.clone();
+        user.products.clear();
+        for product in &self.config.catalog.products {
+            let access = given
+                .get(product.id())
+                .cloned()
+                .or_else(|| mirror.and_then(|m| m.products.get(product.id()).cloned()))
+                .unwrap_or_else(|| product.default_access());
+            user.products.insert(product.id().to_string(), access);
+        }
+        if user.password.is_none() && record.status().is_none() {
+            user.status = Status::Pending;
+        }
+        user
+    }
+
+    /// The stored user after the update, by the merge policy.
+    fn merged_user(&self, i: usize, stored: &User) -> User {
+        let record = &self.records[i];
+        let incoming = self.new_user(i);
+        let fill = self.config.options.merge == MergePolicy::FillEmpty;
+        let mut user = stored.clone();
+        let take_text = |old: &mut String, new: &str| {
+            if !new.is_empty() && (!fill || old.is_empty()) {
+                *old = new.to_string();
+            }
+        };
+        take_text(&mut user.first_name, &incoming.first_name);
+        take_text(&mut user.last_name, &incoming.last_name);
+        let take_opt = |old: &mut Option<String>, new: &Option<String>| {
+            if new.is_some() && (!fill || old.is_none()) {
+                old.clone_from(new);
+            }
+        };
+        take_opt(&mut user.email, &incoming.email);
+        take_opt(&mut user.superior, &incoming.superior);
+        take_opt(&mut user.reference, &incoming.reference);
+        if incoming.timezone.is_some() && (!fill || user.timezone.is_none()) {
+            user.timezone = incoming.timezone;
+        }
+        if incoming.hq_role.is_some() && (!fill || user.hq_role.is_none()) {
+            user.hq_role = incoming.hq_role;
+        }
+        if let Some(status) = record.status() {
+            if !fill {
+                user.status = status;
+            }
+        }
+        if !incoming.roles.is_empty() && (!fill || user.roles.is_empty()) {
+            user.roles = incoming.roles.clone();
+        }
+        if !incoming.groups.is_empty() && (!fill || user.groups.is_empty()) {
+            user.groups = incoming.groups.clone();
+        }
+        for (product, access) in record.products() {
+            if !fill || !user.products.contains_key(product) {
+                user.products.insert(product.to_string(), access);
+            }
+        }
+        for (name, value) in record.custom() {
+            if !fill || !user.custom.contains_key(name) {
+                user.custom.insert(name.to_string(), value);
+            }
+        }
+        user.password = if self.config.options.update_passwords { record.password() } else { None };
+        user
+    }
+
+    fn diff(&self, i: usize, stored: &User) -> Vec<FieldChange> {
+        let new = self.merged_user(i, stored);
+        let mut changes = Vec::new();
+        let mut push = |field: &str, old: String, new: String| {
+            if old != new {
+                changes.push(FieldChange { field: field.to_string(), old, new });
+            }
+        };
+        let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+        push("first_name", stored.first_name.clone(), new.first_name.clone());
+        push("last_name", stored.last_name.clone(), new.last_name.clone());
+        push("email", opt(&stored.email), opt(&new.email));
+        let roles = |u: &User| u.roles.iter().map(|r| r.name()).collect::<Vec<_>>().join("; ");
+        push("roles", roles(stored), roles(&new));
+        push("superior", opt(&stored.superior), opt(&new.superior));
+        let tz = |u: &User| u.timezone.map(|t| t.name().to_string()).unwrap_or_default();
+        push("timezone", tz(stored), tz(&new));
+        let hq = |u: &User| u.hq_role.map(|h| h.to_string()).unwrap_or_default();
+        push("hq_role", hq(stored), hq(&new));
+        push("status", stored.status.to_string(), new.status.to_string());
+        push("reference", opt(&stored.reference), opt(&new.reference));
+        push("groups", stored.groups.join("; "), new.groups.join("; "));
+        let access = |a: Option<&ProductAccess>| match a {
+            None | Some(ProductAccess::None) => "no access".to_string(),
+            Some(ProductAccess::Granted) => "access".to_string(),
+            Some(ProductAccess::Role(role)) => role.name().to_string(),
+        };
+        let products: HashSet<&String> = stored.products.keys().chain(new.products.keys()).collect();
+        let mut products: Vec<&String> = products.into_iter().collect();
+        products.sort();
+        for product in products {
+            push(
+                &format!("product:{product}"),
+                access(stored.products.get(product)),
+                access(new.products.get(product)),
+            );
+        }
+        let custom: HashSet<&String> = stored.custom.keys().chain(new.custom.keys()).collect();
+        let mut custom: Vec<&String> = custom.into_iter().collect();
+        custom.sort();
+        let value = |v: Option<&CustomValue>| v.map(ToString::to_string).unwrap_or_default();
+        for name in custom {
+            push(&format!("custom:{name}"), value(stored.custom.get(name)), value(new.custom.get(name)));
+        }
+        if new.password.is_some() {
+            changes.push(FieldChange {
+                field: "password".into(),
+                old: crate::model::Password::REDACTED.into(),
+                new: "(a new password)".into(),
+            });
+        }
+        changes
+    }
+
+    /// Every row in file order, as the preview shows it.
+    pub fn rows(&self) -> impl Iterator<Item = PlannedRow> + '_ {
+        self.entries.iter().map(|entry| PlannedRow {
+            row: entry.row,
+            action: entry.action,
+            login: entry.record.map(|i| self.login(i).to_string()),
+            reason: entry.reason.clone(),
+            changes: entry.record.and_then(|i| self.changes.get(&i).cloned()).unwrap_or_default(),
+            invitation: entry.action == Action::Create && entry.record.is_some_and(|i| !self.records[i].has_password()),
+        })
+    }
+
+    /// The counts.
+    pub fn summary(&self) -> PlanSummary {
+        let mut summary = PlanSummary { rows: self.entries.len() as u64, ..PlanSummary::default() };
+        for entry in &self.entries {
+            if entry.record.is_some() {
+                summary.valid += 1;
+            } else {
+                summary.invalid += 1;
+            }
+            match entry.action {
+                Action::Create => {
+                    summary.create += 1;
+                    if entry.record.is_some_and(|i| !self.records[i].has_password()) {
+                        summary.invitations += 1;
+                    }
+                }
+                Action::Update => summary.update += 1,
+                Action::Unchanged => summary.unchanged += 1,
+                Action::Skip => summary.skip += 1,
+                Action::Fail => summary.fail += 1,
+            }
+        }
+        summary
+    }
+
+    /// Every issue: validation, hierarchy and plan, file-level first, then by row.
+    pub fn issues(&self) -> &[Issue] {
+        &self.issues
+    }
+
+    /// True when nothing at file level blocks the import.
+    pub fn can_import(&self) -> bool {
+        self.can_import && !self.issues.iter().any(|i| i.row.is_none() && i.is_error())
+    }
+
+    /// The logins of the new users to invite (no password), in creation order.
+    pub fn invitations(&self) -> Vec<String> {
+        self.order
+            .iter()
+            .filter(|&&i| !self.existing.contains_key(&i) && !self.records[i].has_password())
+            .map(|&i| self.login(i).to_string())
+            .collect()
+    }
+
+    /// The groups the import creates.
+    pub fn groups_to_create(&self) -> &[String] {
+        &self.groups_to_create
+    }
+
+    /// The custom fields the store gets (the schema's and the accepted unknown columns).
+    pub fn custom_fields(&self) -> &[CustomField] {
+        &self.custom_fields
+    }
+
+    /// The fingerprint of the directory state this plan was computed against.
+    pub fn fingerprint(&self) -> u64 {
+        self.fingerprint
+    }
+
+    /// The logins the fingerprint covers (sorted keys).
+    pub fn fingerprint_logins(&self) -> &[String] {
+        &self.fingerprint_logins
+    }
+
+    /// The configuration the plan was made with.
+    pub fn config(&self) -> &ImportConfig {
+        &self.config
+    }
+
+    /// The users to write, in creation order (every superior before its subordinates): the
+    /// action and the complete user (with its password as given, not hashed yet).
+    pub fn writes(&self) -> impl Iterator<Item = (u64, Action, User)> + '_ {
+        self.order.iter().map(move |&i| {
+            let row = self.records[i].row();
+            match self.existing.get(&i) {
+                Some(stored) => (row, Action::Update, self.merged_user(i, stored)),
+                None => (row, Action::Create, self.new_user(i)),
+            }
+        })
+    }
+
+    /// The user a row writes (create or update), as the preview shows it.
+    pub fn user(&self, row: u64) -> Option<User> {
+        let entry = self.entries.binary_search_by_key(&row, |e| e.row).ok().and_then(|at| self.entries.get(at))?;
+        let i = entry.record?;
+        match (entry.action, self.existing.get(&i)) {
+            (Action::Create, _) => Some(self.new_user(i)),
+            (Action::Update | Action::Unchanged, Some(stored)) => Some(self.merged_user(i, stored)),
+            _ => None,
+        }
+    }
+}
+
+fn entries_action(entries: &[Entry], row: u64) -> Option<Action> {
+    entries.binary_search_by_key(&row, |e| e.row).ok().and_then(|at| entries.get(at)).map(|e| e.action)
+}
+
+fn superior_not_imported(inputs: &[HierarchyInput<'_>], by: usize) -> String {
+    match inputs.get(by) {
+        Some(superior) => format!(
+            "the superior '{}' (row {}) cannot be imported, so this user cannot be either",
+            superior.login.trim(),
+            superior.row
+        ),
+        None => "the superior cannot be imported, so this user cannot be either".to_string(),
+    }
+}
+
+/// The value of a field of a record, as text, for the group rules.
+fn field_value(record: &UserRecord, target: &Target) -> Option<String> {
+    let text = |s: &str| Some(s.to_string()).filter(|s| !s.is_empty());
+    match target {
+        Target::Field(field) => match field {
+            Field::FirstName => text(record.first_name()),
+            Field::LastName => text(record.last_name()),
+            Field::Login => text(record.login()),
+            Field::Email => record.email().and_then(text),
+            Field::Superior => record.superior().and_then(text),
+            Field::Reference => record.reference().and_then(text),
+            Field::Mirror => record.mirror().and_then(text),
+            Field::Timezone => record.timezone().map(|t| t.name().to_string()),
+            Field::Status => record.status().map(|s| s.to_string()),
+            Field::HqRole => record.hq_role().map(|h| h.to_string()),
+            Field::Roles => {
+                Some(record.roles().iter().map(|r| r.name()).collect::<Vec<_>>().join(";")).filter(|s| !s.is_empty())
+            }
+            Field::Groups => Some(record.groups().collect::<Vec<_>>().join(";")).filter(|s| !s.is_empty()),
+            _ => None,
+        },
+        Target::Custom(name) => record.custom().find(|(n, _)| n == name).map(|(_, v)| v.to_string()),
+        Target::Product(id) => record.products().find(|(p, _)| p == id).map(|(_, a)| match a {
+            ProductAccess::Role(role) => role.name().to_string(),
+            ProductAccess::Granted => "yes".to_string(),
+            ProductAccess::None => "no".to_string(),
+        }),
+    }
+}
+
+fn rule_matches(condition: &Condition, value: Option<&str>) -> bool {
+    let eq = crate::model::eq_ignore_case;
+    match (condition, value) {
+        (Condition::Present, value) => value.is_some(),
+        (_, None) => false,
+        (Condition::Equals(want), Some(v)) => eq(want, v),
+        (Condition::OneOf(wants), Some(v)) => wants.iter().any(|w| eq(w, v)),
+        (Condition::StartsWith(prefix), Some(v)) => v.to_lowercase().starts_with(&prefix.to_lowercase()),
+        (Condition::Matches(pattern), Some(v)) => {
+            regex::Regex::new(&format!("^(?:{pattern})$")).is_ok_and(|re| re.is_match(v))
+        }
+    }
+}
+
+/// Checks a login template: known placeholders only, and at least one.
+pub(crate) fn check_login_template(template: &str) -> std::result::Result<(), String> {
+    let mut found = false;
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        let Some(close) = rest[open..].find('}') else {
+            return Err(format!("login template '{template}': a '{{' is not closed"));
+        };
+        let name = &rest[open + 1..open + close];
+        if !["first", "last", "f", "l", "email", "reference"].contains(&name) {
+            return Err(format!(
+                "login template '{template}': unknown placeholder {{{name}}} (use first, last, f, l, email, reference)"
+            ));
+        }
+        found = true;
+        rest = &rest[open + close + 1..];
+    }
+    if found {
+        Ok(())
+    } else {
+        Err(format!("login template '{template}' has no placeholder such as {{first}}"))
+    }
+}
+
+/// A login from the template: placeholders filled, lowercased, accents folded, characters other
+/// than letters, digits and `. _ -` dropped.
+fn fill_template(template: &str, record: &UserRecord) -> String {
+    let initial = |s: &str| s.chars().next().map(String::from).unwrap_or_default();
+    let local = record.email().and_then(|e| e.rsplit_once('@')).map_or("", |(l, _)| l);
+    let filled = template
+        .replace("{first}", record.first_name())
+        .replace("{last}", record.last_name())
+        .replace("{f}", &initial(record.first_name()))
+        .replace("{l}", &initial(record.last_name()))
+        .replace("{email}", local)
+        .replace("{reference}", record.reference().unwrap_or_default());
+    filled
+        .nfd()
+        .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
+        .flat_map(char::to_lowercase)
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        .collect::<String>()
+        .trim_matches(['.', '_', '-'])
+        .to_string()
+}
+
+/// Generates unique logins for every record: from the template, with a number added when the
+/// login is taken (in the file or in the directory): `ada.lovelace`, `ada.lovelace2`, ….
+fn generate_logins(
+    template: &str,
+    records: &[UserRecord],
+    directory: &dyn Directory,
+) -> Result<HashMap<usize, String>> {
+    let bases: Vec<String> = records
+        .iter()
+        .map(|r| {
+            let base = fill_template(template, r);
+            if base.is_empty() {
+                r.login().to_string()
+            } else {
+                base
+            }
+        })
+        .collect();
+    // Logins the directory has, among the candidates (a few rounds of batched lookups).
+    let mut taken: HashSet<String> = HashSet::new();
+    let mut chosen: HashMap<usize, String> = HashMap::new();
+    let mut used: HashSet<String> = HashSet::new();
+    let mut pending: Vec<usize> = (0..records.len()).collect();
+    let mut suffix: HashMap<usize, u32> = HashMap::new();
+    for _round in 0..50 {
+        if pending.is_empty() {
+            break;
+        }
+        let candidates: Vec<String> = pending
+            .iter()
+            .map(|&i| match suffix.get(&i) {
+                Some(n) => format!("{}{n}", bases[i]),
+                None => bases[i].clone(),
+            })
+            .collect();
+        for chunk in candidates.chunks(1000) {
+            let refs: Vec<&str> = chunk.iter().map(String::as_str).collect();
+            taken.extend(directory.find_by_logins(&refs)?.iter().map(User::login_key));
+        }
+        let mut next = Vec::new();
+        for (&i, candidate) in pending.iter().zip(candidates) {
+            let key = login_key(&candidate);
+            if taken.contains(&key) || used.contains(&key) {
+                let n = suffix.entry(i).or_insert(1);
+                *n += 1;
+                next.push(i);
+            } else {
+                used.insert(key);
+                chosen.insert(i, candidate);
+            }
+        }
+        pending = next;
+    }
+    for i in pending {
+        chosen.insert(i, records[i].login().to_string());
+    }
+    Ok(chosen)
+}
+
+/// Gives issues that name a field the column of that field, as the mapping has it.
+fn fill_columns(issues: &mut [Issue], mapping: &crate::mapping::Mapping) {
+    for issue in issues.iter_mut().filter(|i| i.column.is_none()) {
+        let Some(field) = issue.field.as_deref() else { continue };
+        if let Some(column) =
+            mapping.columns().iter().find(|c| c.target.as_ref().is_some_and(|t| t.to_string() == field))
+        {
+            issue.column = Some(column.display_name());
+            issue.column_index = Some(column.index);
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::field_reassign_with_default)]
+mod tests;

@@ -1,0 +1,202 @@
+use super::*;
+use crate::{Catalog, GroupRule, Importer, MemoryDirectory, Product, Role, Schema};
+
+fn config() -> ImportConfig {
+    let mut config = ImportConfig::default();
+    config.schema = Schema::new().require([Field::FirstName, Field::LastName, Field::Login]).optional([
+        Field::Email,
+        Field::Password,
+        Field::Roles,
+        Field::Superior,
+        Field::Groups,
+        Field::Status,
+    ]);
+    config.catalog = Catalog::new()
+        .roles(["Admin", "Editor", "Viewer"])
+        .product(Product::new("hire", "Trakstar Hire", ["Interviewer", "Recruiter", "Admin"]))
+        .product(Product::new("learn", "Learn", ["Learner"]).with_empty_access(crate::EmptyAccess::NoAccess));
+    config
+}
+
+fn plan(config: ImportConfig, csv: &'static str, directory: &MemoryDirectory) -> Plan {
+    Importer::new(config).plan_bytes(csv, directory).unwrap()
+}
+
+fn actions(plan: &Plan) -> Vec<(u64, Action)> {
+    plan.rows().map(|r| (r.row, r.action)).collect()
+}
+
+#[test]
+fn every_row_gets_exactly_one_action() {
+    let csv = "First Name,Last Name,Login,Superior User\nA,A,a,b\nB,B,b,\nC,C,,\nD,D,d,c\nE,E,e,e\n";
+    let p = plan(config(), csv, &MemoryDirectory::new());
+    assert_eq!(
+        actions(&p),
+        [(2, Action::Create), (3, Action::Create), (4, Action::Fail), (5, Action::Fail), (6, Action::Fail)]
+    );
+    let s = p.summary();
+    assert_eq!((s.rows, s.valid, s.invalid, s.create, s.fail), (5, 4, 1, 2, 3));
+    assert_eq!(s.create + s.update + s.unchanged + s.skip + s.fail, s.rows);
+    // Row 5's superior 'c' is row 4, which is invalid: not found would be wrong.
+    let d = p.issues().iter().find(|i| i.row == Some(5)).unwrap();
+    assert_eq!(d.code, IssueCode::SuperiorNotFound, "row 4 has no login at all: {d:?}");
+    let e = p.issues().iter().find(|i| i.row == Some(6)).unwrap();
+    assert_eq!(e.code, IssueCode::SelfReference);
+    assert_eq!(e.column.as_deref(), Some("Superior User"));
+    // Superiors come first.
+    let writes: Vec<String> = p.writes().map(|(_, _, u)| u.login).collect();
+    assert_eq!(writes, ["b", "a"]);
+}
+
+#[test]
+fn a_superior_that_is_an_invalid_row_is_not_imported() {
+    let csv = "First Name,Last Name,Login,Email,Superior User\nBoss,B,boss,bad@,\nAda,L,ada,,boss\nEve,E,eve,,ada\n";
+    let p = plan(config(), csv, &MemoryDirectory::new());
+    assert_eq!(actions(&p), [(2, Action::Fail), (3, Action::Fail), (4, Action::Fail)]);
+    let codes: Vec<(Option<u64>, &IssueCode)> = p.issues().iter().map(|i| (i.row, &i.code)).collect();
+    assert!(codes.contains(&(Some(3), &IssueCode::SuperiorNotImported)), "{codes:?}");
+    assert!(codes.contains(&(Some(4), &IssueCode::SuperiorNotImported)), "{codes:?}");
+    let ada = p.rows().nth(1).unwrap();
+    assert!(ada.reason.unwrap().contains("'boss' (row 2) cannot be imported"));
+}
+
+#[test]
+fn product_defaults_hq_independent_and_invitations() {
+    let csv = "First Name,Last Name,Login,Password,Trakstar Hire\nA,A,a,Secret#123,Recruiter\nB,B,b,,\n";
+    let p = plan(config(), csv, &MemoryDirectory::new());
+    let a = p.user(2).unwrap();
+    assert_eq!(a.products["hire"], ProductAccess::Role(Role::new("Recruiter")));
+    assert_eq!(a.products["learn"], ProductAccess::None, "empty means no access for learn");
+    assert_eq!(a.status, Status::Active);
+    let b = p.user(3).unwrap();
+    assert_eq!(b.products["hire"], ProductAccess::Role(Role::new("Interviewer")), "empty: the lowest role");
+    assert_eq!(b.status, Status::Pending, "no password: invited");
+    assert_eq!(p.invitations(), ["b"]);
+    assert_eq!(p.summary().invitations, 1);
+    assert!(p.rows().nth(1).unwrap().invitation);
+}
+
+#[test]
+fn updates_show_a_diff_and_reimporting_is_unchanged() {
+    let mut directory = MemoryDirectory::new();
+    let mut ada = User::new("ada", "Ada", "Byron");
+    ada.email = Some("ada@old.io".into());
+    ada.roles = vec![Role::new("Viewer")];
+    ada.products.insert("hire".into(), ProductAccess::Role(Role::new("Interviewer")));
+    ada.products.insert("learn".into(), ProductAccess::None);
+    directory.insert(ada);
+    let csv = "First Name,Last Name,Login,Email,Roles\nAda,Lovelace,ada,ada@new.io,Admin\n";
+    let p = plan(config(), csv, &directory);
+    let row = p.rows().next().unwrap();
+    assert_eq!(row.action, Action::Update);
+    let fields: Vec<(&str, &str, &str)> =
+        row.changes.iter().map(|c| (c.field.as_str(), c.old.as_str(), c.new.as_str())).collect();
+    assert_eq!(
+        fields,
+        [("last_name", "Byron", "Lovelace"), ("email", "ada@old.io", "ada@new.io"), ("roles", "Viewer", "Admin")]
+    );
+    // Apply the update to the directory by hand: the same file is then unchanged.
+    let updated = p.user(2).unwrap();
+    directory.insert(updated);
+    let again = plan(config(), csv, &directory);
+    assert_eq!(actions(&again), [(2, Action::Unchanged)]);
+}
+
+#[test]
+fn fill_empty_keeps_stored_values() {
+    let mut directory = MemoryDirectory::new();
+    let mut ada = User::new("ada", "Ada", "Byron");
+    ada.email = None;
+    directory.insert(ada);
+    let mut config = config();
+    config.options.merge = MergePolicy::FillEmpty;
+    let p = plan(config, "First Name,Last Name,Login,Email\nAda,Lovelace,ada,ada@x.io\n", &directory);
+    let fields: Vec<String> = p.rows().next().unwrap().changes.iter().map(|c| c.field.clone()).collect();
+    assert_eq!(fields, ["email"], "the last name is not empty in the store: kept");
+}
+
+#[test]
+fn modes() {
+    let mut directory = MemoryDirectory::new();
+    directory.insert(User::new("old", "O", "O"));
+    directory.insert(User::new("kid", "K", "K"));
+    let csv = "First Name,Last Name,Login,Superior User\nO,O,old,\nN,N,new,\nK,K,kid,new\n";
+    let mut update_only = config();
+    update_only.options.mode = Mode::UpdateOnly;
+    let p = plan(update_only, csv, &directory);
+    assert_eq!(actions(&p), [(2, Action::Unchanged), (3, Action::Skip), (4, Action::Skip)]);
+    let kid = p.rows().nth(2).unwrap();
+    assert!(kid.reason.unwrap().contains("superior 'new' (row 3) is not imported"), "skip cascades");
+    let mut create_only = config();
+    create_only.options.mode = Mode::CreateOnly;
+    let p = plan(create_only, csv, &directory);
+    assert_eq!(actions(&p), [(2, Action::Fail), (3, Action::Create), (4, Action::Fail)]);
+}
+
+#[test]
+fn group_rules_first_or_every_match_and_mirror_users() {
+    let mut directory = MemoryDirectory::new();
+    let mut model = User::new("model", "M", "M");
+    model.roles = vec![Role::new("Editor")];
+    model.groups = vec!["Editors".into()];
+    model.products.insert("hire".into(), ProductAccess::Role(Role::new("Admin")));
+    directory.insert(model);
+    let mut config = config();
+    config.schema = config.schema.optional([Field::Mirror]);
+    config.options.group_rules = vec![
+        GroupRule {
+            field: Target::Field(Field::Email),
+            when: Condition::Matches(".*@sales\\.io".into()),
+            group: "Sales".into(),
+        },
+        GroupRule {
+            field: Target::Field(Field::LastName),
+            when: Condition::StartsWith("Lo".into()),
+            group: "L-team".into(),
+        },
+    ];
+    let csv =
+        "First Name,Last Name,Login,Email,Mirror User\nAda,Lovelace,ada,ada@sales.io,model\nBob,Low,bob,bob@x.io,\n";
+    let p = plan(config.clone(), csv, &directory);
+    let ada = p.user(2).unwrap();
+    assert_eq!(ada.groups, ["Sales", "Editors"], "first match, then the mirror's groups");
+    assert_eq!(ada.roles, [Role::new("Editor")], "roles from the mirror");
+    assert_eq!(ada.products["hire"], ProductAccess::Role(Role::new("Admin")));
+    assert_eq!(p.user(3).unwrap().groups, ["L-team"]);
+    config.options.group_rule_match = RuleMatch::Every;
+    let p = plan(config, csv, &directory);
+    assert_eq!(p.user(2).unwrap().groups, ["Sales", "L-team", "Editors"]);
+}
+
+#[test]
+fn logins_from_a_template_are_unique() {
+    let mut directory = MemoryDirectory::new();
+    directory.insert(User::new("ada.lovelace", "Ada", "Lovelace"));
+    let mut config = ImportConfig::default();
+    config.schema = Schema::new().require([Field::FirstName, Field::LastName, Field::Email]);
+    config.options.login_template = Some("{first}.{last}".into());
+    let csv = "First Name,Last Name,Email\nAda,Lovelace,a1@x.io\nÉlodie,Müller-Weiß,e@x.io\nAda,Lovelace,a2@x.io\n";
+    let p = plan(config, csv, &directory);
+    let logins: Vec<String> = p.rows().map(|r| r.login.unwrap()).collect();
+    assert_eq!(logins, ["ada.lovelace2", "elodie.muller-wei", "ada.lovelace3"]);
+}
+
+#[test]
+fn login_templates_are_checked() {
+    assert!(check_login_template("{first}.{last}").is_ok());
+    assert!(check_login_template("{first}.{surname}").unwrap_err().contains("unknown placeholder {surname}"));
+    assert!(check_login_template("admin").is_err());
+    assert!(ImportConfig::from_toml_str("[options]\nlogin_template = \"{nope}\"").is_err());
+}
+
+#[test]
+fn a_plan_knows_the_directory_state_it_was_made_against() {
+    let mut directory = MemoryDirectory::new();
+    directory.insert(User::new("ada", "Ada", "L"));
+    let csv = "First Name,Last Name,Login\nAda,Lovelace,ada\n";
+    let p = plan(config(), csv, &directory);
+    let refs: Vec<&str> = p.fingerprint_logins().iter().map(String::as_str).collect();
+    assert_eq!(directory.fingerprint(&refs).unwrap(), p.fingerprint());
+    directory.insert(User::new("ada", "Ada", "Changed"));
+    assert_ne!(directory.fingerprint(&refs).unwrap(), p.fingerprint());
+}
