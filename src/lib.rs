@@ -79,7 +79,8 @@ pub use crate::importer::Importer;
 pub use crate::issue::{Issue, IssueCode, Severity, UnknownIssueCode};
 pub use crate::mapping::{ColumnMapping, Mapping, MappingMemory, MatchKind, MemoryMappings, SavedMapping};
 pub use crate::model::{
-    login_key, CustomValue, EmptyAccess, HqRole, ParseEnumError, Password, Product, ProductAccess, Role, Status, User,
+    login_key, looks_like_password_hash, CustomValue, EmptyAccess, HqRole, ParseEnumError, Password, Product,
+    ProductAccess, Role, Status, User,
 };
 pub use crate::plan::{Action, FieldChange, Plan, PlanSummary, PlannedRow};
 pub use crate::schema::{

@@ -50,10 +50,7 @@ impl Password {
 
     /// True if the text looks like a PHC hash string (`$argon2id$…`, `$2b$…`).
     pub fn is_phc_hash(&self) -> bool {
-        let s = self.0.as_str();
-        ["$argon2id$", "$argon2i$", "$argon2d$", "$2a$", "$2b$", "$2y$", "$scrypt$"]
-            .iter()
-            .any(|prefix| s.starts_with(prefix))
+        looks_like_password_hash(&self.0)
     }
 }
 
@@ -73,6 +70,14 @@ impl Serialize for Password {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(Self::REDACTED)
     }
+}
+
+/// True if a text looks like a password hash in PHC or modular crypt form: argon2, bcrypt or
+/// scrypt (`$argon2id$v=19$…`, `$2b$12$…`).
+pub fn looks_like_password_hash(text: &str) -> bool {
+    ["$argon2id$", "$argon2i$", "$argon2d$", "$2a$", "$2b$", "$2y$", "$scrypt$"].iter().any(|p| text.starts_with(p))
+        && text.len() >= 20
+        && !text.contains(char::is_whitespace)
 }
 
 /// A role, by the catalog's spelling of its name. Cheap to clone (the name is shared).

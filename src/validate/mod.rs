@@ -409,6 +409,20 @@ impl Validator {
         if password.is_empty() {
             return;
         }
+        if crate::model::looks_like_password_hash(password) {
+            if !self.config.options.accept_password_hashes {
+                if let Some(column) = self.columns.iter().find(|c| c.kind == Kind::Field(Field::Password)) {
+                    issues.push(Self::issue(
+                        row,
+                        column,
+                        IssueCode::InvalidValue,
+                        Severity::Error,
+                        "the cell holds a password hash; hashes are imported only when the configuration sets accept_password_hashes".into(),
+                    ));
+                }
+            }
+            return; // a hash is taken as it is: no policy applies to it
+        }
         let reasons = self.config.catalog.password_policy.check(password, Some(builder.get(Text::Login)));
         if !reasons.is_empty() {
             if let Some(column) = self.columns.iter().find(|c| c.kind == Kind::Field(Field::Password)) {

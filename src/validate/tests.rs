@@ -313,3 +313,18 @@ fn key_hashes_ignore_case_and_surrounding_space() {
     assert_eq!(key_hash("\u{212A}ate"), key_hash("kate"));
     assert_ne!(key_hash("ada"), key_hash("adb"));
 }
+
+#[test]
+fn password_hashes_only_when_the_config_accepts_them() {
+    let csv = "First Name,Last Name,Login,Password\nA,B,ada,\"$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo\"\n";
+    let v = run(config(), csv);
+    let issue = &v.issues_for_row(2)[0];
+    assert_eq!(issue.code, IssueCode::InvalidValue);
+    assert!(issue.message.contains("accept_password_hashes"));
+    assert_eq!(issue.value, None, "never the hash either");
+    let mut accepting = config();
+    accepting.options.accept_password_hashes = true;
+    let v = run(accepting, csv);
+    assert!(v.issues().is_empty(), "{:?}", v.issues());
+    assert!(v.records()[0].password().unwrap().is_phc_hash());
+}
