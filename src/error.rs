@@ -91,6 +91,10 @@ pub enum ErrorKind {
     /// The host's directory of existing users failed.
     #[error("the directory of existing users failed: {0}")]
     Directory(String),
+    /// A user store failed (locked, damaged, written by a newer version, a write it refused); the
+    /// message says what to do.
+    #[error("{0}")]
+    Store(String),
 }
 
 impl Error {
@@ -126,7 +130,7 @@ impl Error {
             ErrorKind::Encoding(_) => IssueCode::Encoding,
             ErrorKind::TooLarge { .. } => IssueCode::TooLarge,
             ErrorKind::Config(_) => IssueCode::InvalidConfig,
-            ErrorKind::Directory(_) => IssueCode::Unreadable,
+            ErrorKind::Directory(_) | ErrorKind::Store(_) => IssueCode::Unreadable,
         }
     }
 
@@ -151,6 +155,10 @@ impl Error {
 
     pub(crate) fn config(message: impl Into<String>) -> Self {
         Error::new(ErrorKind::Config(message.into()))
+    }
+
+    pub(crate) fn store(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::Store(message.into()))
     }
 
     pub(crate) fn too_large(limit: Limit, max: u64, found: impl fmt::Display) -> Self {
