@@ -51,6 +51,7 @@ mod mapping;
 mod model;
 mod schema;
 mod source;
+mod store;
 mod validate;
 
 pub use crate::catalog::{Catalog, PasswordPolicy};
@@ -71,6 +72,9 @@ pub use crate::source::{
     column_letter, Format, HeaderRow, Limit, Limits, Row, RowSource, Rows, SheetInfo, SheetSelector, SourceBuilder,
     SourceInfo, Table, TextEncoding,
 };
+pub use crate::store::{hash_passwords, verify_password, Argon2Params, ImportLogEntry, MemoryStore, UserStore};
+#[cfg(feature = "sqlite")]
+pub use crate::store::{SqliteStore, StoredUser};
 pub use crate::validate::{RowOutcome, Rule, UserRecord, Validation, Validator};
 
 /// The README's examples are compiled and run as doc tests, so they cannot drift.

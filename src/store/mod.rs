@@ -17,9 +17,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Mode;
 use crate::directory::Directory;
-use crate::error::Result;
-use crate::model::User;
-use crate::schema::CustomField;
+use crate::error::{Error, Result};
+use crate::model::{CustomValue, User};
+use crate::schema::{CustomField, CustomKind};
 
 pub use self::memory::MemoryStore;
 pub use self::password::{hash_passwords, verify_password, Argon2Params};
@@ -97,4 +97,50 @@ pub trait UserStore: Directory {
     fn commit(&mut self) -> Result<()>;
     /// Forgets everything since [`begin`](UserStore::begin).
     fn rollback(&mut self) -> Result<()>;
+}
+
+/// Refuses what no store may keep: a password in clear.
+pub(crate) fn check_writable(user: &User) -> Result<()> {
+    match &user.password {
+        Some(password) if !password.is_phc_hash() => Err(Error::store(format!(
+            "user '{}': the password is not hashed; call hash_passwords before writing users (a store never keeps a \
+             password in clear)",
+            user.login
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// The user as a store keeps it: no entry for products without access, no blank or repeated
+/// group, no repeated role.
+pub(crate) fn normalized(user: &User) -> User {
+    let mut user = user.clone();
+    user.products.retain(|_, access| access.has_access());
+    let mut seen = Vec::with_capacity(user.groups.len());
+    user.groups.retain(|group| {
+        !group.trim().is_empty() && !seen.contains(group) && {
+            seen.push(group.clone());
+            true
+        }
+    });
+    let mut seen = Vec::with_capacity(user.roles.len());
+    user.roles.retain(|role| {
+        !seen.contains(role) && {
+            seen.push(role.clone());
+            true
+        }
+    });
+    user
+}
+
+/// The field a store registers for a value of a custom field it does not have: its kind is the
+/// value's.
+pub(crate) fn custom_field_for(name: &str, value: &CustomValue) -> CustomField {
+    let kind = match value {
+        CustomValue::Bool(_) => CustomKind::Boolean,
+        CustomValue::Number(_) => CustomKind::Number,
+        CustomValue::Date(_) => CustomKind::Date,
+        CustomValue::Text(_) => CustomKind::Text,
+    };
+    CustomField::new(name, kind)
 }
