@@ -1,6 +1,7 @@
 //! Password hashing for stores: argon2id PHC strings, computed on every core.
 
 use std::num::NonZeroUsize;
+use std::sync::Mutex;
 use std::thread;
 
 use argon2::{Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier, Version};
@@ -100,11 +101,25 @@ pub fn hash_passwords(users: &mut [User], params: &Argon2Params) -> Result<()> {
     if threads <= 1 {
         return hash_all(&hasher, &mut pending);
     }
-    let chunk = pending.len().div_ceil(threads);
-    let hasher = &hasher;
+    // Small pieces handed out one at a time: a core that another program slows down takes fewer.
+    let piece = (pending.len() / (threads * 8)).max(1);
+    let queue = Mutex::new(pending.chunks_mut(piece));
+    let (hasher, queue) = (&hasher, &queue);
     thread::scope(|scope| {
-        let workers: Vec<_> =
-            pending.chunks_mut(chunk).map(|part| scope.spawn(move || hash_all(hasher, part))).collect();
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(move || loop {
+                    let next = match queue.lock() {
+                        Ok(mut pieces) => pieces.next(),
+                        Err(_) => return Err(Error::store("hashing a password failed unexpectedly")),
+                    };
+                    match next {
+                        Some(part) => hash_all(hasher, part)?,
+                        None => return Ok(()),
+                    }
+                })
+            })
+            .collect();
         let mut outcome = Ok(());
         for worker in workers {
             let result = worker.join().unwrap_or_else(|_| Err(Error::store("hashing a password failed unexpectedly")));
