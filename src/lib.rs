@@ -17,6 +17,8 @@
 //! * **resolve hierarchy** ([`resolve_hierarchy`] → [`Hierarchy`]): superiors resolved to rows of
 //!   the file (forward references allowed) or existing users; self-references, cycles and missing
 //!   superiors reported; a creation order with every superior before its subordinates.
+//! * **stores** ([`UserStore`]: [`MemoryStore`], and `SqliteStore` with the `sqlite` feature):
+//!   where an import's users go, in one transaction, with passwords hashed by [`hash_passwords`].
 //!
 //! Bad data is never an `Err`: it is an [`Issue`] with a stable [`IssueCode`]. An [`Error`] means
 //! a stage cannot continue (an unreadable file, say), and it too has an issue code.
