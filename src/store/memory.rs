@@ -6,7 +6,10 @@ use crate::directory::{sorted_keys, Directory, Fnv1a};
 use crate::error::{Error, Result};
 use crate::model::{login_key, User};
 use crate::schema::CustomField;
-use crate::store::{check_writable, custom_field_for, normalized, ImportLogEntry, UserStore};
+use crate::store::{
+    already_in_transaction, check_writable, custom_field_for, missing_superior, no_transaction, normalized,
+    ImportLogEntry, UserStore,
+};
 
 /// A [`UserStore`] that keeps everything in memory.
 ///
@@ -169,13 +172,6 @@ impl State {
     }
 }
 
-pub(crate) fn missing_superior(user: &User, superior: &str) -> Error {
-    Error::store(format!(
-        "user '{}': the superior '{superior}' is not in the store; superiors must be written before their subordinates",
-        user.login
-    ))
-}
-
 impl MemoryStore {
     /// An empty store.
     pub fn new() -> Self {
@@ -256,14 +252,6 @@ impl MemoryStore {
         }
         Ok(())
     }
-}
-
-pub(crate) fn no_transaction() -> Error {
-    Error::store("no import is in progress on this store: call begin first")
-}
-
-pub(crate) fn already_in_transaction() -> Error {
-    Error::store("an import is already in progress on this store: commit or roll it back first")
 }
 
 impl Directory for MemoryStore {

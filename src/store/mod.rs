@@ -111,6 +111,21 @@ pub(crate) fn check_writable(user: &User) -> Result<()> {
     }
 }
 
+pub(crate) fn missing_superior(user: &User, superior: &str) -> Error {
+    Error::store(format!(
+        "user '{}': the superior '{superior}' is not in the store; superiors must be written before their subordinates",
+        user.login
+    ))
+}
+
+pub(crate) fn no_transaction() -> Error {
+    Error::store("no import is in progress on this store: call begin first")
+}
+
+pub(crate) fn already_in_transaction() -> Error {
+    Error::store("an import is already in progress on this store: commit or roll it back first")
+}
+
 /// The user as a store keeps it: no entry for products without access, no blank or repeated
 /// group, no repeated role.
 pub(crate) fn normalized(user: &User) -> User {

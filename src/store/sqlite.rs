@@ -13,8 +13,10 @@ use crate::directory::{sorted_keys, Directory, Fnv1a};
 use crate::error::{Error, Result};
 use crate::model::{login_key, login_key_cow, CustomValue, HqRole, Password, ProductAccess, Role, Status, User};
 use crate::schema::{CustomField, CustomKind};
-use crate::store::memory::{already_in_transaction, missing_superior, no_transaction};
-use crate::store::{check_writable, custom_field_for, ImportLogEntry, UserStore};
+use crate::store::{
+    already_in_transaction, check_writable, custom_field_for, missing_superior, no_transaction, ImportLogEntry,
+    UserStore,
+};
 
 /// `PRAGMA application_id` of a user-import database: "UIMP".
 const APPLICATION_ID: i32 = 0x5549_4d50;
