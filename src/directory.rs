@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use crate::config::ImportConfig;
-use crate::error::Result;
+use crate::error::{ErrorKind, Result};
 use crate::mapping::Mapping;
 use crate::model::{login_key, HqRole, Role, Status, User};
 use crate::schema::Field;
@@ -22,34 +22,49 @@ pub trait Directory {
     /// The existing users with these email addresses.
     fn find_by_emails(&self, emails: &[&str]) -> Result<Vec<User>>;
 
-    /// A fingerprint of the current state of the users with these logins (present or absent):
-    /// it changes when any of them is created, changed or removed. A plan keeps the fingerprint it
-    /// was computed against, and applying it to a directory whose fingerprint differs is refused.
+    /// A stable hash of the current state of the users with these logins, present or absent: it
+    /// changes when one of them is created, changed or removed, so that a plan made earlier can be
+    /// refused when the directory moved under it. The order and case of the logins do not matter.
     ///
-    /// The default looks the users up and hashes their fields; a store with a version per user
-    /// can do it more cheaply.
+    /// The provided implementation looks the users up in batches and hashes each one's fields
+    /// (FNV-1a over its JSON form, in login order). Passwords are not part of that form, so a
+    /// store that keeps a change counter per user should hash that instead, as the stores of this
+    /// crate do: it is cheaper and exact.
+    ///
+    /// ```
+    /// use user_import::{Directory, MemoryDirectory, User};
+    ///
+    /// # fn main() -> Result<(), user_import::Error> {
+    /// let mut directory = MemoryDirectory::new();
+    /// directory.insert(User::new("ada", "Ada", "Lovelace"));
+    /// let before = directory.fingerprint(&["ada", "bob"])?;
+    /// assert_eq!(before, directory.fingerprint(&["BOB", " Ada"])?);
+    /// directory.insert(User::new("bob", "Bob", "Smith"));
+    /// assert_ne!(before, directory.fingerprint(&["ada", "bob"])?);
+    /// # Ok(())
+    /// # }
+    /// ```
     fn fingerprint(&self, logins: &[&str]) -> Result<u64> {
-        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-        let mut eat = |bytes: &[u8]| {
-            for &b in bytes {
-                hash ^= u64::from(b);
-                hash = hash.wrapping_mul(0x0100_0000_01b3);
-            }
-            hash ^= 0xff;
-            hash = hash.wrapping_mul(0x0100_0000_01b3);
-        };
-        for chunk in logins.chunks(1000) {
-            let mut users = self.find_by_logins(chunk)?;
-            users.sort_by_key(User::login_key);
-            for user in &users {
-                eat(user.login_key().as_bytes());
-                eat(serde_json::to_string(user).unwrap_or_default().as_bytes());
-                if let Some(password) = &user.password {
-                    eat(password.expose().as_bytes());
-                }
+        let keys = sorted_keys(logins);
+        let mut found = HashMap::with_capacity(keys.len());
+        for chunk in keys.chunks(FINGERPRINT_BATCH) {
+            let chunk: Vec<&str> = chunk.iter().map(String::as_str).collect();
+            for user in self.find_by_logins(&chunk)? {
+                found.insert(user.login_key(), user);
             }
         }
-        Ok(hash)
+        let mut hasher = Fnv1a::new();
+        for key in &keys {
+            hasher.write_str(key);
+            match found.get(key) {
+                Some(user) => serde_json::to_writer(&mut hasher, user).map_err(|err| {
+                    crate::Error::new(ErrorKind::Directory(format!("cannot hash user '{key}': {err}")))
+                })?,
+                None => hasher.write_bytes(b"\0absent"),
+            }
+            hasher.write_bytes(b"\0");
+        }
+        Ok(hasher.finish())
     }
 }
 
@@ -62,6 +77,59 @@ impl<D: Directory + ?Sized> Directory for &D {
     }
     fn fingerprint(&self, logins: &[&str]) -> Result<u64> {
         (**self).fingerprint(logins)
+    }
+}
+
+/// Logins asked for at once by the provided [`Directory::fingerprint`].
+const FINGERPRINT_BATCH: usize = 500;
+
+/// The distinct login keys of these logins, sorted.
+pub(crate) fn sorted_keys(logins: &[&str]) -> Vec<String> {
+    let mut keys: Vec<String> = logins.iter().map(|login| login_key(login)).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
+
+/// 64-bit FNV-1a: tiny, deterministic across runs and platforms (plans may be applied by another
+/// process than the one that made them).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Fnv1a(u64);
+
+impl Fnv1a {
+    pub(crate) fn new() -> Self {
+        Fnv1a(0xcbf2_9ce4_8422_2325)
+    }
+
+    pub(crate) fn write_bytes(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = (self.0 ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+
+    /// Writes a string and a terminator, so that `("ab", "c")` and `("a", "bc")` differ.
+    pub(crate) fn write_str(&mut self, text: &str) {
+        self.write_bytes(text.as_bytes());
+        self.write_bytes(&[0xff]);
+    }
+
+    pub(crate) fn write_u64(&mut self, value: u64) {
+        self.write_bytes(&value.to_le_bytes());
+    }
+
+    pub(crate) fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl std::io::Write for Fnv1a {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.write_bytes(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -233,5 +301,40 @@ mod tests {
         assert_eq!(directory.len(), 1);
         assert!(directory.find_by_emails(&["old@example.com"]).unwrap().is_empty());
         assert_eq!(directory.find_by_emails(&["new@example.com"]).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn fingerprints_see_every_change_and_ignore_order_and_case() {
+        let mut directory = MemoryDirectory::new();
+        let logins: Vec<String> = (0..1_200).map(|i| format!("user{i}")).collect();
+        let logins: Vec<&str> = logins.iter().map(String::as_str).collect();
+        let empty = directory.fingerprint(&logins).unwrap();
+        assert_ne!(empty, directory.fingerprint(&logins[..10]).unwrap(), "absent logins count");
+        for login in &logins[..1_000] {
+            directory.insert(User::new(*login, "First", "Last"));
+        }
+        let full = directory.fingerprint(&logins).unwrap();
+        assert_ne!(full, empty);
+        let mut shuffled: Vec<String> = logins.iter().rev().map(|l| l.to_uppercase()).collect();
+        shuffled.push("USER3".into());
+        let shuffled: Vec<&str> = shuffled.iter().map(String::as_str).collect();
+        assert_eq!(full, directory.fingerprint(&shuffled).unwrap());
+        let mut changed = User::new("user999", "First", "Last");
+        changed.status = Status::Disabled;
+        directory.insert(changed);
+        let after = directory.fingerprint(&logins).unwrap();
+        assert_ne!(full, after);
+        assert_eq!(after, (&&directory).fingerprint(&logins).unwrap(), "references forward it");
+    }
+
+    #[test]
+    fn fnv1a_matches_the_reference_vectors() {
+        let mut hasher = Fnv1a::new();
+        assert_eq!(hasher.finish(), 0xcbf2_9ce4_8422_2325);
+        hasher.write_bytes(b"a");
+        assert_eq!(hasher.finish(), 0xaf63_dc4c_8601_ec8c);
+        let mut hasher = Fnv1a::new();
+        hasher.write_bytes(b"foobar");
+        assert_eq!(hasher.finish(), 0x8594_4171_f739_67e8);
     }
 }

@@ -88,9 +88,16 @@ pub enum ErrorKind {
     /// The import configuration is not valid.
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// The users changed since the plan was made: applying it would overwrite newer data.
+    #[error("the users in the store changed since this plan was made; make the plan again (re-run the preview) and check it")]
+    StalePlan,
     /// The host's directory of existing users failed.
     #[error("the directory of existing users failed: {0}")]
     Directory(String),
+    /// A user store failed (locked, damaged, written by a newer version, a write it refused); the
+    /// message says what to do.
+    #[error("{0}")]
+    Store(String),
 }
 
 impl Error {
@@ -126,7 +133,8 @@ impl Error {
             ErrorKind::Encoding(_) => IssueCode::Encoding,
             ErrorKind::TooLarge { .. } => IssueCode::TooLarge,
             ErrorKind::Config(_) => IssueCode::InvalidConfig,
-            ErrorKind::Directory(_) => IssueCode::Unreadable,
+            ErrorKind::StalePlan => IssueCode::StalePlan,
+            ErrorKind::Directory(_) | ErrorKind::Store(_) => IssueCode::Unreadable,
         }
     }
 
@@ -151,6 +159,10 @@ impl Error {
 
     pub(crate) fn config(message: impl Into<String>) -> Self {
         Error::new(ErrorKind::Config(message.into()))
+    }
+
+    pub(crate) fn store(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::Store(message.into()))
     }
 
     pub(crate) fn too_large(limit: Limit, max: u64, found: impl fmt::Display) -> Self {

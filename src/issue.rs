@@ -62,6 +62,8 @@ pub enum IssueCode {
     UnknownGroup,
     /// The import configuration is not valid.
     InvalidConfig,
+    /// The users changed since the plan was made; the plan was not applied.
+    StalePlan,
     /// The file cannot be read (I/O error, damaged file, missing sheet).
     Unreadable,
     /// The file holds no data rows.
@@ -99,6 +101,7 @@ impl IssueCode {
             IssueCode::DuplicateColumn => "duplicate_column",
             IssueCode::UnknownGroup => "unknown_group",
             IssueCode::InvalidConfig => "invalid_config",
+            IssueCode::StalePlan => "stale_plan",
             IssueCode::Unreadable => "unreadable",
             IssueCode::Empty => "empty",
             IssueCode::WrongFormat => "wrong_format",
@@ -109,7 +112,7 @@ impl IssueCode {
     }
 
     /// Every built-in code, in a fixed order (for documentation and exhaustive tests).
-    pub const BUILT_IN: [IssueCode; 24] = [
+    pub const BUILT_IN: [IssueCode; 25] = [
         IssueCode::RequiredMissing,
         IssueCode::InvalidEmail,
         IssueCode::UnknownRole,
@@ -129,6 +132,7 @@ impl IssueCode {
         IssueCode::DuplicateColumn,
         IssueCode::UnknownGroup,
         IssueCode::InvalidConfig,
+        IssueCode::StalePlan,
         IssueCode::Unreadable,
         IssueCode::Empty,
         IssueCode::WrongFormat,

@@ -26,6 +26,8 @@
 //! * **resolve hierarchy** ([`resolve_hierarchy`] → [`Hierarchy`]): superiors resolved to rows of
 //!   the file (forward references allowed) or existing users; self-references, cycles and missing
 //!   superiors reported; a creation order with every superior before its subordinates.
+//! * **stores** ([`UserStore`]: [`MemoryStore`], and `SqliteStore` with the `sqlite` feature):
+//!   where an import's users go, in one transaction, with passwords hashed by [`hash_passwords`].
 //!
 //! Bad data is never an `Err`: it is an [`Issue`] with a stable [`IssueCode`]. An [`Error`] means
 //! a stage cannot continue (an unreadable file, say), and it too has an issue code.
@@ -56,6 +58,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod apply;
 mod catalog;
 mod config;
 mod directory;
@@ -68,8 +71,10 @@ mod model;
 mod plan;
 mod schema;
 mod source;
+mod store;
 mod validate;
 
+pub use crate::apply::{apply, ApplyOptions, ErrorPolicy, Outcome, RowResult, Summary, Threshold};
 pub use crate::catalog::{Catalog, PasswordPolicy};
 pub use crate::config::{ColumnRef, Condition, GroupRule, ImportConfig, ImportOptions, MergePolicy, Mode, RuleMatch};
 pub use crate::directory::{Directory, MemoryDirectory};
@@ -90,6 +95,9 @@ pub use crate::source::{
     column_letter, Format, HeaderRow, Limit, Limits, Row, RowSource, Rows, SheetInfo, SheetSelector, SourceBuilder,
     SourceInfo, Table, TextEncoding,
 };
+pub use crate::store::{hash_passwords, verify_password, Argon2Params, ImportLogEntry, MemoryStore, UserStore};
+#[cfg(feature = "sqlite")]
+pub use crate::store::{SqliteStore, StoredUser};
 pub use crate::validate::{RowOutcome, Rule, UserRecord, Validation, Validator};
 
 /// The README's examples are compiled and run as doc tests, so they cannot drift.
