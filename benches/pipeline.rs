@@ -13,43 +13,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use user_import::{ImportConfig, Importer, MemoryDirectory};
-
-/// The configuration the benchmark validates with.
-pub fn bench_config() -> ImportConfig {
-    ImportConfig::from_toml_str(
-        r#"
-        [schema]
-        product_columns = false
-        fields = [
-            { field = "first_name", required = true },
-            { field = "last_name", required = true },
-            { field = "login", required = true },
-            { field = "email", required = true },
-            { field = "password" },
-            { field = "roles", required = true },
-            { field = "superior" },
-            { field = "timezone" },
-            { field = "status" },
-            { field = "reference" },
-        ]
-        [[schema.custom_fields]]
-        name = "start_date"
-        label = "Start Date"
-        kind = "date"
-        [catalog]
-        roles = ["Admin", "Editor", "Viewer", "Auditor"]
-        [catalog.password_policy]
-        min_length = 8
-        "#,
-    )
-    .expect("bench config")
-}
+use user_import::{Importer, MemoryDirectory};
 
 fn validate_1m(c: &mut Criterion) {
     let path = data::cached("users_1m.csv", || data::users_csv(1_000_000));
     let bytes: Arc<[u8]> = std::fs::read(path).expect("bench data").into();
-    let importer = Importer::new(bench_config());
+    let importer = Importer::new(data::bench_config());
     let directory = MemoryDirectory::new();
     let mut group = c.benchmark_group("validate_csv_1m_rows");
     group.sample_size(10).measurement_time(Duration::from_secs(30)).throughput(Throughput::Bytes(bytes.len() as u64));

@@ -198,6 +198,29 @@ fn insert(c: &mut Criterion) {
             )
         })
     });
+    // The whole apply stage: a plan of the generated users CSV (no password column, ~2% of the
+    // rows failing, a superior forest), applied "continue as is" to a fresh file.
+    let mut config = data::bench_config();
+    config.options.mapping.insert("Password".into(), "ignore".into());
+    let importer = user_import::Importer::new(config);
+    let csv = data::users_csv(USERS as u64);
+    let plan_dir = tempfile::tempdir().unwrap();
+    let empty = SqliteStore::open(plan_dir.path().join("empty.db")).unwrap();
+    let plan = importer.plan_bytes(csv, &empty).unwrap();
+    let mut options = user_import::ApplyOptions::default();
+    options.policy = user_import::ErrorPolicy::ContinueAsIs;
+    eprintln!("plan: {:?}", plan.summary());
+    group.bench_function("apply (plan of the users CSV)", |b| {
+        b.iter_custom(|iterations| {
+            timed_on_fresh_files(
+                iterations,
+                |path| SqliteStore::open(path).unwrap(),
+                |store| {
+                    black_box(user_import::apply(&plan, store, &options).unwrap());
+                },
+            )
+        })
+    });
     group.finish();
 }
 

@@ -189,3 +189,35 @@ pub fn raw_csv_fields(bytes: &[u8]) -> usize {
     }
     fields
 }
+
+/// The configuration the pipeline benchmarks validate with: required names, login, email and
+/// roles from a catalog, time zone, status, password policy, a custom date field.
+pub fn bench_config() -> user_import::ImportConfig {
+    user_import::ImportConfig::from_toml_str(
+        r#"
+        [schema]
+        product_columns = false
+        fields = [
+            { field = "first_name", required = true },
+            { field = "last_name", required = true },
+            { field = "login", required = true },
+            { field = "email", required = true },
+            { field = "password" },
+            { field = "roles", required = true },
+            { field = "superior" },
+            { field = "timezone" },
+            { field = "status" },
+            { field = "reference" },
+        ]
+        [[schema.custom_fields]]
+        name = "start_date"
+        label = "Start Date"
+        kind = "date"
+        [catalog]
+        roles = ["Admin", "Editor", "Viewer", "Auditor"]
+        [catalog.password_policy]
+        min_length = 8
+        "#,
+    )
+    .expect("bench config")
+}

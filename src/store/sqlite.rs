@@ -242,6 +242,12 @@ impl SqliteStore {
         Self::setup(conn, Some(name))
     }
 
+    /// How many rows this connection has inserted, updated or deleted since it was opened
+    /// (SQLite's `total_changes`): an import that changes nothing leaves it as it was.
+    pub fn total_changes(&self) -> u64 {
+        self.conn.total_changes()
+    }
+
     /// A new, empty database in memory (gone when the store is dropped).
     ///
     /// # Errors
