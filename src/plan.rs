@@ -577,7 +577,14 @@ impl Plan {
         for name in custom {
             push(&format!("custom:{name}"), value(stored.custom.get(name)), value(new.custom.get(name)));
         }
-        if new.password.is_some() {
+        // A password already stored (same text, checked against the stored hash) is no change:
+        // re-importing a file with `update_passwords` on stays idempotent.
+        let same_password = match (&new.password, &stored.password) {
+            (Some(new), Some(old)) if new.is_phc_hash() => new.expose() == old.expose(),
+            (Some(new), Some(old)) => crate::store::verify_password(new.expose(), old.expose()),
+            _ => false,
+        };
+        if new.password.is_some() && !same_password {
             changes.push(FieldChange {
                 field: "password".into(),
                 old: crate::model::Password::REDACTED.into(),

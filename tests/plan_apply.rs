@@ -147,3 +147,23 @@ fn updates_write_the_merged_user() {
     assert!(grace.password.is_some(), "an update without a password keeps the stored one");
     let _ = User::new("x", "y", "z");
 }
+
+#[test]
+fn with_update_passwords_a_new_password_is_an_update_and_the_same_one_is_not() {
+    let mut config = importer().config().clone();
+    config.options.update_passwords = true;
+    let importer = Importer::new(config);
+    let mut store = MemoryStore::new();
+    apply(&importer.plan_bytes(GOOD, &store).unwrap(), &mut store, &fast()).unwrap();
+    let again = importer.plan_bytes(GOOD, &store).unwrap();
+    assert!(again.rows().all(|r| r.action == Action::Unchanged), "{:?}", again.rows().collect::<Vec<_>>());
+    let changed = GOOD.replace("Compiler#1952", "Compiler#2024");
+    let p = importer.plan_bytes(changed, &store).unwrap();
+    let grace = p.rows().next().unwrap();
+    assert_eq!(grace.action, Action::Update);
+    assert_eq!(grace.changes[0].field, "password");
+    assert!(!format!("{:?}", grace.changes).contains("Compiler"), "never the password");
+    apply(&p, &mut store, &fast()).unwrap();
+    let stored = store.find_by_logins(&["grace"]).unwrap().remove(0);
+    assert!(user_import::verify_password("Compiler#2024", stored.password.unwrap().expose()));
+}
