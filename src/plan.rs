@@ -127,6 +127,8 @@ struct Entry {
     action: Action,
     record: Option<usize>,
     reason: Option<String>,
+    /// The login of an invalid row, as written.
+    login: Option<String>,
 }
 
 /// The plan of an import: see the [module documentation](self).
@@ -333,10 +335,17 @@ impl Plan {
             } else {
                 (Action::Create, None)
             };
-            entries.push(Entry { row: record.row(), action, record: Some(i), reason });
+            entries.push(Entry { row: record.row(), action, record: Some(i), reason, login: None });
         }
+        let failed_logins: HashMap<u64, &String> = invalid_logins.iter().map(|(row, login)| (*row, login)).collect();
         for &row in &invalid_rows {
-            entries.push(Entry { row, action: Action::Fail, record: None, reason: Some("the row has errors".into()) });
+            entries.push(Entry {
+                row,
+                action: Action::Fail,
+                record: None,
+                reason: Some("the row has errors".into()),
+                login: failed_logins.get(&row).map(|l| (*l).clone()),
+            });
         }
         entries.sort_by_key(|e| e.row);
         // Skipped and failed users are not superiors anyone can have either.
@@ -599,7 +608,7 @@ impl Plan {
         self.entries.iter().map(|entry| PlannedRow {
             row: entry.row,
             action: entry.action,
-            login: entry.record.map(|i| self.login(i).to_string()),
+            login: entry.record.map(|i| self.login(i).to_string()).or_else(|| entry.login.clone()),
             reason: entry.reason.clone(),
             changes: entry.record.and_then(|i| self.changes.get(&i).cloned()).unwrap_or_default(),
             invitation: entry.action == Action::Create && entry.record.is_some_and(|i| !self.records[i].has_password()),

@@ -58,3 +58,29 @@ fn quickstart_validates_a_seed_flow_in_one_call() {
     let out = Command::new(example("quickstart")).arg("nope.csv").arg("missing.toml").output().expect("run");
     assert_eq!(out.status.code(), Some(2));
 }
+
+fn run_example(name: &str) -> String {
+    let out = Command::new(example(name)).current_dir(env!("CARGO_MANIFEST_DIR")).output().expect("run example");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{name}: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    stdout
+}
+
+#[test]
+fn stages_composes_the_stages_with_a_host_rule() {
+    let stdout = run_example("stages");
+    assert!(stdout.contains("header on row 1"), "{stdout}");
+    assert!(stdout.contains("creation order: alovelace → ghopper"), "{stdout}");
+    assert!(stdout.contains("validated: 5 valid, 0 invalid"), "{stdout}");
+    assert!(stdout.contains("applied: 5 created, 0 failed; 5 users in the store"), "{stdout}");
+}
+
+#[test]
+fn custom_directory_finds_the_hosts_existing_users() {
+    let stdout = run_example("custom_directory");
+    assert!(stdout.contains("row 2: update alovelace"), "{stdout}");
+    assert!(stdout.contains("last_name: 'Byron' -> 'Lovelace'"), "{stdout}");
+    assert!(stdout.contains("row 3: create ghopper"), "{stdout}");
+    assert!(stdout.contains("row 4: fail mallory"), "{stdout}");
+    assert!(stdout.contains("[exists_in_directory] row 4, column 'Email': the email 'charles@example.com' already belongs to the existing user 'ceo'"), "{stdout}");
+}
