@@ -90,3 +90,74 @@ fn a_second_file_updates_what_the_first_created() {
     assert_eq!(grace.user.roles[0].name(), "Administrator");
     assert_eq!(grace.user.email.as_deref(), Some("grace@example.com"), "kept");
 }
+
+const APPLY_CHILD: &str = "USER_IMPORT_APPLY_CHILD_DB";
+const CHILD_USERS: usize = 100_000;
+
+fn big_csv() -> String {
+    let mut csv = String::from("First Name,Last Name,Login Name,Roles,Superior User\n");
+    for i in 0..CHILD_USERS {
+        let superior = if i == 0 { String::new() } else { format!("big{}", i / 10) };
+        csv.push_str(&format!("User,Number{i},big{i},Attorney,{superior}\n"));
+    }
+    csv
+}
+
+/// Not a test of its own: the child of `a_kill_during_a_large_import_leaves_the_store_unchanged`.
+/// It plans 100,000 new users, says so, and applies the plan (all-or-nothing).
+#[test]
+fn apply_child_process() {
+    let Some(db) = std::env::var_os(APPLY_CHILD) else {
+        return;
+    };
+    let mut config = ImportConfig::from_path(path("examples/configs/cmo.toml")).unwrap();
+    config.schema.fields.retain(|f| f.field != user_import::Field::Password);
+    let importer = Importer::new(config);
+    let mut store = SqliteStore::open(&db).unwrap();
+    let plan = importer.plan_bytes(big_csv(), &store).unwrap();
+    println!("planned");
+    apply(&plan, &mut store, &ApplyOptions::default()).unwrap();
+    println!("applied");
+}
+
+#[test]
+fn a_kill_during_a_large_import_leaves_the_store_unchanged() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    use std::time::Duration;
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("users.db");
+    let mut store = SqliteStore::open(&db).unwrap();
+    let plan = cmo().plan_path(path("examples/data/cmo_users.xlsx"), &store).unwrap();
+    apply(&plan, &mut store, &options()).unwrap();
+    let before = store.count().unwrap();
+    drop(store);
+
+    for delay_ms in [0u64, 100, 400] {
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .args(["apply_child_process", "--exact", "--nocapture", "--test-threads=1"])
+            .env(APPLY_CHILD, &db)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        assert!(lines.any(|l| l.is_ok_and(|l| l.ends_with("planned"))), "the child planned its import");
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        child.kill().unwrap(); // SIGKILL: no destructor, no rollback
+        child.wait().unwrap();
+
+        let store = SqliteStore::open(&db).unwrap();
+        let count = store.count().unwrap();
+        assert!(
+            count == before || count == before + CHILD_USERS as u64,
+            "all or nothing: {count} users after a kill at {delay_ms} ms"
+        );
+        assert_eq!(count, before, "the kill at {delay_ms} ms landed before the commit of a 100,000-user import");
+        drop(store);
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        let check: String = conn.query_row("PRAGMA integrity_check", [], |row| row.get(0)).unwrap();
+        assert_eq!(check, "ok");
+    }
+}
