@@ -89,7 +89,9 @@ pub use crate::model::{
     ProductAccess, Role, Status, User,
 };
 pub use crate::plan::{Action, FieldChange, Plan, PlanSummary, PlannedRow};
-pub use crate::report::{neutralize, Report, ERRORS_HEADER, SUMMARY_SHEET};
+pub use crate::report::{
+    neutralize, write_csv_template, write_xlsx_template, Report, ERRORS_HEADER, SUMMARY_SHEET, TEMPLATE_SHEET,
+};
 pub use crate::schema::{
     builtin_header_names, normalize_name, CustomField, CustomKind, Field, FieldSpec, Schema, Target, UnknownTarget,
 };

@@ -17,6 +17,8 @@
 //! `'`, and XLSX cells are written as strings, never as formulas. Passwords never appear: issues
 //! do not keep them, and the password column of the XLSX report is left empty.
 
+mod template;
+
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -34,6 +36,8 @@ use crate::plan::Plan;
 use crate::schema::{Field, Target};
 use crate::source::SourceBuilder;
 use crate::validate::Validation;
+
+pub use template::{write_csv_template, write_xlsx_template, TEMPLATE_SHEET};
 
 /// The header of the column the XLSX report adds after the data: each bad row's reasons.
 pub const ERRORS_HEADER: &str = "Errors";
