@@ -98,6 +98,10 @@ pub enum ErrorKind {
     /// message says what to do.
     #[error("{0}")]
     Store(String),
+    /// A report or template could not be written (a full disk, a folder that does not exist, a
+    /// file open in another program).
+    #[error("cannot write the file: {0}")]
+    Write(String),
 }
 
 impl Error {
@@ -134,7 +138,7 @@ impl Error {
             ErrorKind::TooLarge { .. } => IssueCode::TooLarge,
             ErrorKind::Config(_) => IssueCode::InvalidConfig,
             ErrorKind::StalePlan => IssueCode::StalePlan,
-            ErrorKind::Directory(_) | ErrorKind::Store(_) => IssueCode::Unreadable,
+            ErrorKind::Directory(_) | ErrorKind::Store(_) | ErrorKind::Write(_) => IssueCode::Unreadable,
         }
     }
 

@@ -69,6 +69,7 @@ mod issue;
 mod mapping;
 mod model;
 mod plan;
+mod report;
 mod schema;
 mod source;
 mod store;
@@ -88,6 +89,9 @@ pub use crate::model::{
     ProductAccess, Role, Status, User,
 };
 pub use crate::plan::{Action, FieldChange, Plan, PlanSummary, PlannedRow};
+pub use crate::report::{
+    neutralize, write_csv_template, write_xlsx_template, Report, ERRORS_HEADER, SUMMARY_SHEET, TEMPLATE_SHEET,
+};
 pub use crate::schema::{
     builtin_header_names, normalize_name, CustomField, CustomKind, Field, FieldSpec, Schema, Target, UnknownTarget,
 };

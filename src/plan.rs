@@ -150,6 +150,7 @@ pub struct Plan {
     issues: Vec<Issue>,
     groups_to_create: Vec<String>,
     custom_fields: Vec<CustomField>,
+    mapping: crate::mapping::Mapping,
     fingerprint: u64,
     fingerprint_logins: Vec<String>,
     can_import: bool,
@@ -308,6 +309,7 @@ impl Plan {
             issues: Vec::new(),
             groups_to_create: Vec::new(),
             custom_fields: Vec::new(),
+            mapping: mapping.clone(),
             fingerprint: 0,
             fingerprint_logins: Vec::new(),
             can_import,
@@ -667,6 +669,11 @@ impl Plan {
     /// The custom fields the store gets (the schema's and the accepted unknown columns).
     pub fn custom_fields(&self) -> &[CustomField] {
         &self.custom_fields
+    }
+
+    /// The mapping of the file's columns the plan was made from.
+    pub fn mapping(&self) -> &crate::mapping::Mapping {
+        &self.mapping
     }
 
     /// The fingerprint of the directory state this plan was computed against.

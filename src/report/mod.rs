@@ -1,0 +1,493 @@
+//! Reports: the counts, the issues and the mapping of an import, written as JSON, CSV or an
+//! XLSX workbook a person fixes and imports again.
+//!
+//! One [`Report`] value is built from any stage's result ([`Report::from_validation`],
+//! [`Report::from_plan`], [`Report::from_outcome`]) and every format is written from it:
+//!
+//! * [`Report::to_json`] / [`Report::write_json`]: the JSON contract of the design
+//!   (`summary`, `issues`, `mapping`, `custom_fields`);
+//! * [`Report::write_csv`]: one line per issue;
+//! * [`Report::write_xlsx`]: the rows of the file as they were sent, bad cells filled red with
+//!   the reason in a note, an `Errors` column, and a first `Summary` sheet;
+//! * [`Display`](fmt::Display): one line for a person, e.g.
+//!   `1,204 rows: 1,180 created, 12 updated, 12 failed (8 invalid email, 4 unknown role)`.
+//!
+//! Every text written to a CSV or XLSX cell that a spreadsheet program would take for a formula
+//! (it starts with `=`, `+`, `-`, `@`, a tab or a carriage return) is neutralised with a leading
+//! `'`, and XLSX cells are written as strings, never as formulas. Passwords never appear: issues
+//! do not keep them, and the password column of the XLSX report is left empty.
+
+mod template;
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::io::{self, Write};
+use std::path::Path;
+
+use rust_xlsxwriter::{Color, Format, Note, Workbook, Worksheet, XlsxError};
+use serde::Serialize;
+
+use crate::apply::{Outcome, Summary};
+use crate::error::{Error, ErrorKind, Result};
+use crate::issue::Issue;
+use crate::mapping::{Mapping, MatchKind};
+use crate::plan::Plan;
+use crate::schema::{Field, Target};
+use crate::source::SourceBuilder;
+use crate::validate::Validation;
+
+pub use template::{write_csv_template, write_xlsx_template, TEMPLATE_SHEET};
+
+/// The header of the column the XLSX report adds after the data: each bad row's reasons.
+pub const ERRORS_HEADER: &str = "Errors";
+
+/// The name of the first sheet of the XLSX report.
+pub const SUMMARY_SHEET: &str = "Summary";
+
+/// What the password column's header note says in an XLSX report.
+const PASSWORD_NOTE: &str = "passwords are not copied into reports; type them again";
+
+/// The report of an import: counts, issues, mapping and custom fields.
+///
+/// ```
+/// use user_import::{ImportConfig, Importer, MemoryDirectory, Report};
+///
+/// # fn main() -> Result<(), user_import::Error> {
+/// let csv = "First Name,Last Name,Login,Email\nAda,Lovelace,ada,ada@example.com\nBob,B,bob,bob@\n";
+/// let validation = Importer::new(ImportConfig::default()).validate_bytes(csv, &MemoryDirectory::new())?;
+/// let report = Report::from_validation(&validation);
+/// assert_eq!(report.to_string(), "2 rows: 1 valid, 1 invalid (1 invalid email)");
+/// assert!(report.to_json().contains(r#""code": "invalid_email""#));
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct Report {
+    /// The counts. For a validation only `rows`, `valid` and `invalid` are filled.
+    pub summary: Summary,
+    /// Every issue, file-level first, then by row and column.
+    pub issues: Vec<Issue>,
+    /// Every column of the file in order: its header and the field it maps to (`None` when
+    /// unmapped), e.g. `("E-mail", Some("email"))`, `("Hire", Some("product:hire"))`.
+    pub mapping: Vec<(String, Option<String>)>,
+    /// The headers of the unknown columns offered or accepted as custom fields.
+    pub custom_fields: Vec<String>,
+}
+
+impl Report {
+    /// The report of a validation (no plan yet: nothing is created or updated).
+    pub fn from_validation(validation: &Validation) -> Report {
+        let summary = Summary {
+            rows: validation.rows(),
+            valid: validation.valid(),
+            invalid: validation.invalid(),
+            ..Summary::default()
+        };
+        Report::new(summary, validation.issues().to_vec(), validation.mapping())
+    }
+
+    /// The report of a plan (a dry run): what applying it would create, update, and so on.
+    pub fn from_plan(plan: &Plan) -> Report {
+        let planned = plan.summary();
+        let summary = Summary {
+            rows: planned.rows,
+            valid: planned.valid,
+            invalid: planned.invalid,
+            created: planned.create,
+            updated: planned.update,
+            unchanged: planned.unchanged,
+            skipped: planned.skip,
+            failed: planned.fail,
+        };
+        Report::new(summary, plan.issues().to_vec(), plan.mapping())
+    }
+
+    /// The report of an applied plan: what was created, updated, and so on.
+    pub fn from_outcome(plan: &Plan, outcome: &Outcome) -> Report {
+        Report::new(outcome.summary, outcome.issues.clone(), plan.mapping())
+    }
+
+    fn new(summary: Summary, issues: Vec<Issue>, mapping: &Mapping) -> Report {
+        let columns = mapping.columns();
+        let custom_fields = columns
+            .iter()
+            .filter(|c| (c.how == MatchKind::Unmapped || c.how == MatchKind::CustomField) && !c.header.is_empty())
+            .map(|c| c.header.clone())
+            .collect();
+        let mapping = columns.iter().map(|c| (c.header.clone(), c.target.as_ref().map(Target::to_string))).collect();
+        Report { summary, issues, mapping, custom_fields }
+    }
+
+    /// The report as JSON, in the contract's shape:
+    /// `{"summary": {...}, "issues": [...], "mapping": [{"column", "field"}], "custom_fields": [...]}`.
+    pub fn to_json(&self) -> String {
+        // Plain structs of strings and numbers: serialising them cannot fail.
+        serde_json::to_string_pretty(&self.json()).unwrap_or_default()
+    }
+
+    /// Writes [`Report::to_json`] to a writer.
+    pub fn write_json(&self, mut writer: impl Write) -> io::Result<()> {
+        serde_json::to_writer_pretty(&mut writer, &self.json()).map_err(io::Error::from)?;
+        writer.flush()
+    }
+
+    fn json(&self) -> JsonReport<'_> {
+        JsonReport {
+            summary: &self.summary,
+            issues: &self.issues,
+            mapping: self
+                .mapping
+                .iter()
+                .map(|(column, field)| JsonColumn { column, field: field.as_deref() })
+                .collect(),
+            custom_fields: &self.custom_fields,
+        }
+    }
+
+    /// Writes the issues as CSV, one line each, under the header
+    /// `row,column,field,code,severity,message,value` (texts neutralised, see the
+    /// [module documentation](self)).
+    pub fn write_csv(&self, writer: impl Write) -> io::Result<()> {
+        let mut csv = csv::Writer::from_writer(writer);
+        csv.write_record(["row", "column", "field", "code", "severity", "message", "value"])?;
+        for issue in &self.issues {
+            let row = issue.row.map(|r| r.to_string()).unwrap_or_default();
+            let code = issue.code.to_string();
+            let cells = [
+                row.as_str(),
+                issue.column.as_deref().unwrap_or(""),
+                issue.field.as_deref().unwrap_or(""),
+                code.as_str(),
+                issue.severity.as_str(),
+                issue.message.as_str(),
+                issue.value.as_deref().unwrap_or(""),
+            ];
+            csv.write_record(cells.map(neutralize).iter().map(|c| c.as_bytes()))?;
+        }
+        csv.flush()
+    }
+
+    /// Writes the XLSX report: a first sheet `Summary` (the counts, the issues by code, the
+    /// file-level issues), then the file's own rows as they were sent — re-read from `source`
+    /// with the same `source_options` — with each bad cell filled red and its reasons in a note,
+    /// and an `Errors` column after the data on each bad row. Valid rows are left plain.
+    ///
+    /// The header and the cells keep their original texts (neutralised), so a person fixes the
+    /// red cells and imports the sheet again; the password column is left empty (its header
+    /// note says why).
+    pub fn write_xlsx(
+        &self,
+        source: impl AsRef<Path>,
+        source_options: &SourceBuilder,
+        out: impl AsRef<Path>,
+    ) -> Result<()> {
+        let mut table = source_options.from_path(source.as_ref())?;
+        let headers = table.headers().to_vec();
+        let header_row = table.header_row().saturating_sub(1);
+        let sheet_name = table
+            .info()
+            .sheet
+            .clone()
+            .filter(|name| !name.trim().eq_ignore_ascii_case(SUMMARY_SHEET))
+            .unwrap_or_else(|| "Users".to_string());
+        let mut rows = Vec::new();
+        for row in table.rows() {
+            let row = row?;
+            rows.push((row.number(), row.iter().map(str::to_string).collect::<Vec<_>>()));
+        }
+
+        let password = self.mapping.iter().position(|(_, field)| field.as_deref() == Some(Field::Password.key()));
+        let width = rows.iter().map(|(_, cells)| cells.len()).chain([headers.len()]).max().unwrap_or(0);
+        let errors_col = col(width)?;
+
+        // Issues by row, and by (row, column).
+        let mut by_row: HashMap<u64, Vec<&Issue>> = HashMap::new();
+        for issue in self.issues.iter() {
+            if let Some(row) = issue.row {
+                by_row.entry(row).or_default().push(issue);
+            }
+        }
+
+        let mut workbook = Workbook::new();
+        let bold = Format::new().set_bold();
+        let bad = Format::new().set_background_color(Color::RGB(0xFFC7CE)).set_font_color(Color::RGB(0x9C0006));
+
+        let summary = workbook.add_worksheet();
+        summary.set_name(SUMMARY_SHEET).map_err(write_error)?;
+        self.write_summary_sheet(summary, &bold, &sheet_name).map_err(write_error)?;
+
+        let data = workbook.add_worksheet();
+        if data.set_name(&sheet_name).is_err() {
+            data.set_name("Users").map_err(write_error)?;
+        }
+        let header_at = row_num(header_row)?;
+        for (i, header) in headers.iter().enumerate() {
+            data.write_string_with_format(header_at, col(i)?, neutralize(header), &bold).map_err(write_error)?;
+        }
+        data.write_string_with_format(header_at, errors_col, ERRORS_HEADER, &bold).map_err(write_error)?;
+        if let Some(p) = password {
+            data.insert_note(header_at, col(p)?, &note(PASSWORD_NOTE)).map_err(write_error)?;
+        }
+        data.set_column_width(errors_col, 60).map_err(write_error)?;
+
+        for (number, cells) in &rows {
+            let at = row_num(number.saturating_sub(1))?;
+            let issues = by_row.get(number).map(Vec::as_slice).unwrap_or_default();
+            for (i, cell) in cells.iter().enumerate() {
+                let cell_issues: Vec<&&Issue> = issues.iter().filter(|issue| issue.column_index == Some(i)).collect();
+                let text = if Some(i) == password { "" } else { cell.as_str() };
+                if cell_issues.is_empty() {
+                    if !text.is_empty() {
+                        data.write_string(at, col(i)?, neutralize(text)).map_err(write_error)?;
+                    }
+                } else {
+                    data.write_string_with_format(at, col(i)?, neutralize(text), &bad).map_err(write_error)?;
+                    let reasons: Vec<&str> = cell_issues.iter().map(|issue| issue.message.as_str()).collect();
+                    data.insert_note(at, col(i)?, &note(&reasons.join("\n"))).map_err(write_error)?;
+                }
+            }
+            if !issues.is_empty() {
+                let reasons: Vec<String> = issues.iter().map(|issue| row_reason(issue)).collect();
+                data.write_string(at, errors_col, neutralize(&reasons.join("; "))).map_err(write_error)?;
+            }
+        }
+        data.set_active(true);
+        workbook.save(out.as_ref()).map_err(write_error)?;
+        Ok(())
+    }
+
+    fn write_summary_sheet(
+        &self,
+        sheet: &mut Worksheet,
+        bold: &Format,
+        data_sheet: &str,
+    ) -> std::result::Result<(), XlsxError> {
+        let s = &self.summary;
+        sheet.write_string_with_format(0, 0, "Import report", bold)?;
+        sheet.write_string(1, 0, neutralize(&self.to_string()))?;
+        sheet.write_string_with_format(3, 0, "Count", bold)?;
+        sheet.write_string_with_format(3, 1, "Rows", bold)?;
+        let counts = [
+            ("rows", s.rows),
+            ("valid", s.valid),
+            ("invalid", s.invalid),
+            ("created", s.created),
+            ("updated", s.updated),
+            ("unchanged", s.unchanged),
+            ("skipped", s.skipped),
+            ("failed", s.failed),
+        ];
+        let mut at = 4;
+        for (name, count) in counts {
+            sheet.write_string(at, 0, name)?;
+            sheet.write_number(at, 1, count as f64)?;
+            at += 1;
+        }
+        at += 1;
+        sheet.write_string_with_format(at, 0, "Issue code", bold)?;
+        sheet.write_string_with_format(at, 1, "Issues", bold)?;
+        for (code, count) in self.counts_by_code(false) {
+            at += 1;
+            sheet.write_string(at, 0, neutralize(&code))?;
+            sheet.write_number(at, 1, count as f64)?;
+        }
+        let file_level: Vec<&Issue> = self.issues.iter().filter(|i| i.row.is_none()).collect();
+        if !file_level.is_empty() {
+            at += 2;
+            sheet.write_string_with_format(at, 0, "File-level issues", bold)?;
+            for issue in file_level {
+                at += 1;
+                sheet.write_string(at, 0, neutralize(issue.code.as_str()))?;
+                sheet.write_string(at, 1, neutralize(&issue.to_string()))?;
+            }
+        }
+        at += 2;
+        let hint = format!(
+            "The sheet '{data_sheet}' holds the rows as they were sent: fix the red cells (their notes say why), \
+             then import that sheet again. The '{ERRORS_HEADER}' column can stay."
+        );
+        sheet.write_string(at, 0, neutralize(&hint))?;
+        sheet.set_column_width(0, 24)?;
+        sheet.set_column_width(1, 12)?;
+        Ok(())
+    }
+
+    /// Issues by code, most frequent first (ties in code order); `errors_only` leaves warnings out.
+    fn counts_by_code(&self, errors_only: bool) -> Vec<(String, usize)> {
+        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+        for issue in self.issues.iter().filter(|i| !errors_only || i.is_error()) {
+            *counts.entry(issue.code.to_string()).or_insert(0) += 1;
+        }
+        let mut counts: Vec<(String, usize)> = counts.into_iter().collect();
+        counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        counts
+    }
+}
+
+impl fmt::Display for Report {
+    /// `1,204 rows: 1,180 created, 12 updated, 12 failed (8 invalid email, 4 unknown role)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = &self.summary;
+        let outcome = [
+            (s.created, "created"),
+            (s.updated, "updated"),
+            (s.unchanged, "unchanged"),
+            (s.skipped, "skipped"),
+            (s.failed, "failed"),
+        ];
+        let parts: Vec<(u64, &str)> = if outcome.iter().all(|(n, _)| *n == 0) {
+            vec![(s.valid, "valid"), (s.invalid, "invalid")]
+        } else {
+            outcome.to_vec()
+        };
+        let row_word = if s.rows == 1 { "row" } else { "rows" };
+        write!(f, "{} {row_word}", thousands(s.rows))?;
+        let parts: Vec<String> =
+            parts.into_iter().filter(|(n, _)| *n > 0).map(|(n, word)| format!("{} {word}", thousands(n))).collect();
+        if !parts.is_empty() {
+            write!(f, ": {}", parts.join(", "))?;
+        }
+        let codes: Vec<String> = self
+            .counts_by_code(true)
+            .into_iter()
+            .map(|(code, n)| {
+                let name = code.strip_prefix("custom:").unwrap_or(&code).replace('_', " ");
+                format!("{} {name}", thousands(n as u64))
+            })
+            .collect();
+        if !codes.is_empty() {
+            write!(f, " ({})", codes.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    summary: &'a Summary,
+    issues: &'a [Issue],
+    mapping: Vec<JsonColumn<'a>>,
+    custom_fields: &'a [String],
+}
+
+#[derive(Serialize)]
+struct JsonColumn<'a> {
+    column: &'a str,
+    field: Option<&'a str>,
+}
+
+/// A text made safe for a spreadsheet cell: one that starts with `=`, `+`, `-`, `@`, a tab or a
+/// carriage return (a formula, or a formula in disguise) gets a leading `'`.
+///
+/// ```
+/// use user_import::neutralize;
+///
+/// assert_eq!(neutralize("=HYPERLINK(\"http://x\")"), "'=HYPERLINK(\"http://x\")");
+/// assert_eq!(neutralize("Ada"), "Ada");
+/// ```
+pub fn neutralize(text: &str) -> Cow<'_, str> {
+    match text.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => Cow::Owned(format!("'{text}")),
+        _ => Cow::Borrowed(text),
+    }
+}
+
+/// `1204` → `"1,204"`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// An issue in a row's `Errors` cell: the column first when it concerns one.
+fn row_reason(issue: &Issue) -> String {
+    match &issue.column {
+        Some(column) => format!("{column}: {}", issue.message),
+        None => issue.message.clone(),
+    }
+}
+
+fn note(text: &str) -> Note {
+    Note::new(neutralize(text)).set_author("user-import").add_author_prefix(false)
+}
+
+pub(crate) fn write_error(err: XlsxError) -> Error {
+    Error::new(ErrorKind::Write(err.to_string()))
+}
+
+pub(crate) fn col(index: usize) -> Result<u16> {
+    u16::try_from(index)
+        .map_err(|_| Error::new(ErrorKind::Write(format!("column {} is beyond a worksheet", index + 1))))
+}
+
+pub(crate) fn row_num(index: u64) -> Result<u32> {
+    u32::try_from(index).map_err(|_| Error::new(ErrorKind::Write(format!("row {} is beyond a worksheet", index + 1))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::issue::IssueCode;
+
+    fn report(summary: Summary, issues: Vec<Issue>) -> Report {
+        Report { summary, issues, mapping: Vec::new(), custom_fields: Vec::new() }
+    }
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(1_204), "1,204");
+        assert_eq!(thousands(12_345_678), "12,345,678");
+    }
+
+    #[test]
+    fn display_lists_non_zero_counts_and_codes_by_frequency() {
+        let mut issues = Vec::new();
+        for row in 0..8 {
+            issues.push(Issue::error(IssueCode::InvalidEmail, "x").at_row(row + 2));
+        }
+        for row in 0..4 {
+            issues.push(Issue::error(IssueCode::UnknownRole, "x").at_row(row + 20));
+        }
+        issues.push(Issue::warning(IssueCode::RaggedRow, "x").at_row(30));
+        let summary = Summary {
+            rows: 1204,
+            valid: 1192,
+            invalid: 12,
+            created: 1180,
+            updated: 12,
+            failed: 12,
+            ..Summary::default()
+        };
+        assert_eq!(
+            report(summary, issues).to_string(),
+            "1,204 rows: 1,180 created, 12 updated, 12 failed (8 invalid email, 4 unknown role)"
+        );
+        let validation = Summary { rows: 3, valid: 3, ..Summary::default() };
+        assert_eq!(report(validation, Vec::new()).to_string(), "3 rows: 3 valid");
+        assert_eq!(report(Summary::default(), Vec::new()).to_string(), "0 rows");
+        let custom = vec![Issue::error(IssueCode::Custom("needs_end_date".into()), "x").at_row(2)];
+        let one = Summary { rows: 1, invalid: 1, ..Summary::default() };
+        assert_eq!(report(one, custom).to_string(), "1 row: 1 invalid (1 needs end date)");
+    }
+
+    #[test]
+    fn neutralises_formula_starts_only() {
+        for text in ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(neutralize(text), format!("'{text}"));
+        }
+        for text in ["", "Ada", "a=b", " =1", "'=1"] {
+            assert_eq!(neutralize(text), text);
+        }
+    }
+}
