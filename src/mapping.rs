@@ -18,6 +18,9 @@ use crate::issue::{Issue, IssueCode};
 use crate::schema::{normalize_name, Field, Target};
 use crate::source::column_letter;
 
+/// The column this crate's XLSX error reports add after the data; the map stage ignores it.
+pub(crate) const REPORT_ERRORS_HEADER: &str = "Import errors";
+
 /// How a column was matched to its field.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -304,6 +307,13 @@ impl Mapping {
                     IssueCode::InvalidConfig,
                     format!("the mapping names {}, which this file does not have", describe(column)),
                 )),
+            }
+        }
+        // The reasons column of an error report being re-imported: not data.
+        for (i, column) in columns.iter_mut().enumerate() {
+            if !overridden[i] && column.header == REPORT_ERRORS_HEADER {
+                column.how = MatchKind::Override;
+                overridden[i] = true;
             }
         }
         let taken: Vec<Target> = columns.iter().filter_map(|c| c.target.clone()).collect();

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use calamine::{open_workbook_auto, Data, Reader};
 use user_import::{
-    apply, ApplyOptions, ImportConfig, Importer, MemoryDirectory, MemoryStore, Plan, Report, SheetSelector,
-    SourceBuilder, ERRORS_HEADER,
+    apply, ApplyOptions, ImportConfig, Importer, MemoryDirectory, MemoryStore, Plan, Report, SourceBuilder,
+    ERRORS_HEADER, SUMMARY_SHEET,
 };
 
 fn example(path: &str) -> PathBuf {
@@ -167,8 +167,8 @@ fn xlsx_report_holds_the_rows_as_sent_with_bad_cells_red_and_noted() {
     report.write_xlsx(&source, &importer.source_builder(), &out).unwrap();
 
     let workbook = open_workbook_auto(&out).unwrap();
-    assert_eq!(workbook.sheet_names(), ["Summary", "Users"]);
-    let summary = sheet(&out, "Summary");
+    assert_eq!(workbook.sheet_names(), [SUMMARY_SHEET, "Users"]);
+    let summary = sheet(&out, SUMMARY_SHEET);
     let count = |name: &str| summary.iter().find(|r| r[0] == name).map(|r| r[1].clone());
     assert_eq!(count("rows"), Some(validation.rows().to_string()));
     assert_eq!(count("invalid"), Some(validation.invalid().to_string()));
@@ -208,10 +208,12 @@ fn xlsx_report_holds_the_rows_as_sent_with_bad_cells_red_and_noted() {
     let sheet2 = entry(&entries, "xl/worksheets/sheet2.xml");
     assert!(!sheet2.contains("<f>"), "no formulas");
 
-    // Re-importing the data sheet maps the same columns.
-    let mut builder = importer.source_builder();
-    builder.sheet(SheetSelector::Name("Users".into()));
-    let again = importer.map(&builder.from_path(&out).unwrap()).unwrap();
+    // Re-importing the report as it is reads the data sheet and maps the same columns; the
+    // reasons column is ignored without a warning.
+    let table = importer.source_builder().from_path(&out).unwrap();
+    assert_eq!(table.info().sheet.as_deref(), Some("Users"));
+    let again = importer.map(&table).unwrap();
+    assert!(again.issues().iter().all(|i| i.code != user_import::IssueCode::UnknownColumn), "{:?}", again.issues());
     let before: Vec<_> = validation.mapping().columns().iter().map(|c| (c.header.clone(), c.target.clone())).collect();
     let after: Vec<_> = again.columns().iter().map(|c| (c.header.clone(), c.target.clone())).collect();
     assert_eq!(&after[..before.len()], before.as_slice());
@@ -301,4 +303,26 @@ fn plan_and_outcome_reports_count_actions() {
     // The same file again changes nothing.
     let again: Plan = importer.plan_path(example("data/hq_users.csv"), &store).unwrap();
     assert_eq!(Report::from_plan(&again).to_string(), "4 rows: 4 unchanged");
+}
+
+#[test]
+fn a_fixed_report_reimports_as_it_is_even_under_strict_headers() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("portal.csv");
+    std::fs::write(&source, "first name,last name,email\nAda,Lovelace,ada@\nGrace,Hopper,grace@example.com\n").unwrap();
+    let importer = Importer::new(ImportConfig::from_path(fixture_path("examples/configs/portal.toml")).unwrap());
+    let validation = importer.validate_path(&source, &MemoryDirectory::new()).unwrap();
+    assert_eq!(validation.invalid(), 1);
+    let out = dir.path().join("report.xlsx");
+    Report::from_validation(&validation).write_xlsx(&source, &importer.source_builder(), &out).unwrap();
+    // The person opens the report and re-imports it without fixing anything: the same issue,
+    // nothing about the summary sheet or the reasons column.
+    let again = importer.validate_path(&out, &MemoryDirectory::new()).unwrap();
+    assert!(again.can_import(), "{:?}", again.issues());
+    let codes: Vec<String> = again.issues().iter().map(|i| format!("{:?} {}", i.row, i.code)).collect();
+    assert_eq!(codes, ["Some(2) invalid_email"]);
+}
+
+fn fixture_path(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(rel)
 }

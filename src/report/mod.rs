@@ -39,11 +39,13 @@ use crate::validate::Validation;
 
 pub use template::{write_csv_template, write_xlsx_template, TEMPLATE_SHEET};
 
-/// The header of the column the XLSX report adds after the data: each bad row's reasons.
-pub const ERRORS_HEADER: &str = "Errors";
+/// The header of the column the XLSX report adds after the data: each bad row's reasons. The map
+/// stage ignores a column with this header, so a fixed report re-imports as it is.
+pub const ERRORS_HEADER: &str = crate::mapping::REPORT_ERRORS_HEADER;
 
-/// The name of the first sheet of the XLSX report.
-pub const SUMMARY_SHEET: &str = "Summary";
+/// The name of the first sheet of the XLSX report. The parse stage's default sheet choice passes
+/// over it, so a fixed report re-imports as it is.
+pub const SUMMARY_SHEET: &str = crate::source::REPORT_SUMMARY_SHEET;
 
 /// What the password column's header note says in an XLSX report.
 const PASSWORD_NOTE: &str = "passwords are not copied into reports; type them again";
@@ -306,7 +308,7 @@ impl Report {
         at += 2;
         let hint = format!(
             "The sheet '{data_sheet}' holds the rows as they were sent: fix the red cells (their notes say why), \
-             then import that sheet again. The '{ERRORS_HEADER}' column can stay."
+             then import this file again as it is: this sheet and the '{ERRORS_HEADER}' column are ignored."
         );
         sheet.write_string(at, 0, neutralize(&hint))?;
         sheet.set_column_width(0, 24)?;

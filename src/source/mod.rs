@@ -52,6 +52,9 @@ use crate::issue::{Issue, IssueCode};
 
 pub use self::sniff::column_letter;
 
+/// The summary sheet of this crate's XLSX error reports: the default sheet choice passes over it.
+pub(crate) const REPORT_SUMMARY_SHEET: &str = "Import summary";
+
 /// How many bytes are read up front to detect the format, encoding and delimiter.
 const SNIFF_BYTES: usize = 1 << 20;
 
@@ -150,7 +153,8 @@ impl fmt::Display for TextEncoding {
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum SheetSelector {
-    /// The first visible worksheet (hidden sheets are skipped).
+    /// The first visible worksheet (hidden sheets, and the summary sheet of this crate's error
+    /// reports, are skipped).
     #[default]
     FirstVisible,
     /// The sheet with this name (exact, then ignoring case and surrounding spaces).

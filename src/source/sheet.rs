@@ -194,7 +194,11 @@ fn choose(sheets: &[calamine::Sheet], selector: &SheetSelector, format: Format) 
     let chosen = match selector {
         SheetSelector::FirstVisible => sheets
             .iter()
-            .find(|s| s.typ == SheetType::WorkSheet && s.visible == SheetVisible::Visible)
+            .find(|s| {
+                s.typ == SheetType::WorkSheet
+                    && s.visible == SheetVisible::Visible
+                    && s.name != super::REPORT_SUMMARY_SHEET
+            })
             .or_else(|| sheets.iter().find(|s| s.typ == SheetType::WorkSheet))
             .ok_or_else(|| not_found("with cells (the workbook has no worksheet)".into()))?,
         SheetSelector::Name(name) => sheets
