@@ -34,7 +34,9 @@
 //!
 //! ## Setup
 //!
-//! `cargo add user-import`. Features: none yet beyond the default.
+//! `cargo add user-import`. Crate features: `sqlite` (the embedded SQLite user store,
+//! `SqliteStore`, with bundled SQLite) and `cli` (the `user-import` command line; implies
+//! `sqlite`). The default build has neither.
 //!
 //! ## Example
 //!
