@@ -88,6 +88,9 @@ pub enum ErrorKind {
     /// The import configuration is not valid.
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// The run was cancelled by its progress listener.
+    #[error("cancelled")]
+    Cancelled,
     /// The users changed since the plan was made: applying it would overwrite newer data.
     #[error("the users in the store changed since this plan was made; make the plan again (re-run the preview) and check it")]
     StalePlan,
@@ -138,6 +141,7 @@ impl Error {
             ErrorKind::TooLarge { .. } => IssueCode::TooLarge,
             ErrorKind::Config(_) => IssueCode::InvalidConfig,
             ErrorKind::StalePlan => IssueCode::StalePlan,
+            ErrorKind::Cancelled => IssueCode::Cancelled,
             ErrorKind::Directory(_) | ErrorKind::Store(_) | ErrorKind::Write(_) => IssueCode::Unreadable,
         }
     }

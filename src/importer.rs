@@ -36,6 +36,7 @@ use crate::validate::{RowOutcome, Rule, Validation, Validator};
 pub struct Importer {
     config: Arc<ImportConfig>,
     rules: Vec<Arc<dyn Rule>>,
+    progress: Option<Arc<dyn crate::validate::Progress>>,
 }
 
 impl std::fmt::Debug for Importer {
@@ -47,13 +48,20 @@ impl std::fmt::Debug for Importer {
 impl Importer {
     /// An importer for this configuration.
     pub fn new(config: ImportConfig) -> Self {
-        Importer { config: Arc::new(config), rules: Vec::new() }
+        Importer { config: Arc::new(config), rules: Vec::new(), progress: None }
     }
 
     /// Adds a host rule, run with the built-in checks.
     #[must_use]
     pub fn with_rule(mut self, rule: impl Rule + 'static) -> Self {
         self.rules.push(Arc::new(rule));
+        self
+    }
+
+    /// Reports progress (rows read, a few times a second) and lets the listener cancel.
+    #[must_use]
+    pub fn with_progress(mut self, progress: Arc<dyn crate::validate::Progress>) -> Self {
+        self.progress = Some(progress);
         self
     }
 
@@ -101,6 +109,9 @@ impl Importer {
         let mut validator = Validator::new(Arc::clone(&self.config), mapping, table.headers().to_vec());
         for rule in &self.rules {
             validator.add_rule(Arc::clone(rule));
+        }
+        if let Some(progress) = &self.progress {
+            validator.set_progress(Arc::clone(progress));
         }
         validator
     }

@@ -64,6 +64,8 @@ pub enum IssueCode {
     InvalidConfig,
     /// The users changed since the plan was made; the plan was not applied.
     StalePlan,
+    /// The run was cancelled.
+    Cancelled,
     /// The file cannot be read (I/O error, damaged file, missing sheet).
     Unreadable,
     /// The file holds no data rows.
@@ -102,6 +104,7 @@ impl IssueCode {
             IssueCode::UnknownGroup => "unknown_group",
             IssueCode::InvalidConfig => "invalid_config",
             IssueCode::StalePlan => "stale_plan",
+            IssueCode::Cancelled => "cancelled",
             IssueCode::Unreadable => "unreadable",
             IssueCode::Empty => "empty",
             IssueCode::WrongFormat => "wrong_format",
@@ -112,7 +115,7 @@ impl IssueCode {
     }
 
     /// Every built-in code, in a fixed order (for documentation and exhaustive tests).
-    pub const BUILT_IN: [IssueCode; 25] = [
+    pub const BUILT_IN: [IssueCode; 26] = [
         IssueCode::RequiredMissing,
         IssueCode::InvalidEmail,
         IssueCode::UnknownRole,
@@ -133,6 +136,7 @@ impl IssueCode {
         IssueCode::UnknownGroup,
         IssueCode::InvalidConfig,
         IssueCode::StalePlan,
+        IssueCode::Cancelled,
         IssueCode::Unreadable,
         IssueCode::Empty,
         IssueCode::WrongFormat,

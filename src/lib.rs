@@ -104,7 +104,7 @@ pub use crate::source::{
 pub use crate::store::{hash_passwords, verify_password, Argon2Params, ImportLogEntry, MemoryStore, UserStore};
 #[cfg(feature = "sqlite")]
 pub use crate::store::{SqliteStore, StoredUser};
-pub use crate::validate::{RowOutcome, Rule, UserRecord, Validation, Validator};
+pub use crate::validate::{Progress, RowOutcome, Rule, UserRecord, Validation, Validator};
 
 /// The README's examples are compiled and run as doc tests, so they cannot drift.
 #[cfg(doctest)]

@@ -84,3 +84,25 @@ fn custom_directory_finds_the_hosts_existing_users() {
     assert!(stdout.contains("row 4: fail mallory"), "{stdout}");
     assert!(stdout.contains("[exists_in_directory] row 4, column 'Email': the email 'charles@example.com' already belongs to the existing user 'ceo'"), "{stdout}");
 }
+
+#[test]
+fn error_report_writes_the_workbook_a_person_fixes() {
+    let dir = std::env::temp_dir().join(format!("user-import-error-report-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("report.xlsx");
+    let output = Command::new(example("error_report"))
+        .arg(common::fixture("formulas.xlsx"))
+        .arg(&out)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run error_report");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.starts_with("5 rows:"), "{stdout}");
+    let bytes = std::fs::read(&out).unwrap();
+    assert!(bytes.starts_with(b"PK"), "an XLSX file");
+    let default = run_example("error_report");
+    assert!(default.contains("3 rows: 1 valid, 2 invalid"), "{default}");
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_file(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("error_report.xlsx"));
+}

@@ -10,14 +10,36 @@
 //! Exit codes: 0 when every row is fine, 1 when some rows have issues (or an import was refused),
 //! 2 when a file, the configuration or the database cannot be used.
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use user_import::{
     apply, write_csv_template, write_xlsx_template, ApplyOptions, Directory, ErrorPolicy, HeaderRow, ImportConfig,
-    Importer, MemoryDirectory, Mode, Report, SheetSelector, SqliteStore, Status,
+    Importer, MemoryDirectory, Mode, Progress, Report, SheetSelector, SqliteStore, Status,
 };
+
+/// A spinner on stderr with the rows read, when stderr is a terminal (never in pipes or logs).
+struct Bar(indicatif::ProgressBar);
+
+impl Progress for Bar {
+    fn rows_read(&self, rows: u64) -> bool {
+        self.0.set_message(format!("{rows} rows read"));
+        self.0.tick();
+        true
+    }
+}
+
+fn with_bar(cli: &Cli, importer: Importer) -> (Importer, Option<indicatif::ProgressBar>) {
+    if cli.quiet || cli.json || !std::io::stderr().is_terminal() {
+        return (importer, None);
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    let importer = importer.with_progress(Arc::new(Bar(bar.clone())));
+    (importer, Some(bar))
+}
 
 /// Import users in bulk from the CSV and Excel files administrators really send.
 #[derive(Parser)]
@@ -260,7 +282,7 @@ fn has_errors(report: &Report) -> bool {
 }
 
 fn validate(cli: &Cli, args: &ValidateArgs) -> Result<ExitCode, Failure> {
-    let importer = importer(&args.source, None)?;
+    let (importer, bar) = with_bar(cli, importer(&args.source, None)?);
     let directory: Box<dyn Directory> = match &args.directory {
         None => Box::new(MemoryDirectory::new()),
         Some(path) if is_database(path) => {
@@ -271,8 +293,11 @@ fn validate(cli: &Cli, args: &ValidateArgs) -> Result<ExitCode, Failure> {
         }
         Some(path) => Box::new(MemoryDirectory::from_path(path)?),
     };
-    let validation = importer.validate_path(&args.source.file, directory.as_ref())?;
-    let report = Report::from_validation(&validation);
+    let validation = importer.validate_path(&args.source.file, directory.as_ref());
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let report = Report::from_validation(&validation?);
     write_report(&report, &importer, &args.source)?;
     print(cli, &report, &[]);
     Ok(if has_errors(&report) { ExitCode::from(1) } else { ExitCode::SUCCESS })
@@ -283,9 +308,13 @@ fn is_database(path: &Path) -> bool {
 }
 
 fn import(cli: &Cli, args: &ImportArgs) -> Result<ExitCode, Failure> {
-    let importer = importer(&args.source, args.mode)?;
+    let (importer, bar) = with_bar(cli, importer(&args.source, args.mode)?);
     let mut store = SqliteStore::open(&args.db)?;
-    let plan = importer.plan_path(&args.source.file, &store)?;
+    let plan = importer.plan_path(&args.source.file, &store);
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let plan = plan?;
     if args.dry_run {
         let report = Report::from_plan(&plan);
         write_report(&report, &importer, &args.source)?;

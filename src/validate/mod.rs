@@ -116,6 +116,29 @@ pub trait Rule: Send + Sync {
     }
 }
 
+/// Told how far the validate stage has read, a few times a second at most; answering `false`
+/// cancels the run (it then ends with [`ErrorKind::Cancelled`](crate::ErrorKind::Cancelled)).
+///
+/// ```
+/// use std::sync::atomic::{AtomicU64, Ordering};
+/// use user_import::Progress;
+///
+/// struct Rows(AtomicU64);
+/// impl Progress for Rows {
+///     fn rows_read(&self, rows: u64) -> bool {
+///         self.0.store(rows, Ordering::Relaxed);
+///         true // keep going
+///     }
+/// }
+/// ```
+pub trait Progress: Send + Sync {
+    /// `rows` data rows have been read so far; return `false` to stop.
+    fn rows_read(&self, rows: u64) -> bool;
+}
+
+/// How often [`Progress`] is told, at most.
+const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
+
 /// What one row became: a record when it has no error, and its issues (warnings included).
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -159,6 +182,7 @@ pub struct Validator {
     columns: Vec<Column>,
     separators: Arc<[char]>,
     rules: Vec<Arc<dyn Rule>>,
+    progress: Option<Arc<dyn Progress>>,
     builder: RecordBuilderCell,
     role_sets: FastMap<String, Arc<RoleSet>>,
     empty_roles: Arc<RoleSet>,
@@ -191,7 +215,11 @@ impl Clone for RecordBuilderCell {
 
 impl std::fmt::Debug for Validator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Validator").field("columns", &self.columns).field("rules", &self.rules.len()).finish()
+        f.debug_struct("Validator")
+            .field("columns", &self.columns)
+            .field("rules", &self.rules.len())
+            .field("progress", &self.progress.is_some())
+            .finish()
     }
 }
 
@@ -246,6 +274,7 @@ impl Validator {
             headers,
             columns,
             rules: Vec::new(),
+            progress: None,
             builder: RecordBuilderCell::default(),
             role_sets: FastMap::default(),
             empty_roles: Arc::new(RoleSet::default()),
@@ -260,6 +289,12 @@ impl Validator {
     /// Adds a host rule.
     pub fn add_rule(&mut self, rule: Arc<dyn Rule>) -> &mut Self {
         self.rules.push(rule);
+        self
+    }
+
+    /// Reports progress (and lets the listener cancel) while [`Validator::validate`] runs.
+    pub fn set_progress(&mut self, progress: Arc<dyn Progress>) -> &mut Self {
+        self.progress = Some(progress);
         self
     }
 
@@ -676,7 +711,21 @@ impl Validator {
         let mut pager = Pager::default();
         let mut pending: Vec<Pending> = Vec::new();
         let mut checked = 0;
+        let mut told = std::time::Instant::now();
+        let mut rows: u64 = 0;
         while table.read_row(&mut row)? {
+            rows += 1;
+            // The clock is read every 4,096 rows only: progress costs nothing on the hot path.
+            if rows % 4096 == 0 {
+                if let Some(progress) = &self.progress {
+                    if told.elapsed() >= PROGRESS_EVERY {
+                        told = std::time::Instant::now();
+                        if !progress.rows_read(rows) {
+                            return Err(crate::error::ErrorKind::Cancelled.into());
+                        }
+                    }
+                }
+            }
             let issues = self.check_row(&row);
             if issues.iter().any(Issue::is_error) {
                 self.builder.get().clear();
@@ -705,6 +754,11 @@ impl Validator {
         }
         self.seal(&mut run, &mut pager, &mut pending);
         self.check_directory(&mut run, checked, directory)?;
+        if let Some(progress) = &self.progress {
+            if !progress.rows_read(rows) {
+                return Err(crate::error::ErrorKind::Cancelled.into());
+            }
+        }
         Ok(self.finish(run, Some(table.info().clone())))
     }
 

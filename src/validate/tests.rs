@@ -328,3 +328,26 @@ fn password_hashes_only_when_the_config_accepts_them() {
     assert!(v.issues().is_empty(), "{:?}", v.issues());
     assert!(v.records()[0].password().unwrap().is_phc_hash());
 }
+
+#[test]
+fn progress_is_reported_and_can_cancel() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    struct Listener {
+        seen: AtomicU64,
+        go_on: bool,
+    }
+    impl Progress for Listener {
+        fn rows_read(&self, rows: u64) -> bool {
+            self.seen.store(rows, Ordering::Relaxed);
+            self.go_on
+        }
+    }
+    let csv = "First Name,Last Name,Login\nA,B,a\nC,D,c\nE,F,e\n";
+    let listener = Arc::new(Listener { seen: AtomicU64::new(0), go_on: true });
+    let importer = Importer::new(config()).with_progress(listener.clone());
+    importer.validate_bytes(csv, &MemoryDirectory::new()).unwrap();
+    assert_eq!(listener.seen.load(Ordering::Relaxed), 3, "told the final count");
+    let stop = Arc::new(Listener { seen: AtomicU64::new(0), go_on: false });
+    let err = Importer::new(config()).with_progress(stop).validate_bytes(csv, &MemoryDirectory::new()).unwrap_err();
+    assert_eq!(err.code(), IssueCode::Cancelled);
+}
