@@ -716,7 +716,7 @@ impl Validator {
         while table.read_row(&mut row)? {
             rows += 1;
             // The clock is read every 4,096 rows only: progress costs nothing on the hot path.
-            if rows % 4096 == 0 {
+            if rows.is_multiple_of(4096) {
                 if let Some(progress) = &self.progress {
                     if told.elapsed() >= PROGRESS_EVERY {
                         told = std::time::Instant::now();
