@@ -2,20 +2,37 @@
 #![cfg(feature = "cli")]
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
+
+use assert_cmd::Command;
 
 fn root(rel: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(rel)
 }
 
+/// Runs the binary (through assert_cmd) and returns its exit code, stdout and stderr.
 fn run(args: &[&str]) -> (i32, String, String) {
-    let Output { status, stdout, stderr } =
-        Command::new(env!("CARGO_BIN_EXE_user-import")).args(args).current_dir(root("")).output().expect("run");
-    (
-        status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&stdout).into_owned(),
-        String::from_utf8_lossy(&stderr).into_owned(),
-    )
+    let output = Command::cargo_bin("user-import")
+        .expect("the user-import binary")
+        .args(args)
+        .current_dir(root(""))
+        .output()
+        .expect("run");
+    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+    (output.status.code().unwrap_or(-1), text(&output.stdout), text(&output.stderr))
+}
+
+#[test]
+fn help_version_and_usage_errors() {
+    Command::cargo_bin("user-import").unwrap().arg("--help").assert().success();
+    Command::cargo_bin("user-import").unwrap().arg("--version").assert().success();
+    Command::cargo_bin("user-import").unwrap().arg("frobnicate").assert().failure().code(2);
+    Command::cargo_bin("user-import")
+        .unwrap()
+        .args(["validate", "examples/data/hq_users.csv", "--config", "examples/configs/hq.toml", "--quiet"])
+        .current_dir(root(""))
+        .assert()
+        .success()
+        .stdout("");
 }
 
 #[test]
