@@ -199,6 +199,8 @@ impl Plan {
             logins = generate_logins(template, &records, directory)?;
         }
         let login_of = |i: usize| -> &str { logins.get(&i).map_or_else(|| records[i].login(), String::as_str) };
+        // Every record's login key, computed once: file membership, existing users, fingerprint.
+        let keys: Vec<String> = (0..records.len()).map(|i| login_key(login_of(i))).collect();
 
         // The hierarchy, over valid and invalid rows (a superior that is an invalid row cannot
         // be imported).
@@ -206,11 +208,12 @@ impl Plan {
             .map(|i| HierarchyInput::new(records[i].row(), login_of(i), records[i].superior()))
             .collect();
         inputs.extend(invalid_logins.iter().map(|(row, login)| HierarchyInput::new(*row, login, None)));
-        let in_file: HashSet<String> = inputs.iter().map(|u| login_key(u.login)).collect();
+        let invalid_keys: Vec<String> = invalid_logins.iter().map(|(_, login)| login_key(login)).collect();
+        let in_file: HashSet<&str> = keys.iter().chain(&invalid_keys).map(String::as_str).collect();
         let outside: Vec<&str> = records
             .iter()
             .filter_map(UserRecord::superior)
-            .filter(|s| !in_file.contains(&login_key(s)))
+            .filter(|s| !in_file.contains(login_key(s).as_str()))
             .collect::<HashSet<_>>()
             .into_iter()
             .collect();
@@ -282,7 +285,6 @@ impl Plan {
 
         // Existing users: update, unchanged, or (update only) skip.
         let mut existing = HashMap::new();
-        let keys: Vec<String> = (0..records.len()).map(|i| login_key(login_of(i))).collect();
         for (start, chunk) in keys.chunks(1000).enumerate() {
             let refs: Vec<&str> = chunk.iter().map(String::as_str).collect();
             let found: HashMap<String, User> =
@@ -361,7 +363,7 @@ impl Plan {
             })
             .collect();
         plan.entries = entries;
-        plan.mark_skipped_superiors(&mut issues);
+        plan.mark_skipped_superiors(&hierarchy.order, &hierarchy.superiors, &mut issues);
 
         // Groups to create and custom fields to add.
         let mut groups: Vec<String> = Vec::new();
@@ -379,7 +381,7 @@ impl Plan {
         plan.custom_fields.extend(accepted_custom.into_iter().map(|name| CustomField::new(name, CustomKind::Text)));
 
         // The state of the directory this plan was computed against.
-        let mut fingerprint_logins: Vec<String> = (0..plan.records.len()).map(|i| login_key(plan.login(i))).collect();
+        let mut fingerprint_logins = keys;
         fingerprint_logins.extend(plan.mirrors.keys().cloned());
         fingerprint_logins.sort_unstable();
         fingerprint_logins.dedup();
@@ -393,41 +395,40 @@ impl Plan {
         Ok(plan)
     }
 
-    /// A row whose superior is skipped (update-only mode) cannot be imported either.
-    fn mark_skipped_superiors(&mut self, issues: &mut Vec<Issue>) {
-        let by_login: HashMap<String, usize> = (0..self.records.len()).map(|i| (login_key(self.login(i)), i)).collect();
-        let action_of = |entries: &[Entry], row: u64| entries_action(entries, row);
-        let mut changed = true;
-        while changed {
-            changed = false;
-            for i in 0..self.records.len() {
-                let row = self.records[i].row();
-                if !matches!(action_of(&self.entries, row), Some(Action::Create | Action::Update | Action::Unchanged)) {
-                    continue;
-                }
-                let Some(superior) = self.records[i].superior() else { continue };
-                let Some(&s) = by_login.get(&login_key(superior)) else { continue };
-                if matches!(action_of(&self.entries, self.records[s].row()), Some(Action::Skip | Action::Fail)) {
-                    let reason = format!(
-                        "the superior '{}' (row {}) is not imported, so this user cannot be either",
-                        superior,
-                        self.records[s].row()
-                    );
-                    if let Ok(at) = self.entries.binary_search_by_key(&row, |e| e.row) {
-                        self.entries[at].action = Action::Skip;
-                        self.entries[at].reason = Some(reason.clone());
-                    }
-                    issues.push(
-                        Issue::error(IssueCode::SuperiorNotImported, reason)
-                            .at_row(row)
-                            .for_field(Field::Superior.key())
-                            .with_value(superior),
-                    );
-                    self.order.retain(|&o| o != i);
-                    changed = true;
-                }
+    /// A row whose superior is skipped (update-only mode) cannot be imported either. `order` is the
+    /// hierarchy's creation order (every superior before its subordinates), so one pass settles
+    /// every chain; `superiors` are the superiors the hierarchy stage resolved.
+    fn mark_skipped_superiors(&mut self, order: &[usize], superiors: &[Superior], issues: &mut Vec<Issue>) {
+        let mut actions: Vec<Option<Action>> =
+            self.records.iter().map(|r| entries_action(&self.entries, r.row())).collect();
+        for &i in order.iter().filter(|&&i| i < self.records.len()) {
+            if !matches!(actions[i], Some(Action::Create | Action::Update | Action::Unchanged)) {
+                continue;
             }
+            let Some(Superior::InFile { index: s, row: superior_row }) = superiors.get(i).copied() else {
+                continue;
+            };
+            if !matches!(actions.get(s).copied().flatten(), Some(Action::Skip | Action::Fail)) {
+                continue;
+            }
+            let superior = self.login(s).to_string();
+            let reason = format!(
+                "the superior '{superior}' (row {superior_row}) is not imported, so this user cannot be either"
+            );
+            let row = self.records[i].row();
+            if let Ok(at) = self.entries.binary_search_by_key(&row, |e| e.row) {
+                self.entries[at].action = Action::Skip;
+                self.entries[at].reason = Some(reason.clone());
+            }
+            actions[i] = Some(Action::Skip);
+            issues.push(
+                Issue::error(IssueCode::SuperiorNotImported, reason)
+                    .at_row(row)
+                    .for_field(Field::Superior.key())
+                    .with_value(self.records[i].superior().unwrap_or_default()),
+            );
         }
+        self.order.retain(|&i| matches!(actions[i], Some(Action::Create | Action::Update)));
     }
 
     fn login(&self, i: usize) -> &str {

@@ -200,3 +200,27 @@ fn a_plan_knows_the_directory_state_it_was_made_against() {
     directory.insert(User::new("ada", "Ada", "Changed"));
     assert_ne!(directory.fingerprint(&refs).unwrap(), p.fingerprint());
 }
+
+#[test]
+fn a_skip_cascades_down_a_long_chain_in_one_pass() {
+    // 20,000 existing users in one chain under a new user: update-only skips the new user, and
+    // with it the whole chain (the cascade is settled in hierarchy order, not by repeated scans).
+    let depth = 20_000;
+    let mut directory = MemoryDirectory::new();
+    let mut csv = String::from("First Name,Last Name,Login,Superior User\nTop,T,top,\n");
+    for i in 0..depth {
+        directory.insert(User::new(format!("u{i}"), "U", "U"));
+        let superior = if i == 0 { "top".to_string() } else { format!("u{}", i - 1) };
+        csv.push_str(&format!("U,Changed,u{i},{superior}\n"));
+    }
+    let mut update_only = config();
+    update_only.options.mode = Mode::UpdateOnly;
+    let p = Importer::new(update_only).plan_bytes(csv, &directory).unwrap();
+    let s = p.summary();
+    assert_eq!((s.skip, s.update, s.unchanged), (depth + 1, 0, 0));
+    let last = p.rows().last().unwrap();
+    assert!(last.reason.unwrap().contains(&format!("'u{}'", depth - 2)));
+    assert_eq!(p.writes().count(), 0);
+    let cascaded = p.issues().iter().filter(|i| i.code == IssueCode::SuperiorNotImported).count();
+    assert_eq!(cascaded as u64, depth);
+}
