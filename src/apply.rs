@@ -232,10 +232,7 @@ fn write_plan(plan: &Plan, store: &mut dyn UserStore, options: &ApplyOptions, su
     // (whose new superiors exist by then).
     for action in [Action::Create, Action::Update] {
         let mut users: Vec<User> = Vec::with_capacity(batch);
-        for (_, planned, user) in plan.writes() {
-            if planned != action {
-                continue;
-            }
+        for user in plan.writes_of(action) {
             users.push(user);
             if users.len() == batch {
                 write_batch(store, action, &mut users, &options.passwords)?;

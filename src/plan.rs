@@ -704,6 +704,15 @@ impl Plan {
         })
     }
 
+    /// The users of one action (create or update) in creation order; only those are built.
+    pub fn writes_of(&self, action: Action) -> impl Iterator<Item = User> + '_ {
+        self.order.iter().filter_map(move |&i| match (self.existing.get(&i), action) {
+            (Some(stored), Action::Update) => Some(self.merged_user(i, stored)),
+            (None, Action::Create) => Some(self.new_user(i)),
+            _ => None,
+        })
+    }
+
     /// The user a row writes (create or update), as the preview shows it.
     pub fn user(&self, row: u64) -> Option<User> {
         let entry = self.entries.binary_search_by_key(&row, |e| e.row).ok().and_then(|at| self.entries.get(at))?;
