@@ -189,8 +189,8 @@ pub struct Validator {
     role_key: String,
     role_scratch: Vec<Role>,
     role_cells: FastMap<Box<str>, Arc<RoleSet>>,
-    timezones: FastMap<Box<str>, Option<chrono_tz::Tz>>,
-    timezone_errors: HashMap<Box<str>, String>,
+    /// Each distinct time-zone cell: its zone, or why it is not one.
+    timezones: FastMap<Box<str>, std::result::Result<chrono_tz::Tz, String>>,
     has_login_column: bool,
     email_column: Option<usize>,
     login_column: Option<usize>,
@@ -282,7 +282,6 @@ impl Validator {
             role_scratch: Vec::new(),
             role_cells: FastMap::default(),
             timezones: FastMap::default(),
-            timezone_errors: HashMap::new(),
         }
     }
 
@@ -562,21 +561,8 @@ impl Validator {
                 builder.set(if what == "superior" { Text::Superior } else { Text::Mirror }, value);
             }
             Kind::Field(Field::Timezone) => match self.timezone(value) {
-                Some(tz) => builder.timezone = Some(tz),
-                None => {
-                    // The same wrong value tends to repeat down a column: find its suggestion once.
-                    let message = match self.timezone_errors.get(value) {
-                        Some(message) => message.clone(),
-                        None => {
-                            let message = cells::timezone_error(value);
-                            if self.timezone_errors.len() < 1024 {
-                                self.timezone_errors.insert(value.into(), message.clone());
-                            }
-                            message
-                        }
-                    };
-                    return bad(IssueCode::InvalidTimezone, message);
-                }
+                Ok(tz) => builder.timezone = Some(tz),
+                Err(message) => return bad(IssueCode::InvalidTimezone, message),
             },
             Kind::Field(Field::HqRole) => match value.parse::<HqRole>() {
                 Ok(role) => builder.hq_role = Some(role),
@@ -674,15 +660,16 @@ impl Validator {
     }
 
     /// A time zone, remembered per distinct cell value (a column holds a handful of them).
-    fn timezone(&mut self, value: &str) -> Option<chrono_tz::Tz> {
-        if let Some(tz) = self.timezones.get(value) {
-            return *tz;
+    /// A wrong value tends to repeat down a column: its suggestion is searched for once.
+    fn timezone(&mut self, value: &str) -> std::result::Result<chrono_tz::Tz, String> {
+        if let Some(known) = self.timezones.get(value) {
+            return known.clone();
         }
-        let tz = cells::timezone(value);
+        let known = cells::timezone(value).ok_or_else(|| cells::timezone_error(value));
         if self.timezones.len() < 4096 {
-            self.timezones.insert(value.into(), tz);
+            self.timezones.insert(value.into(), known.clone());
         }
-        tz
+        known
     }
 
     /// Role sets are shared between records: most files use a handful of combinations.
