@@ -48,7 +48,7 @@ pub trait Directory {
         let keys = sorted_keys(logins);
         let mut found = HashMap::with_capacity(keys.len());
         for chunk in keys.chunks(FINGERPRINT_BATCH) {
-            let chunk: Vec<&str> = chunk.iter().map(String::as_str).collect();
+            let chunk: Vec<&str> = chunk.iter().map(AsRef::as_ref).collect();
             for user in self.find_by_logins(&chunk)? {
                 found.insert(user.login_key(), user);
             }
@@ -56,7 +56,7 @@ pub trait Directory {
         let mut hasher = Fnv1a::new();
         for key in &keys {
             hasher.write_str(key);
-            match found.get(key) {
+            match found.get(key.as_ref()) {
                 Some(user) => serde_json::to_writer(&mut hasher, user).map_err(|err| {
                     crate::Error::new(ErrorKind::Directory(format!("cannot hash user '{key}': {err}")))
                 })?,
@@ -83,9 +83,11 @@ impl<D: Directory + ?Sized> Directory for &D {
 /// Logins asked for at once by the provided [`Directory::fingerprint`].
 const FINGERPRINT_BATCH: usize = 500;
 
-/// The distinct login keys of these logins, sorted.
-pub(crate) fn sorted_keys(logins: &[&str]) -> Vec<String> {
-    let mut keys: Vec<String> = logins.iter().map(|login| login_key(login)).collect();
+/// The distinct login keys of these logins, sorted (built only for logins not already in that
+/// form).
+pub(crate) fn sorted_keys<'a>(logins: &[&'a str]) -> Vec<std::borrow::Cow<'a, str>> {
+    let mut keys: Vec<std::borrow::Cow<'a, str>> =
+        logins.iter().map(|login| crate::model::login_key_cow(login)).collect();
     keys.sort_unstable();
     keys.dedup();
     keys

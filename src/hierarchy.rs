@@ -154,50 +154,257 @@ impl Hierarchy {
 /// assert_eq!(issue.code, IssueCode::SuperiorNotFound);
 /// assert_eq!(issue.to_string(), "row 4: superior 'dave' is neither in the file nor an existing user");
 /// ```
-pub fn resolve_hierarchy(users: &[HierarchyInput<'_>], exists: impl FnMut(&str) -> bool) -> Hierarchy {
-    let (superiors, mut issues) = resolve_superiors(users, exists);
+pub fn resolve_hierarchy(users: &[HierarchyInput<'_>], mut exists: impl FnMut(&str) -> bool) -> Hierarchy {
+    let found = resolve_hierarchy_batched(users, |keys| {
+        Ok::<_, std::convert::Infallible>(keys.iter().map(|key| exists(key)).collect())
+    });
+    match found {
+        Ok(hierarchy) => hierarchy,
+        Err(never) => match never {},
+    }
+}
+
+/// [`resolve_hierarchy`] with the directory asked once, for every distinct login that no user of
+/// the file has: `exists` gets those login keys (trimmed, lowercased) and answers, key by key,
+/// whether an existing user has it. Its error ends the resolution.
+pub(crate) fn resolve_hierarchy_batched<E>(
+    users: &[HierarchyInput<'_>],
+    exists: impl FnOnce(&[&str]) -> Result<Vec<bool>, E>,
+) -> Result<Hierarchy, E> {
+    let (superiors, mut issues) = resolve_superiors(users, exists)?;
     let (order, placements) = order_users(users, &superiors, &mut issues);
     issues.sort_by_key(|issue| issue.row);
-    Hierarchy { superiors, placements, order, issues }
+    Ok(Hierarchy { superiors, placements, order, issues })
 }
 
 /// Resolves each user's superior; reports self-references and superiors found nowhere.
-fn resolve_superiors(
+///
+/// Logins are found through a [`LoginIndex`] (hashes of the folded keys, confirmed on the
+/// strings); only the superiors found nowhere in the file have their key built, once each.
+fn resolve_superiors<E>(
     users: &[HierarchyInput<'_>],
-    mut exists: impl FnMut(&str) -> bool,
-) -> (Vec<Superior>, Vec<Issue>) {
-    let keys: Vec<Cow<'_, str>> = users.iter().map(|user| login_key_cow(user.login)).collect();
-    let mut first: HashMap<&str, usize> = HashMap::with_capacity(keys.len());
-    for (index, key) in keys.iter().enumerate() {
-        first.entry(key.as_ref()).or_insert(index);
-    }
-    let mut in_directory: HashMap<Cow<'_, str>, bool> = HashMap::new();
+    exists: impl FnOnce(&[&str]) -> Result<Vec<bool>, E>,
+) -> Result<(Vec<Superior>, Vec<Issue>), E> {
+    let index = LoginIndex::new(users);
     let mut superiors = Vec::with_capacity(users.len());
     let mut issues = Vec::new();
-    for (user, own_key) in users.iter().zip(&keys) {
-        let Some(written) = user.superior else {
-            superiors.push(Superior::None);
-            continue;
-        };
-        let key = login_key_cow(written);
-        let superior = if key.is_empty() {
-            Superior::None
-        } else if key == *own_key {
-            let message = format!("'{}' is named as their own superior", user.login.trim());
-            issues.push(superior_issue(IssueCode::SelfReference, message, user.row, written));
-            Superior::Unresolved
-        } else if let Some(&index) = first.get(key.as_ref()) {
-            Superior::InFile { index, row: users.get(index).map_or(0, |superior| superior.row) }
-        } else if *in_directory.entry(key).or_insert_with_key(|key| exists(key)) {
-            Superior::Directory
-        } else {
-            let message = format!("superior '{}' is neither in the file nor an existing user", written.trim());
-            issues.push(superior_issue(IssueCode::SuperiorNotFound, message, user.row, written));
-            Superior::Unresolved
-        };
-        superiors.push(superior);
+    // Superiors outside the file: each distinct key once, and who names it.
+    let mut outside: HashMap<Cow<'_, str>, usize> = HashMap::new();
+    let mut outside_keys: Vec<Cow<'_, str>> = Vec::new();
+    let mut waiting: Vec<(usize, usize)> = Vec::new();
+    // Superiors are looked up a batch at a time, so that the table's cache misses overlap.
+    let mut found = [None; LoginIndex::BATCH];
+    let mut queries: Vec<&str> = Vec::with_capacity(LoginIndex::BATCH);
+    for (start, batch) in users.chunks(LoginIndex::BATCH).enumerate() {
+        queries.clear();
+        queries.extend(batch.iter().map(|user| user.superior.map_or("", str::trim)));
+        index.find_batch(users, &queries, &mut found);
+        for (offset, (user, found)) in batch.iter().zip(found).enumerate() {
+            let position = start * LoginIndex::BATCH + offset;
+            let Some(written) = user.superior else {
+                superiors.push(Superior::None);
+                continue;
+            };
+            let trimmed = written.trim();
+            let superior = if trimmed.is_empty() {
+                Superior::None
+            } else if same_login(trimmed, user.login.trim()) {
+                let message = format!("'{}' is named as their own superior", user.login.trim());
+                issues.push(superior_issue(IssueCode::SelfReference, message, user.row, written));
+                Superior::Unresolved
+            } else if let Some(found) = found {
+                Superior::InFile { index: found, row: users.get(found).map_or(0, |superior| superior.row) }
+            } else {
+                let key = login_key_cow(trimmed);
+                let slot = match outside.get(&key) {
+                    Some(&slot) => slot,
+                    None => {
+                        outside.insert(key.clone(), outside_keys.len());
+                        outside_keys.push(key);
+                        outside_keys.len() - 1
+                    }
+                };
+                waiting.push((position, slot));
+                Superior::Unresolved // until the directory answers
+            };
+            superiors.push(superior);
+        }
     }
-    (superiors, issues)
+    if !waiting.is_empty() {
+        let keys: Vec<&str> = outside_keys.iter().map(AsRef::as_ref).collect();
+        let known = exists(&keys)?;
+        for (position, slot) in waiting {
+            if known.get(slot).copied().unwrap_or(false) {
+                if let Some(superior) = superiors.get_mut(position) {
+                    *superior = Superior::Directory;
+                }
+            } else if let Some(user) = users.get(position) {
+                let written = user.superior.unwrap_or_default();
+                let message = format!("superior '{}' is neither in the file nor an existing user", written.trim());
+                issues.push(superior_issue(IssueCode::SuperiorNotFound, message, user.row, written));
+            }
+        }
+    }
+    Ok((superiors, issues))
+}
+
+/// Whether two trimmed logins have the same [`login_key`](crate::login_key), without building
+/// the keys when both are ASCII.
+fn same_login(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        a.eq_ignore_ascii_case(b)
+    } else {
+        login_key_cow(a) == login_key_cow(b)
+    }
+}
+
+/// A hash of a trimmed login that equal login keys share: the bytes of the key a word at a time,
+/// with the ASCII case bit set (so an ASCII login hashes as its lowercase form without building
+/// it; other logins hash their lowercased key).
+fn login_hash(trimmed: &str) -> u64 {
+    let key = if trimmed.is_ascii() { Cow::Borrowed(trimmed) } else { login_key_cow(trimmed) };
+    const FOLD: u64 = 0x2020_2020_2020_2020;
+    let mut hash: u64 = key.len() as u64;
+    let mut chunks = key.as_bytes().chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        hash = (hash.rotate_left(5) ^ (u64::from_le_bytes(word) | FOLD)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    let rest = chunks.remainder();
+    let mut word = [0u8; 8];
+    if let Some(head) = word.get_mut(..rest.len()) {
+        head.copy_from_slice(rest);
+    }
+    hash = (hash.rotate_left(5) ^ (u64::from_le_bytes(word) | FOLD)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    // Mix every bit into every other (murmur3's finaliser): the table uses the low bits.
+    hash ^= hash >> 33;
+    hash = hash.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    hash ^= hash >> 33;
+    hash = hash.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    hash ^ (hash >> 33)
+}
+
+/// The first user of each login, in an open-addressing table of 8-byte slots (a hash tag and an
+/// input index): a third of the memory of a map of strings, one cache line per probe, and the
+/// strings read only to confirm a matching tag. Holds the first `u32::MAX - 1` users (the parse
+/// stage's row limit is far below).
+struct LoginIndex {
+    slots: Vec<(u32, u32)>,
+    mask: usize,
+}
+
+impl LoginIndex {
+    const EMPTY: u32 = u32::MAX;
+
+    fn new(users: &[HierarchyInput<'_>]) -> Self {
+        let capacity = (users.len().max(4) * 2).next_power_of_two();
+        let mut index = LoginIndex { slots: vec![(0, Self::EMPTY); capacity], mask: capacity - 1 };
+        // A batch at a time: every first slot is read before any is written, so that the cache
+        // misses of a batch overlap.
+        let mut hashes = [0u64; Self::BATCH];
+        for (start, batch) in users.chunks(Self::BATCH).enumerate() {
+            for (user, hash) in batch.iter().zip(&mut hashes) {
+                *hash = login_hash(user.login.trim());
+            }
+            let touched = hashes
+                .iter()
+                .take(batch.len())
+                .fold(0u32, |acc, hash| acc ^ index.slots.get(*hash as usize & index.mask).map_or(0, |slot| slot.1));
+            std::hint::black_box(touched);
+            for (offset, (user, &hash)) in batch.iter().zip(&hashes).enumerate() {
+                let Ok(position) = u32::try_from(start * Self::BATCH + offset) else { return index };
+                if position == Self::EMPTY {
+                    return index;
+                }
+                index.insert(users, user.login.trim(), hash, position);
+            }
+        }
+        index
+    }
+
+    /// Puts `position` in the table under `hash`, unless a user with the same login is there.
+    fn insert(&mut self, users: &[HierarchyInput<'_>], login: &str, hash: u64, position: u32) {
+        let tag = (hash >> 32) as u32;
+        let mut slot = hash as usize & self.mask;
+        loop {
+            match self.slots.get_mut(slot) {
+                Some(free) if free.1 == Self::EMPTY => {
+                    *free = (tag, position);
+                    return;
+                }
+                Some(&mut (other_tag, other)) => {
+                    let first = users.get(other as usize).map_or("", |u| u.login.trim());
+                    if other_tag == tag && same_login(first, login) {
+                        return; // a later duplicate: the first occurrence stays
+                    }
+                }
+                None => return,
+            }
+            slot = (slot + 1) & self.mask;
+        }
+    }
+
+    /// The input index of the first user whose login is `trimmed` (ignoring case).
+    fn find(&self, users: &[HierarchyInput<'_>], trimmed: &str) -> Option<usize> {
+        let hash = login_hash(trimmed);
+        let tag = (hash >> 32) as u32;
+        let mut slot = hash as usize & self.mask;
+        loop {
+            let (slot_tag, position) = self.slots.get(slot).copied()?;
+            if position == Self::EMPTY {
+                return None;
+            }
+            if slot_tag == tag {
+                let login = users.get(position as usize).map_or("", |u| u.login.trim());
+                if same_login(login, trimmed) {
+                    return Some(position as usize);
+                }
+            }
+            slot = (slot + 1) & self.mask;
+        }
+    }
+
+    /// How many lookups [`LoginIndex::find_batch`] interleaves.
+    const BATCH: usize = 32;
+
+    /// [`LoginIndex::find`] for up to [`LoginIndex::BATCH`] logins (an empty one is not looked
+    /// up), in stages: every first slot is read, then every candidate user, then the strings are
+    /// compared. The memory reads of one stage do not wait for each other.
+    fn find_batch(&self, users: &[HierarchyInput<'_>], queries: &[&str], found: &mut [Option<usize>; Self::BATCH]) {
+        let mut hashes = [0u64; Self::BATCH];
+        let mut first = [(0u32, Self::EMPTY); Self::BATCH];
+        for ((query, hash), first) in queries.iter().zip(&mut hashes).zip(&mut first) {
+            if !query.is_empty() {
+                *hash = login_hash(query);
+                *first = self.slots.get(*hash as usize & self.mask).copied().unwrap_or((0, Self::EMPTY));
+            }
+        }
+        let mut candidates: [&str; Self::BATCH] = [""; Self::BATCH];
+        for ((hash, &(tag, position)), candidate) in hashes.iter().zip(&first).zip(&mut candidates) {
+            if position != Self::EMPTY && tag == (*hash >> 32) as u32 {
+                *candidate = users.get(position as usize).map_or("", |u| u.login);
+            }
+        }
+        // Read the first byte of every candidate now, so that those reads overlap too.
+        std::hint::black_box(candidates.iter().fold(0u8, |acc, c| acc ^ c.as_bytes().first().copied().unwrap_or(0)));
+        for (k, out) in found.iter_mut().enumerate() {
+            let (query, (_, position)) = match (queries.get(k), first.get(k)) {
+                (Some(query), Some(first)) if !query.is_empty() => (*query, *first),
+                _ => {
+                    *out = None;
+                    continue;
+                }
+            };
+            *out = if position == Self::EMPTY {
+                None
+            } else if candidates.get(k).is_some_and(|c| !c.is_empty() && same_login(c.trim(), query)) {
+                Some(position as usize)
+            } else {
+                self.find(users, query) // a tag that differs, or a collision: probe on
+            };
+        }
+    }
 }
 
 /// An error of this stage on `row`, on the superior field, with the superior as written.
@@ -497,5 +704,35 @@ mod tests {
     #[test]
     fn an_empty_input_gives_an_empty_hierarchy() {
         assert_eq!(resolve_hierarchy(&[], nobody), Hierarchy::default());
+    }
+
+    #[test]
+    fn the_login_index_finds_every_login_as_a_map_of_keys_would() {
+        // Enough logins for long probe runs and tag collisions between batches; capitals,
+        // spaces, non-ASCII case (the Kelvin sign lowercases to an ASCII 'k') and duplicates.
+        let mut logins: Vec<String> = (0..20_000).map(|i| format!("user.{i}")).collect();
+        logins.extend(["ÉLODIE".to_string(), " Søren ".to_string(), "\u{212A}en".to_string(), "USER.7".to_string()]);
+        let users: Vec<HierarchyInput<'_>> =
+            logins.iter().enumerate().map(|(i, login)| HierarchyInput::new(i as u64 + 2, login, None)).collect();
+        let index = LoginIndex::new(&users);
+        let mut expected: HashMap<String, usize> = HashMap::new();
+        for (i, login) in logins.iter().enumerate() {
+            expected.entry(crate::login_key(login)).or_insert(i);
+        }
+        for (key, &i) in &expected {
+            assert_eq!(index.find(&users, key), Some(i), "{key}");
+            assert_eq!(index.find(&users, &key.to_uppercase()), Some(i), "{key} in capitals");
+        }
+        assert_eq!(index.find(&users, "ken"), expected.get("ken").copied(), "ASCII finds the Kelvin sign");
+        assert_eq!(index.find(&users, "élodie"), Some(20_000));
+        assert_eq!(index.find(&users, "søren"), Some(20_001));
+        assert_eq!(index.find(&users, "user.7"), Some(7), "the first of duplicates");
+        assert_eq!(index.find(&users, "user.20000"), None);
+        assert_eq!(index.find(&users, "user"), None);
+        // The batched lookup agrees with the single one, empty queries included.
+        let queries: Vec<&str> = ["user.1", "", "USER.19999", "nobody", "ken"].to_vec();
+        let mut found = [None; LoginIndex::BATCH];
+        index.find_batch(&users, &queries, &mut found);
+        assert_eq!(&found[..5], &[Some(1), None, Some(19_999), None, expected.get("ken").copied()]);
     }
 }

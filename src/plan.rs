@@ -23,7 +23,7 @@ use unicode_normalization::UnicodeNormalization;
 use crate::config::{Condition, ImportConfig, MergePolicy, Mode, RuleMatch};
 use crate::directory::Directory;
 use crate::error::Result;
-use crate::hierarchy::{resolve_hierarchy, HierarchyInput, Placement, Superior};
+use crate::hierarchy::{resolve_hierarchy_batched, HierarchyInput, Placement, Superior};
 use crate::issue::{Issue, IssueCode};
 use crate::model::{login_key, CustomValue, ProductAccess, Status, User};
 use crate::schema::{CustomField, CustomKind, Field, Target};
@@ -208,20 +208,13 @@ impl Plan {
             .map(|i| HierarchyInput::new(records[i].row(), login_of(i), records[i].superior()))
             .collect();
         inputs.extend(invalid_logins.iter().map(|(row, login)| HierarchyInput::new(*row, login, None)));
-        let invalid_keys: Vec<String> = invalid_logins.iter().map(|(_, login)| login_key(login)).collect();
-        let in_file: HashSet<&str> = keys.iter().chain(&invalid_keys).map(String::as_str).collect();
-        let outside: Vec<&str> = records
-            .iter()
-            .filter_map(UserRecord::superior)
-            .filter(|s| !in_file.contains(login_key(s).as_str()))
-            .collect::<HashSet<_>>()
-            .into_iter()
-            .collect();
-        let mut known = HashSet::new();
-        for chunk in outside.chunks(1000) {
-            known.extend(directory.find_by_logins(chunk)?.iter().map(User::login_key));
-        }
-        let hierarchy = resolve_hierarchy(&inputs, |key| known.contains(key));
+        let hierarchy = resolve_hierarchy_batched(&inputs, |outside| {
+            let mut known = HashSet::new();
+            for chunk in outside.chunks(1000) {
+                known.extend(directory.find_by_logins(chunk)?.iter().map(User::login_key));
+            }
+            Ok::<_, crate::Error>(outside.iter().map(|key| known.contains(*key)).collect())
+        })?;
         let invalid_index = records.len();
         let mut failed = vec![false; inputs.len()];
         for flag in failed.iter_mut().skip(invalid_index) {
@@ -241,13 +234,20 @@ impl Plan {
             }
         }
         issues.extend(hierarchy.issues.iter().cloned());
-        // Superiors first: a user whose in-file superior fails cannot be imported either.
+        // Superiors first: a user whose in-file superior fails cannot be imported either. The
+        // superiors are copied into a compact array first: the walk in creation order jumps
+        // around it.
+        const NO_SUPERIOR: usize = usize::MAX;
+        let superior_of: Vec<usize> = hierarchy
+            .superiors
+            .iter()
+            .map(|s| if let Superior::InFile { index, .. } = s { *index } else { NO_SUPERIOR })
+            .collect();
         for &i in &hierarchy.order {
-            if let Some(Superior::InFile { index, .. }) = hierarchy.superiors.get(i) {
-                if failed[*index] && !failed[i] {
-                    failed[i] = true;
-                    reasons.insert(i, superior_not_imported(&inputs, *index));
-                }
+            let superior = superior_of[i];
+            if superior != NO_SUPERIOR && failed[superior] && !failed[i] {
+                failed[i] = true;
+                reasons.insert(i, superior_not_imported(&inputs, superior));
             }
         }
         for (&i, reason) in &reasons {
@@ -320,6 +320,7 @@ impl Plan {
         plan.existing = existing;
 
         let mut entries: Vec<Entry> = Vec::with_capacity(plan.records.len() + invalid_rows.len());
+        let mut actions: Vec<Action> = Vec::with_capacity(plan.records.len());
         for (i, record) in plan.records.iter().enumerate() {
             let (action, reason) = if failed[i] {
                 (Action::Fail, reasons.get(&i).cloned().or_else(|| Some("the superior cannot be resolved".into())))
@@ -339,6 +340,7 @@ impl Plan {
             } else {
                 (Action::Create, None)
             };
+            actions.push(action);
             entries.push(Entry { row: record.row(), action, record: Some(i), reason, login: None });
         }
         let failed_logins: HashMap<u64, &String> = invalid_logins.iter().map(|(row, login)| (*row, login)).collect();
@@ -357,13 +359,10 @@ impl Plan {
             .order
             .iter()
             .copied()
-            .filter(|&i| i < plan.records.len())
-            .filter(|&i| {
-                matches!(entries_action(&entries, plan.records[i].row()), Some(Action::Create | Action::Update))
-            })
+            .filter(|&i| matches!(actions.get(i), Some(Action::Create | Action::Update)))
             .collect();
         plan.entries = entries;
-        plan.mark_skipped_superiors(&hierarchy.order, &hierarchy.superiors, &mut issues);
+        plan.mark_skipped_superiors(actions, &hierarchy.order, &superior_of, &mut issues);
 
         // Groups to create and custom fields to add.
         let mut groups: Vec<String> = Vec::new();
@@ -381,10 +380,9 @@ impl Plan {
         plan.custom_fields.extend(accepted_custom.into_iter().map(|name| CustomField::new(name, CustomKind::Text)));
 
         // The state of the directory this plan was computed against.
+        // (In file order: a fingerprint ignores the order and repetitions of its logins.)
         let mut fingerprint_logins = keys;
         fingerprint_logins.extend(plan.mirrors.keys().cloned());
-        fingerprint_logins.sort_unstable();
-        fingerprint_logins.dedup();
         let refs: Vec<&str> = fingerprint_logins.iter().map(String::as_str).collect();
         plan.fingerprint = directory.fingerprint(&refs)?;
         plan.fingerprint_logins = fingerprint_logins;
@@ -398,29 +396,32 @@ impl Plan {
     /// A row whose superior is skipped (update-only mode) cannot be imported either. `order` is the
     /// hierarchy's creation order (every superior before its subordinates), so one pass settles
     /// every chain; `superiors` are the superiors the hierarchy stage resolved.
-    fn mark_skipped_superiors(&mut self, order: &[usize], superiors: &[Superior], issues: &mut Vec<Issue>) {
-        let mut actions: Vec<Option<Action>> =
-            self.records.iter().map(|r| entries_action(&self.entries, r.row())).collect();
+    fn mark_skipped_superiors(
+        &mut self,
+        mut actions: Vec<Action>,
+        order: &[usize],
+        superior_of: &[usize],
+        issues: &mut Vec<Issue>,
+    ) {
         for &i in order.iter().filter(|&&i| i < self.records.len()) {
-            if !matches!(actions[i], Some(Action::Create | Action::Update | Action::Unchanged)) {
+            if !matches!(actions[i], Action::Create | Action::Update | Action::Unchanged) {
                 continue;
             }
-            let Some(Superior::InFile { index: s, row: superior_row }) = superiors.get(i).copied() else {
-                continue;
-            };
-            if !matches!(actions.get(s).copied().flatten(), Some(Action::Skip | Action::Fail)) {
+            let s = superior_of[i];
+            if !matches!(actions.get(s), Some(Action::Skip | Action::Fail)) {
                 continue;
             }
             let superior = self.login(s).to_string();
             let reason = format!(
-                "the superior '{superior}' (row {superior_row}) is not imported, so this user cannot be either"
+                "the superior '{superior}' (row {}) is not imported, so this user cannot be either",
+                self.records[s].row()
             );
             let row = self.records[i].row();
             if let Ok(at) = self.entries.binary_search_by_key(&row, |e| e.row) {
                 self.entries[at].action = Action::Skip;
                 self.entries[at].reason = Some(reason.clone());
             }
-            actions[i] = Some(Action::Skip);
+            actions[i] = Action::Skip;
             issues.push(
                 Issue::error(IssueCode::SuperiorNotImported, reason)
                     .at_row(row)
@@ -428,7 +429,7 @@ impl Plan {
                     .with_value(self.records[i].superior().unwrap_or_default()),
             );
         }
-        self.order.retain(|&i| matches!(actions[i], Some(Action::Create | Action::Update)));
+        self.order.retain(|&i| matches!(actions[i], Action::Create | Action::Update));
     }
 
     fn login(&self, i: usize) -> &str {
@@ -723,10 +724,6 @@ impl Plan {
             _ => None,
         }
     }
-}
-
-fn entries_action(entries: &[Entry], row: u64) -> Option<Action> {
-    entries.binary_search_by_key(&row, |e| e.row).ok().and_then(|at| entries.get(at)).map(|e| e.action)
 }
 
 fn superior_not_imported(inputs: &[HierarchyInput<'_>], by: usize) -> String {

@@ -256,13 +256,17 @@ impl MemoryStore {
 
 impl Directory for MemoryStore {
     fn find_by_logins(&self, logins: &[&str]) -> Result<Vec<User>> {
-        Ok(sorted_keys(logins).iter().filter_map(|key| self.state.users.get(key)).map(|e| e.user.clone()).collect())
+        Ok(sorted_keys(logins)
+            .iter()
+            .filter_map(|key| self.state.users.get(key.as_ref()))
+            .map(|e| e.user.clone())
+            .collect())
     }
 
     fn find_by_emails(&self, emails: &[&str]) -> Result<Vec<User>> {
         Ok(sorted_keys(emails)
             .iter()
-            .filter_map(|email| self.state.emails.get(email))
+            .filter_map(|email| self.state.emails.get(email.as_ref()))
             .filter_map(|key| self.state.users.get(key))
             .map(|entry| entry.user.clone())
             .collect())
@@ -273,7 +277,7 @@ impl Directory for MemoryStore {
         let mut hasher = Fnv1a::new();
         for key in sorted_keys(logins) {
             hasher.write_str(&key);
-            hasher.write_u64(self.state.users.get(&key).map_or(0, |entry| entry.version));
+            hasher.write_u64(self.state.users.get(key.as_ref()).map_or(0, |entry| entry.version));
         }
         Ok(hasher.finish())
     }

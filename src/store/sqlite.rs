@@ -1266,7 +1266,7 @@ impl Directory for SqliteStore {
         let mut hasher = Fnv1a::new();
         for key in &keys {
             hasher.write_str(key);
-            let (id, version) = versions.get(key).copied().unwrap_or((0, 0));
+            let (id, version) = versions.get(key.as_ref()).copied().unwrap_or((0, 0));
             hasher.write_bytes(&id.to_le_bytes());
             hasher.write_bytes(&version.to_le_bytes());
         }
