@@ -155,7 +155,7 @@ impl Hierarchy {
 /// assert_eq!(issue.to_string(), "row 4: superior 'dave' is neither in the file nor an existing user");
 /// ```
 pub fn resolve_hierarchy(users: &[HierarchyInput<'_>], mut exists: impl FnMut(&str) -> bool) -> Hierarchy {
-    let found = resolve_hierarchy_batched(users, |keys| {
+    let found = resolve_hierarchy_batched(users, crate::config::machine_threads(), |keys| {
         Ok::<_, std::convert::Infallible>(keys.iter().map(|key| exists(key)).collect())
     });
     match found {
@@ -166,12 +166,14 @@ pub fn resolve_hierarchy(users: &[HierarchyInput<'_>], mut exists: impl FnMut(&s
 
 /// [`resolve_hierarchy`] with the directory asked once, for every distinct login that no user of
 /// the file has: `exists` gets those login keys (trimmed, lowercased) and answers, key by key,
-/// whether an existing user has it. Its error ends the resolution.
+/// whether an existing user has it. Its error ends the resolution. With `threads` above 1,
+/// superiors are looked up on two threads.
 pub(crate) fn resolve_hierarchy_batched<E>(
     users: &[HierarchyInput<'_>],
+    threads: usize,
     exists: impl FnOnce(&[&str]) -> Result<Vec<bool>, E>,
 ) -> Result<Hierarchy, E> {
-    let (superiors, mut issues) = resolve_superiors(users, exists)?;
+    let (superiors, mut issues) = resolve_superiors(users, threads, exists)?;
     let (order, placements) = order_users(users, &superiors, &mut issues);
     issues.sort_by_key(|issue| issue.row);
     Ok(Hierarchy { superiors, placements, order, issues })
@@ -183,52 +185,46 @@ pub(crate) fn resolve_hierarchy_batched<E>(
 /// strings); only the superiors found nowhere in the file have their key built, once each.
 fn resolve_superiors<E>(
     users: &[HierarchyInput<'_>],
+    threads: usize,
     exists: impl FnOnce(&[&str]) -> Result<Vec<bool>, E>,
 ) -> Result<(Vec<Superior>, Vec<Issue>), E> {
     let index = LoginIndex::new(users);
+    let found = index.find_superiors(users, threads);
     let mut superiors = Vec::with_capacity(users.len());
     let mut issues = Vec::new();
     // Superiors outside the file: each distinct key once, and who names it.
     let mut outside: HashMap<Cow<'_, str>, usize> = HashMap::new();
     let mut outside_keys: Vec<Cow<'_, str>> = Vec::new();
     let mut waiting: Vec<(usize, usize)> = Vec::new();
-    // Superiors are looked up a batch at a time, so that the table's cache misses overlap.
-    let mut found = [None; LoginIndex::BATCH];
-    let mut queries: Vec<&str> = Vec::with_capacity(LoginIndex::BATCH);
-    for (start, batch) in users.chunks(LoginIndex::BATCH).enumerate() {
-        queries.clear();
-        queries.extend(batch.iter().map(|user| user.superior.map_or("", str::trim)));
-        index.find_batch(users, &queries, &mut found);
-        for (offset, (user, found)) in batch.iter().zip(found).enumerate() {
-            let position = start * LoginIndex::BATCH + offset;
-            let Some(written) = user.superior else {
-                superiors.push(Superior::None);
-                continue;
+    for (position, user) in users.iter().enumerate() {
+        let found = found.get(position).copied().filter(|&f| f != LoginIndex::EMPTY).map(|f| f as usize);
+        let Some(written) = user.superior else {
+            superiors.push(Superior::None);
+            continue;
+        };
+        let trimmed = written.trim();
+        let superior = if trimmed.is_empty() {
+            Superior::None
+        } else if same_login(trimmed, user.login.trim()) {
+            let message = format!("'{}' is named as their own superior", user.login.trim());
+            issues.push(superior_issue(IssueCode::SelfReference, message, user.row, written));
+            Superior::Unresolved
+        } else if let Some(found) = found {
+            Superior::InFile { index: found, row: users.get(found).map_or(0, |superior| superior.row) }
+        } else {
+            let key = login_key_cow(trimmed);
+            let slot = match outside.get(&key) {
+                Some(&slot) => slot,
+                None => {
+                    outside.insert(key.clone(), outside_keys.len());
+                    outside_keys.push(key);
+                    outside_keys.len() - 1
+                }
             };
-            let trimmed = written.trim();
-            let superior = if trimmed.is_empty() {
-                Superior::None
-            } else if same_login(trimmed, user.login.trim()) {
-                let message = format!("'{}' is named as their own superior", user.login.trim());
-                issues.push(superior_issue(IssueCode::SelfReference, message, user.row, written));
-                Superior::Unresolved
-            } else if let Some(found) = found {
-                Superior::InFile { index: found, row: users.get(found).map_or(0, |superior| superior.row) }
-            } else {
-                let key = login_key_cow(trimmed);
-                let slot = match outside.get(&key) {
-                    Some(&slot) => slot,
-                    None => {
-                        outside.insert(key.clone(), outside_keys.len());
-                        outside_keys.push(key);
-                        outside_keys.len() - 1
-                    }
-                };
-                waiting.push((position, slot));
-                Superior::Unresolved // until the directory answers
-            };
-            superiors.push(superior);
-        }
+            waiting.push((position, slot));
+            Superior::Unresolved // until the directory answers
+        };
+        superiors.push(superior);
     }
     if !waiting.is_empty() {
         let keys: Vec<&str> = outside_keys.iter().map(AsRef::as_ref).collect();
@@ -363,6 +359,37 @@ impl LoginIndex {
             }
             slot = (slot + 1) & self.mask;
         }
+    }
+
+    /// The input index of each user's superior among the users (`EMPTY` when no user has that
+    /// login, or the user has no superior), looked up a batch at a time so that the cache misses
+    /// overlap; with `threads` above 1 and enough users, the two halves on two threads.
+    fn find_superiors(&self, users: &[HierarchyInput<'_>], threads: usize) -> Vec<u32> {
+        let lookup = |part: &[HierarchyInput<'_>]| -> Vec<u32> {
+            let mut out = Vec::with_capacity(part.len());
+            let mut found = [None; Self::BATCH];
+            let mut queries: Vec<&str> = Vec::with_capacity(Self::BATCH);
+            for batch in part.chunks(Self::BATCH) {
+                queries.clear();
+                queries.extend(batch.iter().map(|user| user.superior.map_or("", str::trim)));
+                self.find_batch(users, &queries, &mut found);
+                out.extend(found.iter().take(batch.len()).map(|f| f.map_or(Self::EMPTY, |f| f as u32)));
+            }
+            out
+        };
+        if threads < 2 || users.len() < 65_536 {
+            return lookup(users);
+        }
+        let (first, second) = users.split_at(users.len() / 2);
+        std::thread::scope(|scope| {
+            let other = scope.spawn(|| lookup(second));
+            let mut found = lookup(first);
+            match other.join() {
+                Ok(rest) => found.extend(rest),
+                Err(_) => found.extend(lookup(second)), // cannot happen: lookups do not panic
+            }
+            found
+        })
     }
 
     /// How many lookups [`LoginIndex::find_batch`] interleaves.

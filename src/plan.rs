@@ -208,7 +208,7 @@ impl Plan {
             .map(|i| HierarchyInput::new(records[i].row(), login_of(i), records[i].superior()))
             .collect();
         inputs.extend(invalid_logins.iter().map(|(row, login)| HierarchyInput::new(*row, login, None)));
-        let hierarchy = resolve_hierarchy_batched(&inputs, |outside| {
+        let hierarchy = resolve_hierarchy_batched(&inputs, options.thread_count(), |outside| {
             let mut known = HashSet::new();
             for chunk in outside.chunks(1000) {
                 known.extend(directory.find_by_logins(chunk)?.iter().map(User::login_key));

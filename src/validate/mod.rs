@@ -692,7 +692,23 @@ impl Validator {
 
     /// Runs the whole stage over a table: every row checked, duplicates and directory conflicts
     /// found, host rules run. Every row ends as a record or as an invalid row.
+    ///
+    /// With [`ImportOptions::threads`](crate::ImportOptions::threads) above 1, the table is read
+    /// on a second thread, a batch of rows ahead; the result is the same.
     pub fn validate(&mut self, table: &mut Table, directory: &dyn Directory) -> Result<Validation> {
+        let run = if self.config.options.thread_count() > 1 {
+            std::thread::scope(|scope| {
+                let feed = RowFeed::spawn(scope, table);
+                self.check_rows(feed, directory)
+            })?
+        } else {
+            self.check_rows(RowFeed::Direct(table), directory)?
+        };
+        Ok(self.finish(run, Some(table.info().clone())))
+    }
+
+    /// Checks every row the feed gives; the state of the pass, for [`Validator::finish`].
+    fn check_rows(&mut self, mut feed: RowFeed<'_>, directory: &dyn Directory) -> Result<Run> {
         let mut run = Run::default();
         let mut row = Row::default();
         let mut pager = Pager::default();
@@ -700,7 +716,7 @@ impl Validator {
         let mut checked = 0;
         let mut told = std::time::Instant::now();
         let mut rows: u64 = 0;
-        while table.read_row(&mut row)? {
+        while feed.read_row(&mut row)? {
             rows += 1;
             // The clock is read every 4,096 rows only: progress costs nothing on the hot path.
             if rows.is_multiple_of(4096) {
@@ -746,7 +762,7 @@ impl Validator {
                 return Err(crate::error::ErrorKind::Cancelled.into());
             }
         }
-        Ok(self.finish(run, Some(table.info().clone())))
+        Ok(run)
     }
 
     /// Seals the page being filled: its pending records become records; host row rules run.
@@ -977,6 +993,88 @@ pub(crate) fn sort_issues(issues: &mut [Issue]) {
             b.column_index.unwrap_or(usize::MAX),
         ))
     });
+}
+
+/// Rows read by the feeding thread are handed over this many at a time.
+const FEED_BATCH: usize = 256;
+
+/// Where [`Validator::check_rows`] gets its rows: straight from the table, or from a thread that
+/// reads the table ahead, in batches, over a bounded channel. Batches come back to the reader
+/// empty-handed but with their rows' allocations, which it fills again.
+enum RowFeed<'a> {
+    Direct(&'a mut Table),
+    Threaded {
+        batches: std::sync::mpsc::Receiver<Result<Vec<Row>>>,
+        returns: std::sync::mpsc::Sender<Vec<Row>>,
+        batch: Vec<Row>,
+        next: usize,
+    },
+}
+
+impl<'a> RowFeed<'a> {
+    /// Starts a thread of `scope` that reads `table`; it stops at the end of the table, at its
+    /// first error, or when the feed is dropped.
+    fn spawn<'scope, 'env>(scope: &'scope std::thread::Scope<'scope, 'env>, table: &'env mut Table) -> Self
+    where
+        'env: 'scope,
+    {
+        let (sender, batches) = std::sync::mpsc::sync_channel::<Result<Vec<Row>>>(8);
+        let (returns, returned) = std::sync::mpsc::channel::<Vec<Row>>();
+        scope.spawn(move || loop {
+            let mut batch = returned.try_recv().unwrap_or_default();
+            let mut filled = 0;
+            while filled < FEED_BATCH {
+                if filled == batch.len() {
+                    batch.push(Row::default());
+                }
+                let Some(row) = batch.get_mut(filled) else { break };
+                match table.read_row(row) {
+                    Ok(true) => filled += 1,
+                    Ok(false) => break,
+                    Err(err) => {
+                        let _ = sender.send(Err(err));
+                        return;
+                    }
+                }
+            }
+            batch.truncate(filled);
+            if filled > 0 && sender.send(Ok(batch)).is_err() {
+                return; // the validation stopped (cancelled, or an error)
+            }
+            if filled < FEED_BATCH {
+                return;
+            }
+        });
+        RowFeed::Threaded { batches, returns, batch: Vec::new(), next: 0 }
+    }
+
+    /// Reads the next row into `row`, as [`Table::read_row`] does.
+    fn read_row(&mut self, row: &mut Row) -> Result<bool> {
+        match self {
+            RowFeed::Direct(table) => table.read_row(row),
+            RowFeed::Threaded { batches, returns, batch, next } => {
+                if *next == batch.len() {
+                    if !batch.is_empty() {
+                        let _ = returns.send(std::mem::take(batch));
+                    }
+                    *next = 0;
+                    match batches.recv() {
+                        Ok(Ok(rows)) => *batch = rows,
+                        Ok(Err(err)) => return Err(err),
+                        Err(_) => return Ok(false), // the reader is done
+                    }
+                }
+                match batch.get_mut(*next) {
+                    Some(slot) => {
+                        std::mem::swap(row, slot);
+                        *next += 1;
+                        Ok(true)
+                    }
+                    None => Ok(false),
+                }
+            }
+        }
+    }
 }
 
 /// The state of one pass over a table.
