@@ -1,36 +1,104 @@
-//! Parse + map + validate against raw CSV reading of the same bytes, in one group.
+//! The whole pipeline against raw reading of the same bytes, each in the same group.
 //!
-//! The 1,000,000-row users CSV of `benches/support/data.rs` (~2% deliberately wrong rows), with
-//! a config that checks what a real import checks: required names and login, email, roles from a
-//! catalog, time zone, status, password policy, a custom date field, duplicates. One thread.
-//! Run with `cargo bench --bench pipeline`; the ratio of the two lines is the figure that counts.
+//! Input: the 1,000,000-row users CSV and the 100,000-row users XLSX of `benches/support/data.rs`
+//! (~2% deliberately wrong rows, a superior forest), validated with a config that checks what a
+//! real import checks: required names and login, email, roles from a catalog, time zone, status,
+//! password policy, a custom date field, duplicates, superiors.
+//!
+//! * `validate_csv_1m_rows`: parse + map + validate, one thread and two, against raw
+//!   `csv::ByteRecord` reading.
+//! * `end_to_end_csv_1m_rows`: parse → map → validate → hierarchy → plan → JSON report, one
+//!   thread and two, against raw `csv::ByteRecord` reading.
+//! * `end_to_end_xlsx_100k_rows`: the same pipeline on the workbook, against calamine's
+//!   `worksheet_range` of the same bytes.
+//!
+//! Run with `cargo bench --bench pipeline`; the ratios of the lines to their group's baseline are
+//! the figures that count (`benches/README.md` keeps them).
 
 #[path = "support/data.rs"]
 mod data;
 
 use std::hint::black_box;
+use std::io::Cursor;
 use std::sync::Arc;
 use std::time::Duration;
 
+use calamine::Reader;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use user_import::{Importer, MemoryDirectory};
+use user_import::{Importer, MemoryDirectory, Plan, Report};
 
-fn validate_1m(c: &mut Criterion) {
+/// An importer of the benchmark config, on `threads` threads.
+fn importer(threads: usize) -> Importer {
+    let mut config = data::bench_config();
+    config.options.threads = threads;
+    Importer::new(config)
+}
+
+/// File bytes → parse → map → validate → hierarchy → plan → JSON report (written to a sink).
+fn end_to_end(importer: &Importer, bytes: &Arc<[u8]>, directory: &MemoryDirectory) -> usize {
+    let validation = importer.validate_bytes(Arc::clone(bytes), directory).expect("validation");
+    let plan = Plan::new(validation, importer.config(), directory).expect("plan");
+    let report = Report::from_plan(&plan);
+    report.write_json(std::io::sink()).expect("report");
+    plan.rows().count()
+}
+
+fn validate_csv(c: &mut Criterion) {
     let path = data::cached("users_1m.csv", || data::users_csv(1_000_000));
     let bytes: Arc<[u8]> = std::fs::read(path).expect("bench data").into();
-    let importer = Importer::new(data::bench_config());
     let directory = MemoryDirectory::new();
     let mut group = c.benchmark_group("validate_csv_1m_rows");
     group.sample_size(10).measurement_time(Duration::from_secs(30)).throughput(Throughput::Bytes(bytes.len() as u64));
     group.bench_function("raw csv ByteRecord", |b| b.iter(|| black_box(data::raw_csv_fields(&bytes))));
-    group.bench_function("parse + map + validate (1 thread)", |b| {
-        b.iter(|| {
-            let validation = importer.validate_bytes(Arc::clone(&bytes), &directory).expect("validation");
-            black_box((validation.valid(), validation.issues().len()))
-        })
-    });
+    for threads in [1, 2] {
+        let importer = importer(threads);
+        group.bench_function(format!("parse + map + validate ({threads} thread)"), |b| {
+            b.iter(|| {
+                let validation = importer.validate_bytes(Arc::clone(&bytes), &directory).expect("validation");
+                black_box((validation.valid(), validation.issues().len()))
+            })
+        });
+    }
     group.finish();
 }
 
-criterion_group!(benches, validate_1m);
+fn end_to_end_csv(c: &mut Criterion) {
+    let path = data::cached("users_1m.csv", || data::users_csv(1_000_000));
+    let bytes: Arc<[u8]> = std::fs::read(path).expect("bench data").into();
+    let directory = MemoryDirectory::new();
+    let mut group = c.benchmark_group("end_to_end_csv_1m_rows");
+    group.sample_size(10).measurement_time(Duration::from_secs(40)).throughput(Throughput::Bytes(bytes.len() as u64));
+    group.bench_function("raw csv ByteRecord", |b| b.iter(|| black_box(data::raw_csv_fields(&bytes))));
+    for threads in [1, 2] {
+        let importer = importer(threads);
+        group.bench_function(format!("file to plan and JSON report ({threads} thread)"), |b| {
+            b.iter(|| black_box(end_to_end(&importer, &bytes, &directory)))
+        });
+    }
+    group.finish();
+}
+
+fn end_to_end_xlsx(c: &mut Criterion) {
+    let path = data::cached("users_100k.xlsx", || data::users_xlsx(100_000));
+    let bytes: Arc<[u8]> = std::fs::read(path).expect("bench data").into();
+    let directory = MemoryDirectory::new();
+    let mut group = c.benchmark_group("end_to_end_xlsx_100k_rows");
+    group.sample_size(10).measurement_time(Duration::from_secs(20)).throughput(Throughput::Elements(100_000));
+    group.bench_function("raw calamine worksheet_range", |b| {
+        b.iter(|| {
+            let mut workbook = calamine::Xlsx::new(Cursor::new(Arc::clone(&bytes))).expect("xlsx");
+            let range = workbook.worksheet_range("Users").expect("range");
+            black_box(range.get_size())
+        })
+    });
+    for threads in [1, 2] {
+        let importer = importer(threads);
+        group.bench_function(format!("file to plan and JSON report ({threads} thread)"), |b| {
+            b.iter(|| black_box(end_to_end(&importer, &bytes, &directory)))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, validate_csv, end_to_end_csv, end_to_end_xlsx);
 criterion_main!(benches);
