@@ -176,8 +176,7 @@ pub fn apply(plan: &Plan, store: &mut dyn UserStore, options: &ApplyOptions) -> 
         return Ok(outcome);
     }
 
-    let logins: Vec<&str> = plan.fingerprint_logins().iter().map(String::as_str).collect();
-    if store.fingerprint(&logins)? != plan.fingerprint() {
+    if store.fingerprint(&plan.fingerprint_logins())? != plan.fingerprint() {
         return Err(ErrorKind::StalePlan.into());
     }
     store.begin()?;

@@ -25,7 +25,7 @@ use crate::directory::Directory;
 use crate::error::Result;
 use crate::hierarchy::{resolve_hierarchy_batched, HierarchyInput, Placement, Superior};
 use crate::issue::{Issue, IssueCode};
-use crate::model::{login_key, CustomValue, ProductAccess, Status, User};
+use crate::model::{login_key, login_key_cow, CustomValue, ProductAccess, Status, User};
 use crate::schema::{CustomField, CustomKind, Field, Target};
 use crate::validate::{sort_issues, UserRecord, Validation};
 
@@ -126,9 +126,9 @@ struct Entry {
     row: u64,
     action: Action,
     record: Option<usize>,
-    reason: Option<String>,
+    reason: Option<Box<str>>,
     /// The login of an invalid row, as written.
-    login: Option<String>,
+    login: Option<Box<str>>,
 }
 
 /// The plan of an import: see the [module documentation](self).
@@ -152,7 +152,6 @@ pub struct Plan {
     custom_fields: Vec<CustomField>,
     mapping: crate::mapping::Mapping,
     fingerprint: u64,
-    fingerprint_logins: Vec<String>,
     can_import: bool,
 }
 
@@ -199,8 +198,6 @@ impl Plan {
             logins = generate_logins(template, &records, directory)?;
         }
         let login_of = |i: usize| -> &str { logins.get(&i).map_or_else(|| records[i].login(), String::as_str) };
-        // Every record's login key, computed once: file membership, existing users, fingerprint.
-        let keys: Vec<String> = (0..records.len()).map(|i| login_key(login_of(i))).collect();
 
         // The hierarchy, over valid and invalid rows (a superior that is an invalid row cannot
         // be imported).
@@ -285,16 +282,17 @@ impl Plan {
 
         // Existing users: update, unchanged, or (update only) skip.
         let mut existing = HashMap::new();
-        for (start, chunk) in keys.chunks(1000).enumerate() {
-            let refs: Vec<&str> = chunk.iter().map(String::as_str).collect();
+        let all: Vec<usize> = (0..records.len()).collect();
+        for chunk in all.chunks(1000) {
+            let refs: Vec<&str> = chunk.iter().map(|&i| login_of(i)).collect();
             let found: HashMap<String, User> =
                 directory.find_by_logins(&refs)?.into_iter().map(|u| (u.login_key(), u)).collect();
             if found.is_empty() {
                 continue;
             }
-            for (offset, key) in chunk.iter().enumerate() {
-                if let Some(user) = found.get(key) {
-                    existing.insert(start * 1000 + offset, user.clone());
+            for (&i, login) in chunk.iter().zip(refs) {
+                if let Some(user) = found.get(login_key_cow(login).as_ref()) {
+                    existing.insert(i, user.clone());
                 }
             }
         }
@@ -313,7 +311,6 @@ impl Plan {
             custom_fields: Vec::new(),
             mapping: mapping.clone(),
             fingerprint: 0,
-            fingerprint_logins: Vec::new(),
             can_import,
         };
         plan.records = records;
@@ -341,7 +338,13 @@ impl Plan {
                 (Action::Create, None)
             };
             actions.push(action);
-            entries.push(Entry { row: record.row(), action, record: Some(i), reason, login: None });
+            entries.push(Entry {
+                row: record.row(),
+                action,
+                record: Some(i),
+                reason: reason.map(Into::into),
+                login: None,
+            });
         }
         let failed_logins: HashMap<u64, &String> = invalid_logins.iter().map(|(row, login)| (*row, login)).collect();
         for &row in &invalid_rows {
@@ -350,7 +353,7 @@ impl Plan {
                 action: Action::Fail,
                 record: None,
                 reason: Some("the row has errors".into()),
-                login: failed_logins.get(&row).map(|l| (*l).clone()),
+                login: failed_logins.get(&row).map(|l| l.as_str().into()),
             });
         }
         entries.sort_by_key(|e| e.row);
@@ -380,12 +383,7 @@ impl Plan {
         plan.custom_fields.extend(accepted_custom.into_iter().map(|name| CustomField::new(name, CustomKind::Text)));
 
         // The state of the directory this plan was computed against.
-        // (In file order: a fingerprint ignores the order and repetitions of its logins.)
-        let mut fingerprint_logins = keys;
-        fingerprint_logins.extend(plan.mirrors.keys().cloned());
-        let refs: Vec<&str> = fingerprint_logins.iter().map(String::as_str).collect();
-        plan.fingerprint = directory.fingerprint(&refs)?;
-        plan.fingerprint_logins = fingerprint_logins;
+        plan.fingerprint = directory.fingerprint(&plan.fingerprint_logins())?;
 
         fill_columns(&mut issues, &mapping);
         sort_issues(&mut issues);
@@ -419,7 +417,7 @@ impl Plan {
             let row = self.records[i].row();
             if let Ok(at) = self.entries.binary_search_by_key(&row, |e| e.row) {
                 self.entries[at].action = Action::Skip;
-                self.entries[at].reason = Some(reason.clone());
+                self.entries[at].reason = Some(reason.as_str().into());
             }
             actions[i] = Action::Skip;
             issues.push(
@@ -612,8 +610,11 @@ impl Plan {
         self.entries.iter().map(|entry| PlannedRow {
             row: entry.row,
             action: entry.action,
-            login: entry.record.map(|i| self.login(i).to_string()).or_else(|| entry.login.clone()),
-            reason: entry.reason.clone(),
+            login: entry
+                .record
+                .map(|i| self.login(i).to_string())
+                .or_else(|| entry.login.as_deref().map(str::to_string)),
+            reason: entry.reason.as_deref().map(str::to_string),
             changes: entry.record.and_then(|i| self.changes.get(&i).cloned()).unwrap_or_default(),
             invitation: entry.action == Action::Create && entry.record.is_some_and(|i| !self.records[i].has_password()),
         })
@@ -683,9 +684,12 @@ impl Plan {
         self.fingerprint
     }
 
-    /// The logins the fingerprint covers (sorted keys).
-    pub fn fingerprint_logins(&self) -> &[String] {
-        &self.fingerprint_logins
+    /// The logins the fingerprint covers: every user of the file's valid rows and the mirror
+    /// users, in file order (a fingerprint ignores order, case and repetitions).
+    pub fn fingerprint_logins(&self) -> Vec<&str> {
+        let mut logins: Vec<&str> = (0..self.records.len()).map(|i| self.login(i)).collect();
+        logins.extend(self.mirrors.keys().map(String::as_str));
+        logins
     }
 
     /// The configuration the plan was made with.

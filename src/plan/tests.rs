@@ -195,7 +195,7 @@ fn a_plan_knows_the_directory_state_it_was_made_against() {
     directory.insert(User::new("ada", "Ada", "L"));
     let csv = "First Name,Last Name,Login\nAda,Lovelace,ada\n";
     let p = plan(config(), csv, &directory);
-    let refs: Vec<&str> = p.fingerprint_logins().iter().map(String::as_str).collect();
+    let refs: Vec<&str> = p.fingerprint_logins();
     assert_eq!(directory.fingerprint(&refs).unwrap(), p.fingerprint());
     directory.insert(User::new("ada", "Ada", "Changed"));
     assert_ne!(directory.fingerprint(&refs).unwrap(), p.fingerprint());
