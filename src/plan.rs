@@ -217,7 +217,8 @@ impl Plan {
         for flag in failed.iter_mut().skip(invalid_index) {
             *flag = true;
         }
-        let mut reasons: HashMap<usize, String> = HashMap::new();
+        // Why each record whose superior fails cannot be imported, by record index.
+        let mut reasons: Vec<Option<String>> = vec![None; records.len()];
         for (i, placement) in hierarchy.placements.iter().enumerate().take(records.len()) {
             match placement {
                 Placement::Flagged => {
@@ -225,7 +226,7 @@ impl Plan {
                 }
                 Placement::Blocked { by } => {
                     failed[i] = true;
-                    reasons.insert(i, superior_not_imported(&inputs, *by));
+                    reasons[i] = Some(superior_not_imported(&inputs, *by));
                 }
                 _ => {}
             }
@@ -244,11 +245,13 @@ impl Plan {
             let superior = superior_of[i];
             if superior != NO_SUPERIOR && failed[superior] && !failed[i] {
                 failed[i] = true;
-                reasons.insert(i, superior_not_imported(&inputs, superior));
+                if let Some(reason) = reasons.get_mut(i) {
+                    *reason = Some(superior_not_imported(&inputs, superior));
+                }
             }
         }
-        for (&i, reason) in &reasons {
-            if i < records.len() {
+        for (i, reason) in reasons.iter().enumerate() {
+            if let Some(reason) = reason {
                 issues.push(
                     Issue::error(IssueCode::SuperiorNotImported, reason.clone())
                         .at_row(records[i].row())
@@ -320,7 +323,7 @@ impl Plan {
         let mut actions: Vec<Action> = Vec::with_capacity(plan.records.len());
         for (i, record) in plan.records.iter().enumerate() {
             let (action, reason) = if failed[i] {
-                (Action::Fail, reasons.get(&i).cloned().or_else(|| Some("the superior cannot be resolved".into())))
+                (Action::Fail, reasons[i].take().or_else(|| Some("the superior cannot be resolved".into())))
             } else if let Some(stored) = plan.existing.get(&i) {
                 let changes = plan.diff(i, stored);
                 if changes.is_empty() {
