@@ -46,23 +46,22 @@ pub trait Directory {
     /// ```
     fn fingerprint(&self, logins: &[&str]) -> Result<u64> {
         let keys = sorted_keys(logins);
-        let mut found = HashMap::with_capacity(keys.len());
-        for chunk in keys.chunks(FINGERPRINT_BATCH) {
-            let chunk: Vec<&str> = chunk.iter().map(AsRef::as_ref).collect();
-            for user in self.find_by_logins(&chunk)? {
-                found.insert(user.login_key(), user);
-            }
-        }
         let mut hasher = Fnv1a::new();
-        for key in &keys {
-            hasher.write_str(key);
-            match found.get(key.as_ref()) {
-                Some(user) => serde_json::to_writer(&mut hasher, user).map_err(|err| {
-                    crate::Error::new(ErrorKind::Directory(format!("cannot hash user '{key}': {err}")))
-                })?,
-                None => hasher.write_bytes(b"\0absent"),
+        // A batch at a time: only the users of one batch are held.
+        for chunk in keys.chunks(FINGERPRINT_BATCH) {
+            let refs: Vec<&str> = chunk.iter().map(AsRef::as_ref).collect();
+            let found: HashMap<String, User> =
+                self.find_by_logins(&refs)?.into_iter().map(|user| (user.login_key(), user)).collect();
+            for key in refs {
+                hasher.write_str(key);
+                match found.get(key) {
+                    Some(user) => serde_json::to_writer(&mut hasher, user).map_err(|err| {
+                        crate::Error::new(ErrorKind::Directory(format!("cannot hash user '{key}': {err}")))
+                    })?,
+                    None => hasher.write_bytes(b"\0absent"),
+                }
+                hasher.write_bytes(b"\0");
             }
-            hasher.write_bytes(b"\0");
         }
         Ok(hasher.finish())
     }

@@ -706,7 +706,18 @@ impl SqliteStore {
     }
 
     /// The users whose `column` (a key column) is one of `keys`, in batches.
+    /// Whether the store has any user (a first import asks about a million logins of an empty
+    /// store: one indexed read answers them all).
+    fn has_users(&self) -> Result<bool> {
+        let mut statement =
+            self.conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM users)").map_err(|err| self.sql(err))?;
+        statement.query_row([], |row| row.get(0)).map_err(|err| self.sql(err))
+    }
+
     fn find_by(&self, column: &str, keys: &[&str]) -> Result<Vec<User>> {
+        if keys.is_empty() || !self.has_users()? {
+            return Ok(Vec::new());
+        }
         let keys = sorted_keys(keys);
         let mut found = Vec::new();
         for chunk in keys.chunks(BATCH) {
@@ -1246,14 +1257,15 @@ impl Directory for SqliteStore {
     /// program, through a trigger): exact, and one indexed read per 500 logins.
     fn fingerprint(&self, logins: &[&str]) -> Result<u64> {
         let keys = sorted_keys(logins);
-        let mut versions = HashMap::with_capacity(keys.len());
+        let mut versions = HashMap::new();
+        let chunks = if self.has_users()? { keys.chunks(BATCH) } else { [].chunks(BATCH) };
         let mut statement = self
             .conn
             .prepare_cached(
                 "SELECT login_key, id, version FROM users WHERE login_key IN (SELECT value FROM json_each(?1))",
             )
             .map_err(|err| self.sql(err))?;
-        for chunk in keys.chunks(BATCH) {
+        for chunk in chunks {
             let mut rows = statement.query([json_array(chunk)]).map_err(|err| self.sql(err))?;
             while let Some(row) = rows.next().map_err(|err| self.sql(err))? {
                 let read = (|| {
