@@ -162,7 +162,7 @@ impl core::Progress for RunProgress {
         if self.is_cancelled() {
             return false;
         }
-        match &self.listener {
+        let keep_going = match &self.listener {
             None => true,
             Some(listener) => match listener.rows_read(rows) {
                 Ok(keep_going) => keep_going,
@@ -171,7 +171,9 @@ impl core::Progress for RunProgress {
                     false
                 }
             },
-        }
+        };
+        // The listener may have cancelled the token itself.
+        keep_going && !self.is_cancelled()
     }
 }
 
