@@ -79,7 +79,7 @@ impl ImportConfig {
         ImportConfig::wrap(core::ImportConfig::default())
     }
 
-    /// A configuration from TOML text (the format of `examples/configs/*.toml`).
+    /// A configuration from TOML text (the format of the files in `examples/configs`).
     #[uniffi::constructor]
     pub fn from_toml(text: String) -> Result<Arc<Self>, UserImportError> {
         Ok(ImportConfig::wrap(core::ImportConfig::from_toml_str(&text)?))
