@@ -173,3 +173,34 @@ pub(crate) fn store_failed(err: impl std::fmt::Display) -> core::Error {
 pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn core_errors_map_to_the_variant_a_caller_acts_on() {
+        let garbage =
+            core::SourceBuilder::new().from_bytes(b"\x89PNG\r\n\x1a\n....".to_vec()).expect_err("not a table");
+        assert!(
+            matches!(UserImportError::from(garbage), UserImportError::WrongFormat { detail } if detail.contains("PNG"))
+        );
+        let missing = core::SourceBuilder::new().from_path("/no/such/file.csv").expect_err("missing");
+        assert!(matches!(UserImportError::from(missing), UserImportError::UnreadableFile { .. }));
+        let config = core::ImportConfig::from_toml_str("[schema]\nfeilds = []").expect_err("bad config");
+        assert!(
+            matches!(UserImportError::from(config), UserImportError::InvalidConfig { detail } if detail.contains("feilds"))
+        );
+        assert!(matches!(
+            UserImportError::from(core::Error::new(ErrorKind::StalePlan)),
+            UserImportError::StalePlan { .. }
+        ));
+        assert!(
+            matches!(UserImportError::from(store_failed("disk full")), UserImportError::Store { detail } if detail.contains("disk full"))
+        );
+        assert!(matches!(
+            UserImportError::from(directory_failed(HostError::Failed { detail: "LDAP is down".into() })),
+            UserImportError::Directory { detail } if detail.contains("LDAP is down")
+        ));
+    }
+}

@@ -321,3 +321,46 @@ pub(crate) fn with_directory<T>(
     }
     f(&HostDirectory(&**directory))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use user_import::Progress as _;
+
+    #[test]
+    fn rule_issues_keep_built_in_codes_and_prefix_the_host_ones() {
+        let issue = |code: &str| RuleIssue {
+            code: code.into(),
+            message: "m".into(),
+            severity: Severity::Warning,
+            field: Some("email".into()),
+            row: None,
+        };
+        let built_in = rule_issue(issue("invalid_email"), Some(4));
+        assert_eq!((built_in.code, built_in.row), (core::IssueCode::InvalidEmail, Some(4)));
+        assert_eq!(rule_issue(issue("max_admins"), None).code.to_string(), "custom:max_admins");
+        assert_eq!(rule_issue(issue("custom:max_admins"), None).code.to_string(), "custom:max_admins");
+        assert_eq!(rule_issue(issue("x"), None).severity, core::Severity::Warning);
+    }
+
+    struct Raising;
+
+    impl ProgressListener for Raising {
+        fn rows_read(&self, _rows: u64) -> Result<bool, HostError> {
+            Err(HostError::Unexpected { detail: "ValueError('bar')".into() })
+        }
+    }
+
+    #[test]
+    fn a_failing_listener_stops_the_run_and_keeps_its_message() {
+        let progress = RunProgress::new(Some(Arc::new(Raising)), None).expect("a progress");
+        assert!(!progress.rows_read(10));
+        assert!(progress.failure.take().is_some_and(|f| f.contains("ValueError('bar')")));
+        let token = CancelToken::new();
+        let progress = RunProgress::new(None, Some(Arc::clone(&token))).expect("a progress");
+        assert!(progress.rows_read(10));
+        token.cancel();
+        assert!(!progress.rows_read(20) && progress.is_cancelled());
+        assert!(RunProgress::new(None, None).is_none());
+    }
+}

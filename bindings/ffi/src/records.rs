@@ -969,3 +969,61 @@ impl From<&core::StoredUser> for StoredUser {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_user_round_trips_and_only_hashes_cross() {
+        let mut core_user = core::User::new("ada", "Ada", "Lovelace");
+        core_user.email = Some("ada@example.com".into());
+        core_user.timezone = Some(chrono_tz::Europe::Paris);
+        core_user.products.insert("hire".into(), core::ProductAccess::Role(core::Role::new("Recruiter")));
+        core_user.custom.insert(
+            "start".into(),
+            core::CustomValue::Date(chrono::NaiveDate::from_ymd_opt(2024, 1, 15).expect("a date")),
+        );
+        core_user.password = Some(core::Password::new("Analytical#1"));
+        let ffi = User::from_core(&core_user);
+        assert_eq!(ffi.password_hash, None, "a plain password never crosses");
+        assert_eq!(ffi.timezone.as_deref(), Some("Europe/Paris"));
+        assert_eq!(ffi.custom["start"], CustomValue::Date { iso: "2024-01-15".into() });
+        let mut back = ffi.clone().into_core().expect("a valid user");
+        back.password = core_user.password.clone();
+        assert_eq!(back, core_user);
+
+        let hash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA".to_string();
+        core_user.password = Some(core::Password::new(hash.clone()));
+        let with_hash = User::from_core(&core_user);
+        assert_eq!(with_hash.password_hash.as_deref(), Some(hash.as_str()));
+        assert!(!format!("{with_hash:?}").contains("argon2id"), "Debug hides the hash");
+        assert_eq!(User::preview(&core_user).password_hash, None);
+    }
+
+    #[test]
+    fn unusable_host_users_say_what_is_wrong() {
+        let user = |f: fn(&mut User)| {
+            let mut user = User::from_core(&core::User::new("ada", "Ada", "L"));
+            f(&mut user);
+            user.into_core().expect_err("refused")
+        };
+        assert!(user(|u| u.timezone = Some("Mars/Olympus".into())).contains("'Mars/Olympus' is not an IANA time zone"));
+        let plain = user(|u| u.password_hash = Some("hunter2".into()));
+        assert!(plain.contains("not a password hash") && !plain.contains("hunter2"));
+        assert!(user(|u| u.login = " ".into()).contains("empty login"));
+        assert!(user(|u| {
+            u.custom.insert("start".into(), CustomValue::Date { iso: "15/01/2024".into() });
+        })
+        .contains("not a date written YYYY-MM-DD"));
+    }
+
+    #[test]
+    fn pages_stop_at_the_end() {
+        let items = [1, 2, 3, 4, 5];
+        assert_eq!(page(&items, 1, 2, |x| *x), [2, 3]);
+        assert_eq!(page(&items, 4, 10, |x| *x), [5]);
+        assert!(page(&items, 9, 10, |x| *x).is_empty());
+        assert_eq!(page(&items, 0, u64::MAX, |x| *x).len(), 5);
+    }
+}
