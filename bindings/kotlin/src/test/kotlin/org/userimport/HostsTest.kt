@@ -1,0 +1,177 @@
+package org.userimport
+
+import java.io.File
+import java.nio.file.Files
+import kotlin.test.Test
+import kotlin.test.assertEquals
+import kotlin.test.assertFailsWith
+import kotlin.test.assertNull
+import kotlin.test.assertTrue
+
+/** Host implementations in Kotlin: Directory, UserStore, rules; the SQLite store; callback failures. */
+class HostsTest {
+    private val importer = Fixtures.importer()
+    private fun options(policy: ErrorPolicy, fileName: String? = null, comment: String? = null) =
+        ApplyOptions(policy = policy, fileName = fileName, comment = comment, passwordHashing = Fixtures.fastHashing)
+
+    @Test
+    fun aKotlinDirectoryIsAskedInBatches() {
+        val existing = (0 until 3000 step 2).map { Fixtures.user("user$it", "user$it@example.com", listOf("Viewer")) }
+        val directory = MapDirectory(existing)
+        val summary = importer.planBytes(Fixtures.upload(3000), directory).summary()
+        assertEquals(1500uL, summary.create)
+        assertEquals(1500uL, summary.update + summary.unchanged)
+        assertTrue(directory.calls.size in 1..20, "${directory.calls}")
+        assertTrue(directory.calls.maxOf { it.second } >= 1000)
+    }
+
+    @Test
+    fun badDirectoryUsersAreRefused() {
+        val badZone = object : MapDirectory() {
+            override fun findByLogins(logins: List<String>) = listOf(Fixtures.user("ada", timezone = "Mars/Olympus"))
+        }
+        val err = assertFailsWith<UserImportException.Directory> { importer.validatePath(Fixtures.usersCsv, badZone) }
+        assertTrue("'Mars/Olympus' is not an IANA time zone" in err.detail)
+        val plain = object : MapDirectory() {
+            override fun findByLogins(logins: List<String>) = listOf(Fixtures.user("ada").copy(passwordHash = "hunter2"))
+        }
+        val refused = assertFailsWith<UserImportException.Directory> { importer.validatePath(Fixtures.usersCsv, plain) }
+        assertTrue("not a password hash" in refused.detail && "hunter2" !in refused.detail)
+    }
+
+    @Test
+    fun directoryExceptionsArriveAsErrors() {
+        val down = object : MapDirectory() {
+            override fun findByLogins(logins: List<String>): List<User> = throw HostException.Failed("LDAP is down")
+        }
+        assertTrue("LDAP is down" in assertFailsWith<UserImportException.Directory> { importer.validatePath(Fixtures.usersCsv, down) }.detail)
+        val buggy = object : MapDirectory() {
+            override fun findByLogins(logins: List<String>): List<User> = throw IllegalStateException("null pointer in the HR system")
+        }
+        val err = assertFailsWith<UserImportException.Directory> { importer.planPath(Fixtures.usersCsv, buggy) }
+        assertTrue("IllegalStateException" in err.detail && "null pointer in the HR system" in err.detail, err.detail)
+    }
+
+    @Test
+    fun applyToAKotlinStoreWithBothErrorPolicies() {
+        val store = MapStore(listOf(Fixtures.user("boss", "boss@example.com")))
+        val upload = ("First Name,Last Name,Login Name,E-mail Address,Password,Roles,Superior User\n" +
+            "Ada,Lovelace,ada,ada@example.com,Analytical#1,Admin,boss\n" +
+            "Grace,Hopper,grace,grace@example.com,,Editor,ada\n" +
+            "Bob,Smith,bob,bob@,Secret#Pass9,Viewer,\n" +
+            "Cy,Young,cy,cy@example.com,Secret#Pass8,Viewer,bob\n").toByteArray()
+        val plan = importer.planBytes(upload, store)
+        assertEquals(listOf(Action.CREATE, Action.CREATE, Action.FAIL, Action.FAIL), plan.rows(0uL, 10uL).map { it.action })
+
+        val refused = plan.apply(store, options(ErrorPolicy.ALL_OR_NOTHING))
+        assertTrue(refused.refused()!!.contains("all-or-nothing"))
+        assertEquals(0uL, refused.summary().created)
+        assertEquals(listOf(), store.events)
+
+        val outcome = plan.apply(store, options(ErrorPolicy.CONTINUE_AS_IS, "upload.csv", "first batch"))
+        val s = outcome.summary()
+        assertEquals(listOf(4uL, 2uL, 2uL), listOf(s.rows, s.created, s.failed))
+        assertEquals(s.rows, s.created + s.updated + s.unchanged + s.skipped + s.failed)
+        assertNull(outcome.refused())
+        assertEquals(listOf("grace"), outcome.invitations())
+        assertEquals(listOf(RowResult.CREATED, RowResult.CREATED, RowResult.FAILED, RowResult.FAILED), outcome.rows(0uL, 10uL).map { it.result })
+        assertEquals("begin", store.events.first())
+        assertEquals("commit", store.events.last())
+        val ada = store.users.getValue("ada")
+        assertTrue(ada.passwordHash!!.startsWith("\$argon2id\$") && verifyPassword("Analytical#1", ada.passwordHash!!))
+        assertEquals(Status.PENDING, store.users.getValue("grace").status)
+        assertEquals(listOf(Triple("upload.csv", "first batch", 2uL)), store.log.map { Triple(it.fileName, it.comment, it.created) })
+
+        store.events.clear()
+        val again = importer.planBytes(upload, store)
+        assertEquals(2uL, again.summary().unchanged)
+        assertEquals(2uL, again.apply(store, options(ErrorPolicy.CONTINUE_AS_IS)).summary().unchanged)
+        assertEquals(listOf(), store.events)
+    }
+
+    @Test
+    fun aStoreThatThrowsRollsBackAndTheErrorArrives() {
+        val store = MapStore(failOn = "createUsers")
+        val err = assertFailsWith<UserImportException.Store> {
+            importer.planPath(Fixtures.usersCsv, store).apply(store, options(ErrorPolicy.ALL_OR_NOTHING))
+        }
+        assertTrue("the database refused createUsers" in err.detail)
+        assertEquals(listOf("begin", "addCustomFields", "createUsers", "rollback"), store.events)
+        assertTrue(store.users.isEmpty())
+        val crashing = object : MapStore() {
+            override fun commit() = throw java.io.IOException("disk full")
+        }
+        val crash = assertFailsWith<UserImportException.Store> {
+            importer.planPath(Fixtures.usersCsv, crashing).apply(crashing, options(ErrorPolicy.CONTINUE_AS_IS))
+        }
+        assertTrue("disk full" in crash.detail)
+    }
+
+    @Test
+    fun aPlanIsRefusedWhenTheStoreChangedSince() {
+        val store = MapStore(listOf(Fixtures.user("ada", "ada@example.com", listOf("Admin"))))
+        val plan = importer.planPath(Fixtures.usersCsv, store)
+        store.users["grace"] = Fixtures.user("grace", "grace@example.com")
+        val err = assertFailsWith<UserImportException.StalePlan> { plan.apply(store, options(ErrorPolicy.CONTINUE_AS_IS)) }
+        assertTrue("make the plan again" in err.detail)
+        assertEquals(listOf(), store.events)
+    }
+
+    @Test
+    fun theSqliteStoreByPath() {
+        val path = File(Files.createTempDirectory("sqlite").toFile(), "users.db").path
+        val store = SqliteStore.open(path)
+        val opts = options(ErrorPolicy.ALL_OR_NOTHING, comment = "initial")
+        assertEquals(5uL, importer.planPath(Fixtures.usersCsv, store.asDirectory()).applySqlite(store, opts).summary().created)
+        assertEquals(5uL, store.count())
+        val grace = store.get("GRACE")!!
+        assertEquals("ada", grace.user.superior)
+        assertTrue(verifyPassword("Compiler#2", grace.user.passwordHash!!))
+        assertEquals(listOf("grace"), store.search("hopper").map { it.login })
+        assertEquals(listOf("initial" to 5uL), store.importLog().map { it.comment to it.created })
+        assertTrue(store.deactivate("soren"))
+
+        val reopened = SqliteStore.open(path)
+        assertEquals(5uL, importer.planPath(Fixtures.usersCsv, reopened.asDirectory()).summary().unchanged)
+        val changed = File(Fixtures.usersCsv).readBytes().toString(Charsets.UTF_8).replace("Hopper", "Hopper-Murray").toByteArray()
+        val first = importer.planBytes(changed, reopened.asDirectory())
+        val second = importer.planBytes(changed, reopened.asDirectory())
+        assertEquals(1uL, first.applySqlite(reopened, opts).summary().updated)
+        assertEquals("Hopper-Murray", reopened.get("grace")!!.user.lastName)
+        assertFailsWith<UserImportException.StalePlan> { second.applySqlite(reopened, opts) }
+        assertFailsWith<UserImportException.Store> { SqliteStore.open(File(path).parent + "/no/such/dir/users.db") }
+    }
+
+    @Test
+    fun builtInDirectoriesFromAnExport() {
+        val export = File(Files.createTempDirectory("export").toFile(), "existing.csv")
+        export.writeText("Login,E-mail,First Name,Last Name\nada,ada@example.com,Ada,Byron\n")
+        assertEquals(Action.UPDATE, importer.planPath(Fixtures.usersCsv, directoryFromPath(export.path)).rows(0uL, 1uL)[0].action)
+        assertFailsWith<UserImportException.InvalidArgument> { memoryDirectory(listOf(Fixtures.user("ada", timezone = "Nowhere/Atlantis"))) }
+    }
+
+    @Test
+    fun hostRulesAddIssuesAndTheirExceptionsArrive() {
+        val houseRules = object : Rule {
+            override fun checkRow(record: ValidRecord): List<RuleIssue> =
+                if (record.user.reference == "10049") listOf(RuleIssue(code = "custom:reserved_reference",
+                    message = "10049 is reserved", severity = Severity.ERROR, field = "reference")) else listOf()
+
+            override fun checkTable(records: List<ValidRecord>): List<RuleIssue> =
+                records.filter { "Admin" in it.user.roles }.drop(1).map {
+                    RuleIssue(code = "too_many_admins", message = "at most 1 admin per file",
+                        severity = Severity.WARNING, row = it.row, field = "roles")
+                }
+        }
+        val validation = Fixtures.importer().withRule(houseRules).validatePath(Fixtures.usersCsv)
+        val issues = validation.issues(0uL, 10uL).map { listOf(it.row, it.code, it.severity, it.column) }
+        assertTrue(listOf(6uL, "custom:reserved_reference", Severity.ERROR, "Employee ID") in issues, "$issues")
+        assertTrue(listOf(3uL, "custom:too_many_admins", Severity.WARNING, "Roles") in issues, "$issues")
+        val raising = object : Rule {
+            override fun checkRow(record: ValidRecord): List<RuleIssue> = throw UnsupportedOperationException("rule engine offline")
+            override fun checkTable(records: List<ValidRecord>): List<RuleIssue> = listOf()
+        }
+        val err = assertFailsWith<UserImportException.Callback> { Fixtures.importer().withRule(raising).validatePath(Fixtures.usersCsv) }
+        assertTrue("rule engine offline" in err.detail)
+    }
+}
