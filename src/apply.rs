@@ -180,13 +180,12 @@ pub fn apply(plan: &Plan, store: &mut dyn UserStore, options: &ApplyOptions) -> 
         return Err(ErrorKind::StalePlan.into());
     }
     store.begin()?;
-    match write_plan(plan, store, options, &outcome.summary) {
-        Ok(()) => store.commit()?,
-        Err(err) => {
-            // The store's own error is the one to report; a failed rollback is secondary.
-            let _ = store.rollback();
-            return Err(err);
-        }
+    // A failed write or a failed commit both end with a rollback, so that no host store is left
+    // in an open transaction. The store's own error is the one to report; a failed rollback is
+    // secondary.
+    if let Err(err) = write_plan(plan, store, options, &outcome.summary).and_then(|()| store.commit()) {
+        let _ = store.rollback();
+        return Err(err);
     }
     outcome.invitations = plan.invitations();
     Ok(outcome)

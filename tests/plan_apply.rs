@@ -167,3 +167,57 @@ fn with_update_passwords_a_new_password_is_an_update_and_the_same_one_is_not() {
     let stored = store.find_by_logins(&["grace"]).unwrap().remove(0);
     assert!(user_import::verify_password("Compiler#2024", stored.password.unwrap().expose()));
 }
+
+/// A store whose commit fails, as a database may (disk full, lost connection).
+struct CommitFails(MemoryStore, usize);
+
+impl Directory for CommitFails {
+    fn find_by_logins(&self, logins: &[&str]) -> user_import::Result<Vec<User>> {
+        self.0.find_by_logins(logins)
+    }
+    fn find_by_emails(&self, emails: &[&str]) -> user_import::Result<Vec<User>> {
+        self.0.find_by_emails(emails)
+    }
+    fn fingerprint(&self, logins: &[&str]) -> user_import::Result<u64> {
+        self.0.fingerprint(logins)
+    }
+}
+
+impl UserStore for CommitFails {
+    fn begin(&mut self) -> user_import::Result<()> {
+        self.0.begin()
+    }
+    fn create_users(&mut self, users: &[User]) -> user_import::Result<()> {
+        self.0.create_users(users)
+    }
+    fn update_users(&mut self, users: &[User]) -> user_import::Result<()> {
+        self.0.update_users(users)
+    }
+    fn create_groups(&mut self, groups: &[String]) -> user_import::Result<()> {
+        self.0.create_groups(groups)
+    }
+    fn add_custom_fields(&mut self, fields: &[user_import::CustomField]) -> user_import::Result<()> {
+        self.0.add_custom_fields(fields)
+    }
+    fn log_import(&mut self, entry: &user_import::ImportLogEntry) -> user_import::Result<()> {
+        self.0.log_import(entry)
+    }
+    fn commit(&mut self) -> user_import::Result<()> {
+        Err(user_import::Error::new(ErrorKind::Store("the disk is full".into())))
+    }
+    fn rollback(&mut self) -> user_import::Result<()> {
+        self.1 += 1;
+        self.0.rollback()
+    }
+}
+
+#[test]
+fn a_failed_commit_is_rolled_back_and_reported() {
+    let mut store = CommitFails(MemoryStore::new(), 0);
+    let p = importer().plan_bytes(GOOD, &store).unwrap();
+    let err = apply(&p, &mut store, &fast()).unwrap_err();
+    assert!(err.to_string().contains("the disk is full"), "{err}");
+    assert_eq!(store.1, 1, "rolled back once");
+    assert!(store.0.find_by_logins(&["grace", "ada"]).unwrap().is_empty(), "nothing kept");
+    store.0.begin().expect("no transaction left open");
+}
