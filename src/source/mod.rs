@@ -9,7 +9,8 @@
 //! |---|---|---|
 //! | CSV, TSV, text | `csv` crate | delimiter (`,` `;` tab `\|`), encoding (UTF-8, UTF-8 BOM, UTF-16 LE/BE, Windows-1252) sniffed; `sep=;` line honoured |
 //! | XLSX, XLSM, XLSB | calamine, streaming cell reader | zip directory checked before anything is decompressed |
-//! | XLS, ODS | calamine | |
+//! | XLS | calamine | the workbook stream is checked first: sheets claiming more than an .xls holds are refused |
+//! | ODS | calamine | |
 //!
 //! Spreadsheet cells are normalised to text: whole numbers as `10045` (never `10045.0`), dates
 //! as ISO 8601 (`2024-01-15`, `2024-01-15T13:45:30`, `08:30:00`) honouring the 1904 date
@@ -38,6 +39,7 @@ mod delimited;
 mod header;
 mod sheet;
 mod sniff;
+mod xls;
 
 use std::collections::{HashSet, VecDeque};
 use std::fmt;
