@@ -335,9 +335,8 @@ fn huge_values_do_not_stop_the_xlsx_report() {
     let source = dir.path().join("hq.csv");
     let zone = format!("Mars/{}", "x".repeat(32_700));
     let role = "y".repeat(32_760);
-    let csv = format!(
-        "Name,Last Name,Email,Role in Mitratech HQ,Time Zone\nAda,Lovelace,ada@example.com,{role},{zone}\n"
-    );
+    let csv =
+        format!("Name,Last Name,Email,Role in Mitratech HQ,Time Zone\nAda,Lovelace,ada@example.com,{role},{zone}\n");
     std::fs::write(&source, csv).unwrap();
     let importer = importer("hq.toml");
     let validation = importer.validate_path(&source, &MemoryDirectory::new()).unwrap();

@@ -245,7 +245,8 @@ pub struct Limits {
     pub max_compression_ratio: u64,
     /// Most data rows (default 10 million).
     pub max_rows: u64,
-    /// Most columns (default 16,384, Excel's own limit).
+    /// Most columns (default 16,384, Excel's own limit): a header wider than this refuses the
+    /// file (`too_large`); the cells of a data row beyond it are dropped and the row flagged.
     pub max_columns: usize,
     /// Longest cell, in characters (default 32,767, Excel's own limit); longer cells are cut
     /// and flagged `too_large`.
