@@ -176,12 +176,17 @@ pub fn apply(plan: &Plan, store: &mut dyn UserStore, options: &ApplyOptions) -> 
         return Ok(outcome);
     }
 
-    let logins: Vec<&str> = plan.fingerprint_logins().iter().map(String::as_str).collect();
-    if store.fingerprint(&logins)? != plan.fingerprint() {
-        return Err(ErrorKind::StalePlan.into());
-    }
+    // The plan is checked against the store inside the transaction: another import that commits
+    // between a check and the `begin` would otherwise be overwritten (or its new users created
+    // twice) by this stale plan.
     store.begin()?;
-    match write_plan(plan, store, options, &outcome.summary) {
+    let logins: Vec<&str> = plan.fingerprint_logins().iter().map(String::as_str).collect();
+    let written = match store.fingerprint(&logins) {
+        Ok(fingerprint) if fingerprint != plan.fingerprint() => Err(ErrorKind::StalePlan.into()),
+        Ok(_) => write_plan(plan, store, options, &outcome.summary),
+        Err(err) => Err(err),
+    };
+    match written {
         Ok(()) => store.commit()?,
         Err(err) => {
             // The store's own error is the one to report; a failed rollback is secondary.
