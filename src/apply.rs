@@ -176,14 +176,18 @@ pub fn apply(plan: &Plan, store: &mut dyn UserStore, options: &ApplyOptions) -> 
         return Ok(outcome);
     }
 
-    if store.fingerprint(&plan.fingerprint_logins())? != plan.fingerprint() {
-        return Err(ErrorKind::StalePlan.into());
-    }
+    // The plan is checked against the store inside the transaction: another import that commits
+    // between a check and the `begin` would otherwise be overwritten (or its new users created
+    // twice) by this stale plan. A stale plan, a failed write or a failed commit all end with a
+    // rollback, so that no host store is left in an open transaction; the store's own error is
+    // the one to report (a failed rollback is secondary).
     store.begin()?;
-    // A failed write or a failed commit both end with a rollback, so that no host store is left
-    // in an open transaction. The store's own error is the one to report; a failed rollback is
-    // secondary.
-    if let Err(err) = write_plan(plan, store, options, &outcome.summary).and_then(|()| store.commit()) {
+    let written = match store.fingerprint(&plan.fingerprint_logins()) {
+        Ok(fingerprint) if fingerprint != plan.fingerprint() => Err(ErrorKind::StalePlan.into()),
+        Ok(_) => write_plan(plan, store, options, &outcome.summary).and_then(|()| store.commit()),
+        Err(err) => Err(err),
+    };
+    if let Err(err) = written {
         let _ = store.rollback();
         return Err(err);
     }

@@ -326,3 +326,26 @@ fn a_fixed_report_reimports_as_it_is_even_under_strict_headers() {
 fn fixture_path(rel: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(rel)
 }
+
+/// A hostile file's huge values end up inside issue messages; the XLSX report is still written,
+/// each text cut to the 32,767 characters a cell holds.
+#[test]
+fn huge_values_do_not_stop_the_xlsx_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("hq.csv");
+    let zone = format!("Mars/{}", "x".repeat(32_700));
+    let role = "y".repeat(32_760);
+    let csv =
+        format!("Name,Last Name,Email,Role in Mitratech HQ,Time Zone\nAda,Lovelace,ada@example.com,{role},{zone}\n");
+    std::fs::write(&source, csv).unwrap();
+    let importer = importer("hq.toml");
+    let validation = importer.validate_path(&source, &MemoryDirectory::new()).unwrap();
+    let report = Report::from_validation(&validation);
+    assert!(report.issues.iter().any(|i| i.message.chars().count() > 32_767), "{:?}", report.issues);
+    let out = dir.path().join("report.xlsx");
+    report.write_xlsx(&source, &importer.source_builder(), &out).unwrap();
+    let data = sheet(&out, "Users");
+    let errors = data[1].last().unwrap();
+    assert_eq!(errors.encode_utf16().count(), 32_767, "the Errors cell is cut to what a cell holds");
+    assert!(errors.ends_with('…'));
+}

@@ -301,6 +301,18 @@ fn limits_on_rows_columns_cells_and_size_are_enforced() {
     let cut = parsed.issues.iter().find(|i| i.code == IssueCode::TooLarge).unwrap();
     assert_eq!((cut.row, cut.column.as_deref()), (Some(2), Some("Last Name")));
 
+    // A header wider than the column limit refuses the file, whatever its format.
+    let mut limits = Limits::default();
+    limits.max_columns = 5;
+    for name in ["users.csv", "users.xlsx", "users.ods", "users.xls"] {
+        let err = SourceBuilder::new().limits(limits.clone()).from_path(fixture(name)).unwrap_err();
+        assert_eq!(err.code(), IssueCode::TooLarge, "{name}");
+        assert!(
+            err.to_string().contains("number of columns exceeds the limit of 5 (the header, row 1, has"),
+            "{name}: {err}"
+        );
+    }
+
     let mut limits = Limits::default();
     limits.max_file_bytes = 100;
     let err = SourceBuilder::new().limits(limits.clone()).from_path(fixture("users.csv")).unwrap_err();

@@ -226,7 +226,7 @@ impl Report {
         }
         let header_at = row_num(header_row)?;
         for (i, header) in headers.iter().enumerate() {
-            data.write_string_with_format(header_at, col(i)?, neutralize(header), &bold).map_err(write_error)?;
+            data.write_string_with_format(header_at, col(i)?, xlsx_text(header), &bold).map_err(write_error)?;
         }
         data.write_string_with_format(header_at, errors_col, ERRORS_HEADER, &bold).map_err(write_error)?;
         if let Some(p) = password {
@@ -242,17 +242,17 @@ impl Report {
                 let text = if Some(i) == password { "" } else { cell.as_str() };
                 if cell_issues.is_empty() {
                     if !text.is_empty() {
-                        data.write_string(at, col(i)?, neutralize(text)).map_err(write_error)?;
+                        data.write_string(at, col(i)?, xlsx_text(text)).map_err(write_error)?;
                     }
                 } else {
-                    data.write_string_with_format(at, col(i)?, neutralize(text), &bad).map_err(write_error)?;
+                    data.write_string_with_format(at, col(i)?, xlsx_text(text), &bad).map_err(write_error)?;
                     let reasons: Vec<&str> = cell_issues.iter().map(|issue| issue.message.as_str()).collect();
                     data.insert_note(at, col(i)?, &note(&reasons.join("\n"))).map_err(write_error)?;
                 }
             }
             if !issues.is_empty() {
                 let reasons: Vec<String> = issues.iter().map(|issue| row_reason(issue)).collect();
-                data.write_string(at, errors_col, neutralize(&reasons.join("; "))).map_err(write_error)?;
+                data.write_string(at, errors_col, xlsx_text(&reasons.join("; "))).map_err(write_error)?;
             }
         }
         data.set_active(true);
@@ -268,7 +268,7 @@ impl Report {
     ) -> std::result::Result<(), XlsxError> {
         let s = &self.summary;
         sheet.write_string_with_format(0, 0, "Import report", bold)?;
-        sheet.write_string(1, 0, neutralize(&self.to_string()))?;
+        sheet.write_string(1, 0, xlsx_text(&self.to_string()))?;
         sheet.write_string_with_format(3, 0, "Count", bold)?;
         sheet.write_string_with_format(3, 1, "Rows", bold)?;
         let counts = [
@@ -292,7 +292,7 @@ impl Report {
         sheet.write_string_with_format(at, 1, "Issues", bold)?;
         for (code, count) in self.counts_by_code(false) {
             at += 1;
-            sheet.write_string(at, 0, neutralize(&code))?;
+            sheet.write_string(at, 0, xlsx_text(&code))?;
             sheet.write_number(at, 1, count as f64)?;
         }
         let file_level: Vec<&Issue> = self.issues.iter().filter(|i| i.row.is_none()).collect();
@@ -301,8 +301,8 @@ impl Report {
             sheet.write_string_with_format(at, 0, "File-level issues", bold)?;
             for issue in file_level {
                 at += 1;
-                sheet.write_string(at, 0, neutralize(issue.code.as_str()))?;
-                sheet.write_string(at, 1, neutralize(&issue.to_string()))?;
+                sheet.write_string(at, 0, xlsx_text(issue.code.as_str()))?;
+                sheet.write_string(at, 1, xlsx_text(&issue.to_string()))?;
             }
         }
         at += 2;
@@ -310,7 +310,7 @@ impl Report {
             "The sheet '{data_sheet}' holds the rows as they were sent: fix the red cells (their notes say why), \
              then import this file again as it is: this sheet and the '{ERRORS_HEADER}' column are ignored."
         );
-        sheet.write_string(at, 0, neutralize(&hint))?;
+        sheet.write_string(at, 0, xlsx_text(&hint))?;
         sheet.set_column_width(0, 24)?;
         sheet.set_column_width(1, 12)?;
         Ok(())
@@ -418,7 +418,39 @@ fn row_reason(issue: &Issue) -> String {
 }
 
 fn note(text: &str) -> Note {
-    Note::new(neutralize(text)).set_author("user-import").add_author_prefix(false)
+    Note::new(clip(neutralize(text), MAX_NOTE_TEXT)).set_author("user-import").add_author_prefix(false)
+}
+
+/// Excel's longest cell text, in UTF-16 code units.
+const MAX_CELL_TEXT: usize = 32_767;
+/// The longest note rust_xlsxwriter writes (Excel's limit less its own markup).
+const MAX_NOTE_TEXT: usize = MAX_CELL_TEXT - 54;
+
+/// A text for an XLSX cell: neutralised, and cut (ending with `…`) to what a cell holds, so
+/// that a huge value in a hostile file cannot stop the whole report from being written.
+pub(crate) fn xlsx_text(text: &str) -> Cow<'_, str> {
+    clip(neutralize(text), MAX_CELL_TEXT)
+}
+
+/// `text` cut to at most `max` UTF-16 code units (what Excel counts), `…` included.
+fn clip(text: Cow<'_, str>, max: usize) -> Cow<'_, str> {
+    // A UTF-8 string never has more UTF-16 units than bytes.
+    if text.len() <= max {
+        return text;
+    }
+    let mut units = 0;
+    let mut end = text.len();
+    for (at, c) in text.char_indices() {
+        if units + c.len_utf16() > max - 1 {
+            end = at;
+            break;
+        }
+        units += c.len_utf16();
+    }
+    if end == text.len() {
+        return text;
+    }
+    Cow::Owned(format!("{}…", &text[..end]))
 }
 
 pub(crate) fn write_error(err: XlsxError) -> Error {
@@ -481,6 +513,21 @@ mod tests {
         let custom = vec![Issue::error(IssueCode::Custom("needs_end_date".into()), "x").at_row(2)];
         let one = Summary { rows: 1, invalid: 1, ..Summary::default() };
         assert_eq!(report(one, custom).to_string(), "1 row: 1 invalid (1 needs end date)");
+    }
+
+    #[test]
+    fn xlsx_texts_are_cut_to_what_a_cell_holds() {
+        assert_eq!(xlsx_text("=1"), "'=1");
+        let long = "é".repeat(40_000);
+        let cut = xlsx_text(&long);
+        assert_eq!(cut.encode_utf16().count(), MAX_CELL_TEXT);
+        assert!(cut.ends_with("é…"));
+        let emoji = format!("={}", "😀".repeat(20_000));
+        let cut = xlsx_text(&emoji);
+        assert!(cut.starts_with("'=😀") && cut.ends_with('…'));
+        assert!(cut.encode_utf16().count() <= MAX_CELL_TEXT);
+        let exact = "a".repeat(MAX_CELL_TEXT);
+        assert_eq!(xlsx_text(&exact), exact);
     }
 
     #[test]

@@ -14,7 +14,7 @@ use rust_xlsxwriter::{
     DataValidation, DataValidationErrorStyle, Format, Formula, Note, Workbook, Worksheet, XlsxError,
 };
 
-use super::{col, neutralize, write_error};
+use super::{col, neutralize, write_error, xlsx_text};
 use crate::config::ImportConfig;
 use crate::error::Result;
 use crate::model::Status;
@@ -242,9 +242,9 @@ pub fn write_xlsx_template(config: &ImportConfig, out: impl AsRef<Path>) -> Resu
     let mut list_col = 0u16;
     for column in &columns {
         let Some((values, _)) = &column.list else { continue };
-        lists.write_string(0, list_col, neutralize(&column.header)).map_err(write_error)?;
+        lists.write_string(0, list_col, xlsx_text(&column.header)).map_err(write_error)?;
         for (i, value) in values.iter().enumerate() {
-            lists.write_string(super::row_num(i as u64 + 1)?, list_col, neutralize(value)).map_err(write_error)?;
+            lists.write_string(super::row_num(i as u64 + 1)?, list_col, xlsx_text(value)).map_err(write_error)?;
         }
         list_col += 1;
     }
@@ -258,14 +258,14 @@ fn write_users(sheet: &mut Worksheet, columns: &[Column], bold: &Format) -> Resu
     for (i, column) in columns.iter().enumerate() {
         let c = col(i)?;
         if column.required {
-            sheet.write_string_with_format(0, c, neutralize(&column.header), bold).map_err(write_error)?;
+            sheet.write_string_with_format(0, c, xlsx_text(&column.header), bold).map_err(write_error)?;
             let note = Note::new("required").set_author("user-import").add_author_prefix(false);
             sheet.insert_note(0, c, &note).map_err(write_error)?;
         } else {
-            sheet.write_string(0, c, neutralize(&column.header)).map_err(write_error)?;
+            sheet.write_string(0, c, xlsx_text(&column.header)).map_err(write_error)?;
         }
         if !column.example.is_empty() {
-            sheet.write_string(1, c, neutralize(&column.example)).map_err(write_error)?;
+            sheet.write_string(1, c, xlsx_text(&column.example)).map_err(write_error)?;
         }
         sheet.set_column_width(c, (column.header.chars().count().max(12) + 2) as f64).map_err(write_error)?;
         if let Some((values, strict)) = &column.list {
@@ -288,15 +288,15 @@ fn write_instructions(sheet: &mut Worksheet, columns: &[Column], bold: &Format) 
     }
     for (i, column) in columns.iter().enumerate() {
         let row = i as u32 + 1;
-        sheet.write_string(row, 0, neutralize(&column.header))?;
+        sheet.write_string(row, 0, xlsx_text(&column.header))?;
         sheet.write_string(row, 1, if column.required { "required" } else { "optional" })?;
-        sheet.write_string(row, 2, neutralize(&column.meaning))?;
+        sheet.write_string(row, 2, xlsx_text(&column.meaning))?;
         let accepted = if column.accepted.chars().count() > 500 {
             "See the drop-down list of the column.".to_string()
         } else {
             column.accepted.clone()
         };
-        sheet.write_string(row, 3, neutralize(&accepted))?;
+        sheet.write_string(row, 3, xlsx_text(&accepted))?;
     }
     sheet.set_column_width(0, 24)?;
     sheet.set_column_width(2, 60)?;

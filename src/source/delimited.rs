@@ -3,7 +3,10 @@
 //! Text that is not UTF-8 is transcoded on the fly (`encoding_rs_io`); UTF-8 is read as it is.
 //! Records are parsed by `csv-core` straight into a row's buffers. A record's row number is the
 //! line on which it starts: blank lines before it are skipped here and counted, because the
-//! `csv` crate's own positions point at the blank lines rather than at the record.
+//! `csv` crate's own positions point at the blank lines rather than at the record. Lines are
+//! counted here too, as spreadsheet programs count them: `\n`, `\r\n` and a lone `\r` (the line
+//! end of classic Mac files, which `csv-core` also ends records on but does not count) each end
+//! one line.
 
 use std::io::{BufRead, BufReader, Read};
 
@@ -37,6 +40,43 @@ pub(crate) struct DelimitedRows {
     ends: Vec<usize>,
     /// False until the first record (a UTF-8 BOM may precede it).
     started: bool,
+    /// The line the input has reached.
+    lines: LineCounter,
+}
+
+/// Counts lines over a stream of byte slices: `\n`, `\r\n` and a lone `\r` each end one line,
+/// also when a `\r\n` is split between two slices.
+#[derive(Clone, Copy, Debug)]
+struct LineCounter {
+    /// The current line, from 1.
+    line: u64,
+    /// The last byte seen was `\r` (already counted; a `\n` right after it is not).
+    after_cr: bool,
+}
+
+impl LineCounter {
+    fn new() -> Self {
+        LineCounter { line: 1, after_cr: false }
+    }
+
+    /// Counts the line ends in the next bytes of the stream.
+    fn advance(&mut self, bytes: &[u8]) {
+        let Some(&last) = bytes.last() else {
+            return;
+        };
+        // Plain counts (vectorised by the compiler): every `\n`, and every `\r` not followed by
+        // `\n` in the slice; a `\r` at its end is counted now and its `\n` skipped later.
+        let lf = bytes.iter().filter(|&&b| b == b'\n').count() as u64;
+        let lone_cr = if bytes.contains(&b'\r') {
+            bytes.iter().zip(&bytes[1..]).filter(|&(&a, &b)| a == b'\r' && b != b'\n').count() as u64
+                + u64::from(last == b'\r')
+        } else {
+            0
+        };
+        let continued_crlf = u64::from(self.after_cr && bytes[0] == b'\n');
+        self.line = self.line.saturating_add(lf + lone_cr - continued_crlf);
+        self.after_cr = last == b'\r';
+    }
 }
 
 /// Sniffs encoding and delimiter from `head`, then reads the whole `stream` (which starts with
@@ -70,7 +110,15 @@ pub(crate) fn open(options: &Options, stream: Stream, head: &[u8]) -> Result<(So
     let mut info = SourceInfo::new(Format::Csv);
     info.encoding = Some(encoding);
     info.delimiter = Some(char::from(delimiter));
-    let mut rows = DelimitedRows { input, core, encoding, out: vec![0; 1 << 12], ends: vec![0; 64], started: false };
+    let mut rows = DelimitedRows {
+        input,
+        core,
+        encoding,
+        out: vec![0; 1 << 12],
+        ends: vec![0; 64],
+        started: false,
+        lines: LineCounter::new(),
+    };
     if sep.is_some() {
         // Excel's `sep=;` line is an instruction, not a row.
         let mut skipped = Row::default();
@@ -95,10 +143,9 @@ impl DelimitedRows {
                 }
             }
             let n = buf.iter().take_while(|&&b| b == b'\n' || b == b'\r').count();
-            let newlines = buf[..n].iter().filter(|&&b| b == b'\n').count() as u64;
+            self.lines.advance(&buf[..n]);
             let all = n == buf.len();
             self.input.consume(n);
-            self.core.set_line(self.core.line() + newlines);
             if !all {
                 return Ok(true);
             }
@@ -113,6 +160,7 @@ impl DelimitedRows {
             let buf = self.input.fill_buf().map_err(limit_error)?;
             let (result, nin, nout, nend) =
                 self.core.read_record(buf, &mut self.out[outlen..], &mut self.ends[endlen..]);
+            self.lines.advance(&buf[..nin]);
             self.input.consume(nin);
             outlen += nout;
             endlen += nend;
@@ -137,7 +185,7 @@ impl RowSource for DelimitedRows {
         if !self.skip_blank_lines()? {
             return Ok(false);
         }
-        row.number = self.core.line(); // csv-core counts lines from 1
+        row.number = self.lines.line;
         let (outlen, endlen) = self.read_record()?;
         let (bytes, ends) = (&self.out[..outlen], &self.ends[..endlen]);
         match simdutf8::basic::from_utf8(bytes) {
@@ -218,6 +266,24 @@ mod tests {
         assert!(rows.next_row(&mut row).unwrap());
         assert_eq!(row.get(0), Some("Müller"));
         assert_eq!(row.issues()[0].code, IssueCode::Encoding);
+    }
+
+    #[test]
+    fn lone_carriage_returns_end_lines_as_in_classic_mac_files() {
+        let numbers = |data: &str| lines(data).iter().map(|(n, _)| *n).collect::<Vec<u64>>();
+        assert_eq!(numbers("a,b\rc,d\r\re,f\r"), [1, 2, 4]);
+        assert_eq!(numbers("a\r\nb\rc\n\rd"), [1, 2, 3, 5]);
+        assert_eq!(numbers("\"x\ry\",1\rz,2"), [1, 3]);
+    }
+
+    #[test]
+    fn a_crlf_split_between_two_reads_is_one_line_end() {
+        let mut counter = LineCounter::new();
+        for part in [&b"a\r"[..], b"\nb\r", b"", b"\r", b"\n", b"c\n"] {
+            counter.advance(part);
+        }
+        // a CRLF, b CR, CRLF, c LF: four line ends.
+        assert_eq!(counter.line, 5);
     }
 
     #[test]

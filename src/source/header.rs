@@ -3,8 +3,9 @@
 use std::collections::{HashSet, VecDeque};
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::issue::IssueCode;
 use crate::schema::normalize_name;
-use crate::source::{HeaderRow, Row, Table};
+use crate::source::{HeaderRow, Limit, Row, Table};
 
 /// How many non-blank rows are looked at when the header is found automatically.
 pub(crate) const HEADER_WINDOW: usize = 20;
@@ -52,9 +53,19 @@ pub(crate) fn locate(table: &mut Table, at: HeaderRow, known: &HashSet<String>) 
     let mut rows = window.into_iter().skip(header_index);
     let header = rows.next().ok_or_else(|| Error::empty("the file has no header row"))?;
     table.info.header_row = header.number;
-    let mut headers: Vec<String> = header.iter().map(clean_header).collect();
+    // No column is named by more than an Excel cell holds: a hostile file's huge header cell is
+    // cut there (the data cells have their own, possibly lower, limit).
+    let max_chars = table.limits.max_cell_chars.max(EXCEL_CELL_CHARS);
+    let mut headers: Vec<String> = header.iter().map(|cell| clean_header(first_chars(cell, max_chars))).collect();
     while headers.last().is_some_and(String::is_empty) {
         headers.pop();
+    }
+    // A header wider than the limit (a workbook reader drops the cells beyond it and flags the
+    // row) names columns no row could be read in full: no users file is that wide.
+    let max = table.limits.max_columns;
+    if headers.len() > max || header.issues().iter().any(|i| i.code == IssueCode::TooLarge) {
+        let found = format!("the header, row {}, has {} cells or more", header.number, headers.len().max(max + 1));
+        return Err(Error::too_large(Limit::Columns, max as u64, found));
     }
     table.headers = headers;
     table.pending = rows.filter(|row| !row.is_blank()).collect::<VecDeque<_>>();
@@ -86,6 +97,20 @@ pub(crate) fn clean_header(cell: &str) -> String {
         .join(" ")
 }
 
+/// The most characters an Excel cell holds.
+const EXCEL_CELL_CHARS: usize = 32_767;
+
+/// The longest cell compared with the known column names when the header is looked for.
+const MAX_NAME_BYTES: usize = 1024;
+
+/// The first `max` characters of `text`.
+fn first_chars(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    text.char_indices().nth(max).map_or(text, |(at, _)| &text[..at])
+}
+
 /// The index of the row that looks most like a header.
 ///
 /// The score of a row is the number of its cells that name a known field. The best score wins
@@ -93,8 +118,10 @@ pub(crate) fn clean_header(cell: &str) -> String {
 /// half as many filled cells as the widest row (and at least two) is taken: a banner or a title
 /// fills one cell, a header fills them all.
 fn best_header(window: &[Row], known: &HashSet<String>) -> usize {
-    let scores: Vec<usize> =
-        window.iter().map(|row| row.iter().filter(|cell| known.contains(&normalize_name(cell))).count()).collect();
+    // No field is named by a kilobyte of text: such cells (a hostile file's huge values) are not
+    // worth normalising.
+    let names = |cell: &&str| cell.len() <= MAX_NAME_BYTES && known.contains(&normalize_name(cell));
+    let scores: Vec<usize> = window.iter().map(|row| row.iter().filter(names).count()).collect();
     let best = scores.iter().copied().max().unwrap_or(0);
     if best > 0 {
         return scores.iter().position(|&s| s == best).unwrap_or(0);
@@ -134,6 +161,15 @@ mod tests {
         assert_eq!(best_header(&window, &known()), 1);
         let single = vec![Row::new(1, ["only"]), Row::new(2, ["one"])];
         assert_eq!(best_header(&single, &known()), 0);
+    }
+
+    #[test]
+    fn huge_cells_are_not_names_and_are_cut() {
+        let huge = "Login Name ".repeat(200);
+        let window = vec![Row::new(1, [huge.as_str(), "x"]), Row::new(2, ["Login Name", "Email"])];
+        assert_eq!(best_header(&window, &known()), 1);
+        assert_eq!(first_chars("Élodie", 2), "Él");
+        assert_eq!(first_chars("Ada", 5), "Ada");
     }
 
     #[test]

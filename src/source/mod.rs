@@ -9,7 +9,8 @@
 //! |---|---|---|
 //! | CSV, TSV, text | `csv` crate | delimiter (`,` `;` tab `\|`), encoding (UTF-8, UTF-8 BOM, UTF-16 LE/BE, Windows-1252) sniffed; `sep=;` line honoured |
 //! | XLSX, XLSM, XLSB | calamine, streaming cell reader | zip directory checked before anything is decompressed |
-//! | XLS, ODS | calamine | |
+//! | XLS | calamine | the workbook stream is checked first: sheets claiming more than an .xls holds are refused |
+//! | ODS | calamine | |
 //!
 //! Spreadsheet cells are normalised to text: whole numbers as `10045` (never `10045.0`), dates
 //! as ISO 8601 (`2024-01-15`, `2024-01-15T13:45:30`, `08:30:00`) honouring the 1904 date
@@ -38,6 +39,7 @@ mod delimited;
 mod header;
 mod sheet;
 mod sniff;
+mod xls;
 
 use std::collections::{HashSet, VecDeque};
 use std::fmt;
@@ -243,7 +245,8 @@ pub struct Limits {
     pub max_compression_ratio: u64,
     /// Most data rows (default 10 million).
     pub max_rows: u64,
-    /// Most columns (default 16,384, Excel's own limit).
+    /// Most columns (default 16,384, Excel's own limit): a header wider than this refuses the
+    /// file (`too_large`); the cells of a data row beyond it are dropped and the row flagged.
     pub max_columns: usize,
     /// Longest cell, in characters (default 32,767, Excel's own limit); longer cells are cut
     /// and flagged `too_large`.

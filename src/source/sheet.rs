@@ -144,6 +144,8 @@ fn read_workbook(
             }
         }
         Format::Xls => {
+            // calamine would size its grids from what the file claims: check the claims first.
+            let reader = super::xls::checked_workbook(reader)?;
             let mut workbook = calamine::Xls::new(reader).map_err(|e| match e {
                 calamine::XlsError::Password => ErrorKind::Encrypted.into(),
                 other => workbook_error(format, other),

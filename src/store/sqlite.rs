@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use rusqlite::types::ToSql;
@@ -265,7 +265,20 @@ impl SqliteStore {
         // Pages of 16 KiB (new files only): bulk imports write fewer, fuller pages than with 4 KiB.
         conn.execute_batch("PRAGMA page_size = 16384").map_err(fail)?;
         // The first statement that reads the file: a file that is not a database fails here.
-        conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get::<_, String>(0)).map_err(fail)?;
+        // Switching a new file to WAL takes an exclusive lock that SQLite does not wait for: when
+        // two imports create the same store at once, the second retries (up to the busy timeout).
+        let started = Instant::now();
+        loop {
+            match conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get::<_, String>(0)) {
+                Ok(_) => break,
+                Err(rusqlite::Error::SqliteFailure(failure, _))
+                    if failure.code == ErrorCode::DatabaseBusy && started.elapsed() < DEFAULT_BUSY_TIMEOUT =>
+                {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(err) => return Err(fail(err)),
+            }
+        }
         conn.execute_batch(
             "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;",
         )
@@ -309,10 +322,11 @@ impl SqliteStore {
             }
             conn.execute_batch("BEGIN IMMEDIATE").map_err(|err| self.sql(err))?;
             let applied = (|| {
-                // Another process may have upgraded the file while this one waited for the lock.
+                // Another process may have upgraded the file while this one waited for the lock:
+                // then there is nothing to do here, and the transaction must not stay open.
                 let (now, _) = self.header()?;
                 if now != version {
-                    return Ok(());
+                    return conn.execute_batch("ROLLBACK").map_err(|err| self.sql(err));
                 }
                 let script = MIGRATIONS.get(version).copied().unwrap_or_default();
                 conn.execute_batch(script).map_err(|err| self.sql(err))?;
