@@ -1,4 +1,4 @@
-//! What the host implements (foreign traits: `Directory`, `UserStore`, `ProgressListener`,
+//! What the host implements (foreign traits: `PackedDirectory`, `UserStore`, `ProgressListener`,
 //! `Rule`), the cancel token, and the adapters that turn them into the core's traits.
 //!
 //! Every callback returns `Result<_, HostError>`: an exception raised in Python or Kotlin
@@ -14,17 +14,35 @@ use user_import as core;
 use crate::error::{directory_failed, lock, store_failed, HostError, UserImportError};
 use crate::records::{CustomFieldSpec, ImportLogEntry, Severity, User, ValidRecord};
 
-/// The host's existing users, looked up in batches (a few hundred to a thousand keys a call).
+/// Where a run looks existing users up, a batch of keys (up to a couple of thousand) a call: a
+/// host's `Directory`, or a built-in one (`memory_directory`, `directory_from_path`,
+/// `SqliteStore.as_directory()`).
 ///
-/// Return the users found, in any order; keys not found are simply absent. Logins and emails are
-/// compared ignoring case and surrounding spaces. Raise `HostError.Failed` (or any exception) when
-/// the lookup cannot be done: the run stops with `UserImportError.Directory`.
+/// Hosts implement `Directory` — `user_import.Directory` in Python, `org.userimport.Directory`
+/// in Kotlin: `find_by_logins(list of logins) -> list of User` and `find_by_emails` — which
+/// packs each batch into the form of this trait. Packing is what keeps a large directory cheap:
+/// the generated code converts lists and records one value at a time (in Python 0.5–0.9 µs a key
+/// and about 56 µs a `User`), whereas a packed batch crosses as two strings (in Python about
+/// 0.03 µs a key and 1 µs a user).
+///
+/// The packed form, for a host that implements this trait itself:
+/// * the keys: one string, one key a line (`\n`). Logins and emails never hold a line break
+///   (the checks refuse control characters; a key that does is refused before any call), and
+///   there is never a call without keys;
+/// * the answer: the users found, in any order, as the JSON text of an array of users; keys not
+///   found are simply absent. A user is an object with the fields of [`User`] (snake_case;
+///   `login` and `status` required), or an array of all its fields in their order (what the
+///   Python and Kotlin layers send: half the text, and faster to write).
+///
+/// Logins and emails are compared ignoring case and surrounding spaces. Raise `HostError.Failed`
+/// (or any exception) when the lookup cannot be done: the run stops with
+/// `UserImportError.Directory`, as it does when the answer is not such an array.
 #[uniffi::export(with_foreign)]
-pub trait Directory: Any + Send + Sync {
-    /// The existing users with these logins.
-    fn find_by_logins(&self, logins: Vec<String>) -> Result<Vec<User>, HostError>;
-    /// The existing users with these email addresses.
-    fn find_by_emails(&self, emails: Vec<String>) -> Result<Vec<User>, HostError>;
+pub trait PackedDirectory: Any + Send + Sync {
+    /// The existing users with these logins (one a line), as a JSON array of users.
+    fn find_packed_by_logins(&self, logins: String) -> Result<String, HostError>;
+    /// The existing users with these email addresses (one a line), as a JSON array of users.
+    fn find_packed_by_emails(&self, emails: String) -> Result<String, HostError>;
 }
 
 /// The host's own persistence: a plan is applied to it in one transaction.
@@ -33,7 +51,7 @@ pub trait Directory: Any + Send + Sync {
 /// `create_users` (superiors always before their subordinates), `update_users`, `log_import`,
 /// and finally `commit` — or `rollback` when anything failed. Users are matched by login,
 /// ignoring case; `password_hash` is an argon2id hash, or none (the user is invited; on update:
-/// keep the stored password). The lookups are those of a [`Directory`]: before writing, the
+/// keep the stored password). The lookups are those of a `Directory`: before writing, the
 /// import checks through them that the users did not change since the plan was made.
 #[uniffi::export(with_foreign)]
 pub trait UserStore: Send + Sync {
@@ -237,18 +255,56 @@ fn keys(keys: &[&str]) -> Vec<String> {
     keys.iter().map(|key| (*key).to_string()).collect()
 }
 
-/// A host `Directory` as the core's.
-pub(crate) struct HostDirectory<'a>(pub(crate) &'a dyn Directory);
+/// The keys of one lookup in the packed form: one a line.
+pub(crate) fn pack_keys(keys: &[&str]) -> Result<String, String> {
+    match keys.iter().find(|key| key.contains('\n')) {
+        Some(key) => Err(format!("cannot look up {key:?}: a login or an email address holds no line break")),
+        None => Ok(keys.join("\n")),
+    }
+}
+
+/// The keys of a packed lookup.
+pub(crate) fn unpack_keys(keys: &str) -> Vec<&str> {
+    keys.split('\n').collect()
+}
+
+/// The users of a packed answer (a JSON array of users), checked and converted.
+pub(crate) fn unpack_users(json: &str) -> Result<Vec<core::User>, String> {
+    let users: Vec<User> =
+        serde_json::from_str(json).map_err(|err| format!("expected a JSON array of users: {err}"))?;
+    users.into_iter().map(User::into_core).collect()
+}
+
+/// Users in the packed form of an answer.
+pub(crate) fn pack_users(users: &[User]) -> Result<String, String> {
+    serde_json::to_string(users).map_err(|err| format!("cannot pack users: {err}"))
+}
+
+/// A host's packed directory as the core's `Directory`.
+pub(crate) struct HostDirectory<'a>(pub(crate) &'a dyn PackedDirectory);
+
+impl HostDirectory<'_> {
+    fn find(
+        &self,
+        keys: &[&str],
+        lookup: impl FnOnce(&dyn PackedDirectory, String) -> Result<String, HostError>,
+    ) -> core::Result<Vec<core::User>> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let packed = pack_keys(keys).map_err(directory_failed)?;
+        let answer = lookup(self.0, packed).map_err(directory_failed)?;
+        unpack_users(&answer).map_err(directory_failed)
+    }
+}
 
 impl core::Directory for HostDirectory<'_> {
     fn find_by_logins(&self, logins: &[&str]) -> core::Result<Vec<core::User>> {
-        let users = self.0.find_by_logins(keys(logins)).map_err(directory_failed)?;
-        core_users(users, directory_failed)
+        self.find(logins, |directory, keys| directory.find_packed_by_logins(keys))
     }
 
     fn find_by_emails(&self, emails: &[&str]) -> core::Result<Vec<core::User>> {
-        let users = self.0.find_by_emails(keys(emails)).map_err(directory_failed)?;
-        core_users(users, directory_failed)
+        self.find(emails, |directory, keys| directory.find_packed_by_emails(keys))
     }
 }
 
@@ -305,7 +361,7 @@ impl core::UserStore for HostStore<'_> {
 /// against the SQLite store carries that store's own fingerprint), a host's through the adapter,
 /// none as an empty directory.
 pub(crate) fn with_directory<T>(
-    directory: Option<&Arc<dyn Directory>>,
+    directory: Option<&Arc<dyn PackedDirectory>>,
     f: impl FnOnce(&dyn core::Directory) -> Result<T, UserImportError>,
 ) -> Result<T, UserImportError> {
     let Some(directory) = directory else {
@@ -341,6 +397,97 @@ mod tests {
         assert_eq!(rule_issue(issue("max_admins"), None).code.to_string(), "custom:max_admins");
         assert_eq!(rule_issue(issue("custom:max_admins"), None).code.to_string(), "custom:max_admins");
         assert_eq!(rule_issue(issue("x"), None).severity, core::Severity::Warning);
+    }
+
+    /// A packed directory that answers every lookup with the same text and counts its calls.
+    struct Canned(&'static str, Mutex<Vec<String>>);
+
+    impl PackedDirectory for Canned {
+        fn find_packed_by_logins(&self, logins: String) -> Result<String, HostError> {
+            lock(&self.1).push(logins);
+            Ok(self.0.to_string())
+        }
+
+        fn find_packed_by_emails(&self, emails: String) -> Result<String, HostError> {
+            lock(&self.1).push(emails);
+            Ok(self.0.to_string())
+        }
+    }
+
+    fn lookup(answer: &'static str, keys: &[&str]) -> (core::Result<Vec<core::User>>, Vec<String>) {
+        let canned = Canned(answer, Mutex::new(Vec::new()));
+        let found = core::Directory::find_by_logins(&HostDirectory(&canned), keys);
+        let calls = lock(&canned.1).clone();
+        (found, calls)
+    }
+
+    #[test]
+    fn packed_lookups_send_one_key_a_line_and_read_a_json_array_of_users() {
+        let answer = r#"[{"login": "ada", "status": "ACTIVE", "email": "ada@example.com", "hq_role": "admin",
+            "products": {"hire": {"ROLE": {"name": "Recruiter"}}, "pay": "GRANTED"},
+            "custom": {"start": {"DATE": {"iso": "2020-01-01"}}, "remote": {"BOOLEAN": {"value": true}}}},
+            {"login": "bob", "first_name": "Bob", "status": "disabled", "password_hash": null},
+            ["carol", "Carol", "Shaw", "PENDING", "carol@example.com", ["Viewer"], "ada", "Europe/Paris", "BASIC",
+             "10042", ["Sales"], {"hire": "NO_ACCESS"}, {"size": {"NUMBER": {"value": 4.5}}}, null]]"#;
+        let (found, calls) = lookup(answer, &["ada", " Bob ", "carol@example.com"]);
+        let found = found.expect("users");
+        assert_eq!(calls, ["ada\n Bob \ncarol@example.com"]);
+        assert_eq!(found.len(), 3);
+        let carol = &found[2];
+        assert_eq!(
+            (carol.login.as_str(), carol.status, carol.superior.as_deref()),
+            ("carol", core::Status::Pending, Some("ada"))
+        );
+        assert_eq!((carol.timezone, carol.hq_role), (Some(chrono_tz::Europe::Paris), Some(core::HqRole::Basic)));
+        assert_eq!((carol.groups.len(), carol.products.len(), carol.custom.len()), (1, 1, 1));
+        assert_eq!((found[0].hq_role, found[0].email.as_deref()), (Some(core::HqRole::Admin), Some("ada@example.com")));
+        assert_eq!(found[0].products.len(), 2);
+        assert_eq!(found[0].custom.len(), 2);
+        assert_eq!((found[1].first_name.as_str(), found[1].status), ("Bob", core::Status::Disabled));
+
+        // No keys, no call; an empty key is still a key.
+        let (found, calls) = lookup("[]", &[]);
+        assert!(found.expect("nothing").is_empty() && calls.is_empty());
+        assert_eq!(lookup("[]", &[""]).1, [""]);
+    }
+
+    #[test]
+    fn packed_lookups_refuse_line_breaks_and_answers_that_are_not_users() {
+        let (found, calls) = lookup("[]", &["ada", "evil\nbob"]);
+        assert!(found.expect_err("refused").to_string().contains("line break") && calls.is_empty());
+        for answer in [
+            "",
+            "null",
+            r#"["not a user"]"#,
+            r#"[{"login": "ada"}]"#,
+            r#"[{"login": "ada", "status": "ACTIVE", "frist_name": "Ada"}]"#,
+            r#"[["ada", "Ada", "Lovelace", "ACTIVE", null, [], null, null, null, null, [], {}, {}, null, "extra"]]"#,
+        ] {
+            let err = lookup(answer, &["ada"]).0.expect_err(answer).to_string();
+            assert!(err.contains("JSON array of users"), "{answer}: {err}");
+        }
+        // Never a password in a message, whether it is of the wrong type or not a hash.
+        let err = lookup(r#"[{"login": "ada", "status": "ACTIVE", "password_hash": 12345678}]"#, &["ada"]).0;
+        let err = err.expect_err("a number").to_string();
+        assert!(err.contains("password_hash must be a string") && !err.contains("12345678"), "{err}");
+        let err = lookup(r#"[{"login": "ada", "status": "ACTIVE", "password_hash": "hunter22"}]"#, &["ada"]).0;
+        let err = err.expect_err("not a hash").to_string();
+        assert!(err.contains("not a password hash") && !err.contains("hunter22"), "{err}");
+    }
+
+    #[test]
+    fn users_packed_by_the_library_read_back_the_same() {
+        let mut user = core::User::new("ada", "Ada", "Lovelace");
+        user.email = Some("ada@example.com".into());
+        user.hq_role = Some(core::HqRole::Basic);
+        user.timezone = Some(chrono_tz::Europe::Paris);
+        user.products.insert("hire".into(), core::ProductAccess::Role(core::Role::new("Recruiter")));
+        user.custom.insert("size".into(), core::CustomValue::Number(4.5));
+        let packed = pack_users(&[User::from_core(&user)]).expect("packed");
+        let back = unpack_users(&packed).expect("read back");
+        assert_eq!(back.len(), 1);
+        assert_eq!(User::from_core(&back[0]), User::from_core(&user));
+        assert_eq!(unpack_keys(&pack_keys(&["a", "", "b"]).expect("packed")), ["a", "", "b"]);
     }
 
     struct Raising;

@@ -8,7 +8,7 @@ use user_import as core;
 
 use crate::config::ImportConfig;
 use crate::error::{lock, UserImportError};
-use crate::host::{with_directory, CancelToken, Directory, HostRule, ProgressListener, Rule, RunProgress};
+use crate::host::{with_directory, CancelToken, HostRule, PackedDirectory, ProgressListener, Rule, RunProgress};
 use crate::plan::Plan;
 use crate::records::{
     page, FormCheck, Issue, MappingEntry, SavedColumn, SavedMapping, SourceInfo, User, ValidRecord, ValidationSummary,
@@ -159,7 +159,7 @@ impl Importer {
         &self,
         source: Arc<Source>,
         mapping: Arc<Mapping>,
-        directory: Option<Arc<dyn Directory>>,
+        directory: Option<Arc<dyn PackedDirectory>>,
         progress: Option<Arc<dyn ProgressListener>>,
         cancel: Option<Arc<CancelToken>>,
     ) -> Result<Arc<Validation>, UserImportError> {
@@ -179,7 +179,7 @@ impl Importer {
     pub fn validate_path(
         &self,
         path: String,
-        directory: Option<Arc<dyn Directory>>,
+        directory: Option<Arc<dyn PackedDirectory>>,
         progress: Option<Arc<dyn ProgressListener>>,
         cancel: Option<Arc<CancelToken>>,
     ) -> Result<Arc<Validation>, UserImportError> {
@@ -194,7 +194,7 @@ impl Importer {
     pub fn validate_bytes(
         &self,
         bytes: Vec<u8>,
-        directory: Option<Arc<dyn Directory>>,
+        directory: Option<Arc<dyn PackedDirectory>>,
         progress: Option<Arc<dyn ProgressListener>>,
         cancel: Option<Arc<CancelToken>>,
     ) -> Result<Arc<Validation>, UserImportError> {
@@ -209,7 +209,7 @@ impl Importer {
     pub fn plan(
         &self,
         validation: Arc<Validation>,
-        directory: Option<Arc<dyn Directory>>,
+        directory: Option<Arc<dyn PackedDirectory>>,
     ) -> Result<Arc<Plan>, UserImportError> {
         let plan = with_directory(directory.as_ref(), |dir| {
             Ok(core::Plan::new(validation.inner.clone(), &self.config, dir)?)
@@ -222,7 +222,7 @@ impl Importer {
     pub fn plan_path(
         &self,
         path: String,
-        directory: Option<Arc<dyn Directory>>,
+        directory: Option<Arc<dyn PackedDirectory>>,
         progress: Option<Arc<dyn ProgressListener>>,
         cancel: Option<Arc<CancelToken>>,
     ) -> Result<Arc<Plan>, UserImportError> {
@@ -237,7 +237,7 @@ impl Importer {
     pub fn plan_bytes(
         &self,
         bytes: Vec<u8>,
-        directory: Option<Arc<dyn Directory>>,
+        directory: Option<Arc<dyn PackedDirectory>>,
         progress: Option<Arc<dyn ProgressListener>>,
         cancel: Option<Arc<CancelToken>>,
     ) -> Result<Arc<Plan>, UserImportError> {
@@ -253,7 +253,7 @@ impl Importer {
     pub fn check_user(
         &self,
         values: HashMap<String, String>,
-        directory: Option<Arc<dyn Directory>>,
+        directory: Option<Arc<dyn PackedDirectory>>,
     ) -> Result<FormCheck, UserImportError> {
         let mut form = Vec::with_capacity(values.len());
         let mut sorted: Vec<(&String, &String)> = values.iter().collect();
@@ -511,7 +511,7 @@ impl Validation {
     #[uniffi::method(default(directory = None))]
     pub fn hierarchy(
         &self,
-        directory: Option<Arc<dyn Directory>>,
+        directory: Option<Arc<dyn PackedDirectory>>,
     ) -> Result<crate::hierarchy::HierarchyResult, UserImportError> {
         let records = self.inner.records();
         let rows: Vec<crate::hierarchy::HierarchyRow> = records

@@ -10,8 +10,10 @@
 //!   ([`Source`], [`Mapping`], [`Validation`], [`Plan`]), `check_user`, templates;
 //! * [`Plan::apply`] to a host [`UserStore`], [`Plan::apply_sqlite`] to the built-in
 //!   [`SqliteStore`]; [`Outcome`] and [`Report`] (JSON, CSV, XLSX);
-//! * foreign traits: [`Directory`] (batched lookups of existing users), [`UserStore`],
-//!   [`ProgressListener`] (a few calls a second), [`Rule`]; and a [`CancelToken`].
+//! * foreign traits: [`PackedDirectory`] (batched lookups of existing users, packed: what the
+//!   hand-written `Directory` of the Python package and of the Kotlin library turn a host's
+//!   typed lookups into), [`UserStore`], [`ProgressListener`] (a few calls a second), [`Rule`];
+//!   and a [`CancelToken`].
 //!
 //! Bad data is never an error: it is an [`Issue`] in a result. [`UserImportError`] means a call
 //! could not do its job (an unreadable file, an invalid configuration, a stale plan, a store
@@ -32,7 +34,7 @@ mod store;
 pub use crate::config::{GroupCondition, ImportConfig};
 pub use crate::error::{HostError, UserImportError};
 pub use crate::hierarchy::{resolve_hierarchy, HierarchyResult, HierarchyRow, Placement, SuperiorLink};
-pub use crate::host::{CancelToken, Directory, ProgressListener, Rule, RuleIssue, UserStore};
+pub use crate::host::{CancelToken, PackedDirectory, ProgressListener, Rule, RuleIssue, UserStore};
 pub use crate::importer::{Importer, Mapping, Source, Validation};
 pub use crate::plan::{Outcome, Plan};
 pub use crate::records::{
@@ -42,7 +44,9 @@ pub use crate::records::{
     Status, StoredUser, Summary, User, ValidRecord, ValidationSummary,
 };
 pub use crate::report::Report;
-pub use crate::store::{directory_from_path, memory_directory, MemoryDirectory, SqliteDirectory, SqliteStore};
+pub use crate::store::{
+    directory_from_path, memory_directory, memory_directory_packed, MemoryDirectory, SqliteDirectory, SqliteStore,
+};
 
 // The namespace is the Python module (`user_import`) and the Kotlin file name; the library
 // stays `libuser_import_ffi.so`.

@@ -8,20 +8,29 @@ use std::collections::HashMap;
 use std::fmt;
 use std::time::SystemTime;
 
+use serde::{Deserialize, Deserializer, Serialize};
 use user_import as core;
 
 /// An account's status.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, uniffi::Enum)]
+///
+/// In the packed form of a directory lookup (JSON), its name: `"ACTIVE"` (or `"active"`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, uniffi::Enum, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Status {
     /// Can sign in.
+    #[serde(alias = "active")]
     Active,
     /// Invited, has not completed sign-up yet.
+    #[serde(alias = "pending")]
     Pending,
     /// Access has expired.
+    #[serde(alias = "expired")]
     Expired,
     /// Legacy: blocked (kept for existing users only).
+    #[serde(alias = "blocked")]
     Blocked,
     /// Legacy: disabled (kept for existing users only).
+    #[serde(alias = "disabled")]
     Disabled,
 }
 
@@ -50,11 +59,16 @@ impl From<Status> for core::Status {
 }
 
 /// The role in the host application's admin console.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, uniffi::Enum)]
+///
+/// In the packed form of a directory lookup (JSON), its name: `"ADMIN"` (or `"admin"`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, uniffi::Enum, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum HqRole {
     /// Dashboard and product switcher.
+    #[serde(alias = "basic")]
     Basic,
     /// Also configures authentication and manages users.
+    #[serde(alias = "admin")]
     Admin,
 }
 
@@ -77,7 +91,11 @@ impl From<HqRole> for core::HqRole {
 }
 
 /// A user's access to one product.
-#[derive(Clone, Debug, PartialEq, Eq, uniffi::Enum)]
+///
+/// In the packed form of a directory lookup (JSON): `"NO_ACCESS"`, `"GRANTED"`, or
+/// `{"ROLE": {"name": "Recruiter"}}`.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Enum, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ProductAccess {
     /// No access.
     NoAccess,
@@ -111,7 +129,12 @@ impl From<ProductAccess> for core::ProductAccess {
 }
 
 /// The value of a custom field.
-#[derive(Clone, Debug, PartialEq, uniffi::Enum)]
+///
+/// In the packed form of a directory lookup (JSON), tagged by its kind: `{"BOOLEAN": {"value":
+/// true}}`, `{"NUMBER": {"value": 4.5}}`, `{"DATE": {"iso": "2024-01-15"}}`, `{"TEXT": {"value":
+/// "Sales"}}`.
+#[derive(Clone, Debug, PartialEq, uniffi::Enum, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum CustomValue {
     /// Yes or no.
     Boolean {
@@ -167,48 +190,73 @@ impl CustomValue {
 /// `password_hash` is only ever a password *hash* (a PHC string such as `$argon2id$v=19$…`):
 /// plain-text passwords never cross the boundary. Users handed to a store carry the hash of their
 /// initial password (or none: the user is invited); previews never carry one.
-#[derive(Clone, PartialEq, uniffi::Record)]
+///
+/// In the packed form of a directory lookup (JSON), an object with these fields (snake_case
+/// names; only `login` and `status` are required, the others default as they do here; an
+/// unknown field is an error, as a typo would otherwise lose data silently), or an array of all
+/// the fields in this order.
+#[derive(Clone, PartialEq, uniffi::Record, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct User {
     /// The unique sign-in name (compared ignoring case).
     pub login: String,
     /// Given name.
     #[uniffi(default = "")]
+    #[serde(default)]
     pub first_name: String,
     /// Family name.
     #[uniffi(default = "")]
+    #[serde(default)]
     pub last_name: String,
     /// Account status.
     pub status: Status,
     /// Email address.
     #[uniffi(default = None)]
+    #[serde(default)]
     pub email: Option<String>,
     /// Roles in the host application, in the catalog's spelling.
     #[uniffi(default = [])]
+    #[serde(default)]
     pub roles: Vec<String>,
     /// The login of this user's superior.
     #[uniffi(default = None)]
+    #[serde(default)]
     pub superior: Option<String>,
     /// IANA time zone, e.g. `Europe/Paris`.
     #[uniffi(default = None)]
+    #[serde(default)]
     pub timezone: Option<String>,
     /// Role in the host application's admin console.
     #[uniffi(default = None)]
+    #[serde(default)]
     pub hq_role: Option<HqRole>,
     /// An external reference (employee number, HR id).
     #[uniffi(default = None)]
+    #[serde(default)]
     pub reference: Option<String>,
     /// Groups the user belongs to.
     #[uniffi(default = [])]
+    #[serde(default)]
     pub groups: Vec<String>,
     /// Access per product id.
     #[uniffi(default)]
+    #[serde(default)]
     pub products: HashMap<String, ProductAccess>,
     /// Custom fields by name.
     #[uniffi(default)]
+    #[serde(default)]
     pub custom: HashMap<String, CustomValue>,
     /// The password's hash (PHC string), never a plain password.
     #[uniffi(default = None)]
+    #[serde(default, deserialize_with = "password_hash")]
     pub password_hash: Option<String>,
+}
+
+/// Reads a password hash from the packed form without ever echoing it in an error: the
+/// message of a value of the wrong type would quote the value.
+fn password_hash<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    Option::<String>::deserialize(deserializer)
+        .map_err(|_| serde::de::Error::custom("password_hash must be a string (a PHC hash) or null"))
 }
 
 impl fmt::Debug for User {

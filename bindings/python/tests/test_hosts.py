@@ -4,6 +4,8 @@ SQLite store, host rules, and exceptions raised inside callbacks arriving back a
 from __future__ import annotations
 
 import datetime
+import inspect
+import json
 
 import pytest
 
@@ -88,6 +90,73 @@ def test_directory_exceptions_arrive_as_errors(importer, users_csv):
 
     with pytest.raises(ui.UserImportError.Directory):
         importer.validate_path(users_csv, WrongType())
+
+
+def test_every_kind_of_value_crosses_packed(importer, users_csv):
+    ada = user("ada", first_name='Ada "the" \\first\\', last_name="Lovelace\tÉ😀\u2028", email="ada@example.com",
+               timezone="Europe/Paris", hq_role=ui.HqRole.ADMIN, roles=["Admin"], groups=["Sales", "Ops"],
+               reference="10045", status=ui.Status.EXPIRED,
+               products={"hire": ui.ProductAccess.ROLE(name="Recruiter"), "pay": ui.ProductAccess.GRANTED(),
+                         "old": ui.ProductAccess.NO_ACCESS()},
+               custom={"hired_on": ui.CustomValue.DATE(iso="2020-01-01"), "remote": ui.CustomValue.BOOLEAN(value=True),
+                       "size": ui.CustomValue.NUMBER(value=4.5), "team": ui.CustomValue.TEXT(value="a\nb")})
+    for directory in (DictDirectory([ada]), ui.memory_directory([ada])):
+        plan = importer.plan_path(users_csv, directory)
+        # The file names ada differently and has no status: the rest of what is stored stays.
+        written = next(w.user for w in plan.writes(0, 10) if w.user.login == "ada")
+        assert written.products == ada.products
+        assert {name: written.custom.get(name) for name in ada.custom} == ada.custom  # the file adds start_date
+        assert (written.timezone, written.hq_role, written.groups, written.reference, written.status) == (
+            "Europe/Paris", ui.HqRole.ADMIN, ["Sales", "Ops"], "10045", ui.Status.EXPIRED)
+        old = {c.field: c.old_value for c in plan.rows(0, 1)[0].changes}
+        assert (old["first_name"], old["last_name"]) == ('Ada "the" \\first\\', "Lovelace\tÉ😀\u2028")
+    # A built-in directory answers in the packed form too.
+    packed = json.loads(ui.memory_directory([ada]).find_packed_by_logins("nobody\nADA"))
+    assert len(packed) == 1 and packed[0]["login"] == "ada" and packed[0]["products"]["hire"] == {"ROLE": {"name": "Recruiter"}}
+
+
+def test_packed_users_list_every_field_of_the_record_in_order():
+    from user_import import _user_fields
+
+    fields = [name for name in inspect.signature(ui.User.__init__).parameters if name != "self"]
+    ada = user("ada", email="ada@example.com", roles=["Admin"], superior="boss", timezone="UTC", hq_role=ui.HqRole.BASIC,
+               reference="1", groups=["g"], products={"p": ui.ProductAccess.GRANTED()},
+               custom={"c": ui.CustomValue.TEXT(value="v")}, password_hash="$argon2id$v=19$m=8,t=1,p=1$c2FsdA$aGFzaA")
+    expected = tuple(ada.status.name if name == "status" else getattr(ada, name) for name in fields)
+    assert _user_fields(ada) == expected
+
+
+def test_a_directory_may_return_plain_dicts_from_any_iterable(importer, users_csv):
+    class Plain(ui.Directory):
+        def find_by_logins(self, logins):
+            return ({"login": login, "status": "active", "email": "ada@example.com", "hq_role": ui.HqRole.BASIC,
+                     "products": {"hire": ui.ProductAccess.ROLE(name="Recruiter")}} for login in logins if login == "ada")
+
+        def find_by_emails(self, emails):
+            return ()
+
+    plan = importer.plan_path(users_csv, Plain())
+    written = next(w.user for w in plan.writes(0, 10) if w.user.login == "ada")
+    assert (written.hq_role, written.products) == (ui.HqRole.BASIC, {"hire": ui.ProductAccess.ROLE(name="Recruiter")})
+    assert ui.memory_directory([{"login": "ada", "status": ui.Status.ACTIVE}]) is not None
+
+    class Typo(Plain):
+        def find_by_logins(self, logins):
+            return [{"login": "ada", "status": "ACTIVE", "frist_name": "Ada"}]
+
+    with pytest.raises(ui.UserImportError.Directory) as err:
+        importer.validate_path(users_csv, Typo())
+    assert "frist_name" in err.value.detail
+
+    class NotAUser(Plain):
+        def find_by_logins(self, logins):
+            return [object()]
+
+    with pytest.raises(ui.UserImportError.Directory) as err:
+        importer.validate_path(users_csv, NotAUser())
+    assert "TypeError" in err.value.detail and "User records or dicts" in err.value.detail
+    with pytest.raises(ui.UserImportError.InvalidArgument):
+        ui.memory_directory([{"login": "ada"}])  # no status
 
 
 def test_apply_to_a_python_store_with_both_error_policies(importer):

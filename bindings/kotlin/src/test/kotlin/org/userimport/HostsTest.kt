@@ -40,6 +40,31 @@ class HostsTest {
     }
 
     @Test
+    fun everyKindOfValueCrossesPacked() {
+        val ada = Fixtures.user("ada", "ada@example.com", listOf("Admin"), "Europe/Paris").copy(
+            firstName = "Ada \"the\" \\first\\", lastName = "Lovelace\tÉ😀\u2028\u0001", hqRole = HqRole.ADMIN,
+            groups = listOf("Sales", "Ops"), reference = "10045", status = Status.EXPIRED,
+            products = mapOf("hire" to ProductAccess.Role("Recruiter"), "pay" to ProductAccess.Granted, "old" to ProductAccess.NoAccess),
+            custom = mapOf("hiredOn" to CustomValue.Date("2020-01-01"), "remote" to CustomValue.Boolean(true),
+                "size" to CustomValue.Number(4.5), "big" to CustomValue.Number(-1e300), "team" to CustomValue.Text("a\nb")))
+        val plan = importer.planPath(Fixtures.usersCsv, MapDirectory(listOf(ada)))
+        // The file names ada differently and has no status: the rest of what is stored stays.
+        val written = plan.writes(0uL, 10uL).first { it.user.login == "ada" }.user
+        assertEquals(ada.products, written.products)
+        assertEquals(ada.custom, ada.custom.keys.associateWith { written.custom[it] })   // the file adds start_date
+        assertEquals(listOf<Any?>("Europe/Paris", HqRole.ADMIN, listOf("Sales", "Ops"), "10045", Status.EXPIRED),
+            listOf(written.timezone, written.hqRole, written.groups, written.reference, written.status))
+        val old = plan.rows(0uL, 1uL)[0].changes.associate { it.field to it.oldValue }
+        assertEquals(ada.firstName to ada.lastName, old["first_name"] to old["last_name"])
+
+        val notANumber = object : MapDirectory() {
+            override fun findByLogins(logins: List<String>) = listOf(ada.copy(custom = mapOf("x" to CustomValue.Number(Double.NaN))))
+        }
+        val err = assertFailsWith<UserImportException.Directory> { importer.validatePath(Fixtures.usersCsv, notANumber) }
+        assertTrue("not a finite number" in err.detail, err.detail)
+    }
+
+    @Test
     fun directoryExceptionsArriveAsErrors() {
         val down = object : MapDirectory() {
             override fun findByLogins(logins: List<String>): List<User> = throw HostException.Failed("LDAP is down")
