@@ -152,16 +152,17 @@ pub struct ImportOptions {
     /// Also change the passwords of existing users when the file has one (otherwise a password
     /// is only the initial password of a new user).
     pub update_passwords: bool,
-    /// How many threads an import may use: `0` (the default) for the machine's cores, at most
-    /// 2; `1` runs every stage on the calling thread. With 2, the file is read on one thread
-    /// while rows are checked on the other, and superiors are looked up on both. The results are
-    /// the same whatever the number.
+    /// How many threads an import may use: `0` (the default) for the machine's cores (at most
+    /// 8); `1` runs every stage on the calling thread. With more, a UTF-8 delimited file is read
+    /// and checked in blocks on that many threads (any other file is read on one thread while
+    /// its rows are checked on another), and superiors are looked up on two. The results are the
+    /// same whatever the number.
     pub threads: usize,
 }
 
 impl ImportOptions {
     /// The number of threads [`ImportOptions::threads`] asks for, `0` resolved to the machine's
-    /// cores (at most 2: the stages gain nothing from more).
+    /// cores (at most 8).
     pub fn thread_count(&self) -> usize {
         match self.threads {
             0 => machine_threads(),
@@ -170,9 +171,9 @@ impl ImportOptions {
     }
 }
 
-/// The machine's cores, at most 2.
+/// The machine's cores, at most 8.
 pub(crate) fn machine_threads() -> usize {
-    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).min(2)
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).min(8)
 }
 
 impl Default for ImportOptions {

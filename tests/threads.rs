@@ -44,3 +44,41 @@ fn two_threads_give_the_same_validation_plan_and_reports_as_one() {
     assert_eq!(one.1, two.1, "plan reports differ");
     assert_eq!(one.2, two.2, "CSV reports differ");
 }
+
+/// The validate stage reads UTF-8 delimited text a block at a time, and other text row by row:
+/// the same file in UTF-8 (from memory and from a stream) and in UTF-16 gives the same
+/// validation, on one thread and on two.
+#[test]
+fn blocks_and_rows_give_the_same_validation() {
+    let mut bytes = data::users_csv(20_000);
+    bytes.extend_from_slice(
+        b"\"Lovelace, Ada\",\"A \"\"Q\"\"\",quoted.a,quoted.a@example.com,,\"Admin;Editor\",,UTC,active,1,2020-01-01\r\n\
+          Multi,\"line\nname\",multi.b,multi.b@example.com,,Admin,,UTC,active,2,2020-01-01\r\n\r\n\
+          Short,S,short.c\n\
+          Long,L,long.d,long.d@example.com,,Admin,,UTC,active,3,2020-01-01,extra,,\n\
+          ,,,,,,,,,,\n\
+          Lone,CR,lone.e,lone.e@example.com,,Admin,,UTC,active,4,2020-01-01\rLast,Row,last.f,last.f@example.com,,Viewer,,UTC,active,5,2020-01-01",
+    );
+    // The same text in UTF-16 (little-endian, with its BOM) is read row by row.
+    let text = String::from_utf8(bytes.clone()).expect("UTF-8");
+    let mut utf16 = vec![0xFF, 0xFE];
+    utf16.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    let directory = MemoryDirectory::new();
+    let json = |v: &user_import::Validation| Report::from_validation(v).to_json();
+    for threads in [1, 2] {
+        let mut config: ImportConfig = data::bench_config();
+        config.options.threads = threads;
+        let importer = Importer::new(config);
+        let by_blocks = importer.validate_bytes(bytes.clone(), &directory).expect("validation");
+        let by_rows = importer.validate_bytes(utf16.clone(), &directory).expect("validation");
+        let mut stream = importer.source_builder().from_reader(std::io::Cursor::new(bytes.clone())).expect("stream");
+        let mapping = importer.map(&stream).expect("mapping");
+        let streamed = importer.validate(&mut stream, mapping, &directory).expect("validation");
+
+        assert!(json(&by_rows).contains("ragged_row"), "the file has what it should");
+        assert_eq!(by_blocks.rows(), 20_006);
+        assert!(json(&by_blocks) == json(&by_rows), "{threads} thread(s): blocks and rows differ");
+        assert!(json(&streamed) == json(&by_rows), "{threads} thread(s): a stream and rows differ");
+        assert_eq!(by_blocks.records(), by_rows.records());
+    }
+}

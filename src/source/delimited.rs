@@ -8,14 +8,14 @@
 //! end of classic Mac files, which `csv-core` also ends records on but does not count) each end
 //! one line.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Cursor, Read};
 
 use csv_core::ReadRecordResult;
 use encoding_rs_io::DecodeReaderBytesBuilder;
 
 use crate::error::Result;
 use crate::issue::{Issue, IssueCode};
-use crate::source::{limit_error, sniff, Format, Row, RowSource, SourceInfo, TextEncoding};
+use crate::source::{limit_error, sniff, Format, Row, RowSource, SharedBytes, SourceInfo, TextEncoding};
 
 /// What the builder says about text files.
 pub(crate) struct Options {
@@ -24,34 +24,68 @@ pub(crate) struct Options {
     pub(crate) quote: u8,
 }
 
-/// Where the text comes from: a reader, or bytes that can be read in place.
+/// Where the text comes from: a reader, or bytes in memory that can be read in place.
 pub(crate) enum Stream {
     Read(Box<dyn Read + Send>),
-    Buffered(Box<dyn BufRead + Send>),
+    Memory(Cursor<SharedBytes>),
+}
+
+/// The text being read: bytes in memory (read in place, and split into blocks without a copy),
+/// or a buffered stream.
+pub(crate) enum Input {
+    Memory(Cursor<SharedBytes>),
+    Stream(Box<dyn BufRead + Send>),
+}
+
+impl Read for Input {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Input::Memory(cursor) => cursor.read(buf),
+            Input::Stream(stream) => stream.read(buf),
+        }
+    }
+}
+
+impl BufRead for Input {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        match self {
+            Input::Memory(cursor) => cursor.fill_buf(),
+            Input::Stream(stream) => stream.fill_buf(),
+        }
+    }
+
+    fn consume(&mut self, n: usize) {
+        match self {
+            Input::Memory(cursor) => cursor.consume(n),
+            Input::Stream(stream) => stream.consume(n),
+        }
+    }
 }
 
 /// Rows of a delimited text file.
 pub(crate) struct DelimitedRows {
-    input: Box<dyn BufRead + Send>,
+    pub(crate) input: Input,
     core: csv_core::Reader,
-    encoding: TextEncoding,
+    pub(crate) encoding: TextEncoding,
+    pub(crate) delimiter: u8,
+    pub(crate) quote: u8,
     /// The record being parsed: bytes, and the end offset of each field. Both only grow.
     out: Vec<u8>,
     ends: Vec<usize>,
     /// False until the first record (a UTF-8 BOM may precede it).
     started: bool,
     /// The line the input has reached.
-    lines: LineCounter,
+    pub(crate) lines: LineCounter,
 }
 
 /// Counts lines over a stream of byte slices: `\n`, `\r\n` and a lone `\r` each end one line,
 /// also when a `\r\n` is split between two slices.
 #[derive(Clone, Copy, Debug)]
-struct LineCounter {
+pub(crate) struct LineCounter {
     /// The current line, from 1.
-    line: u64,
+    pub(crate) line: u64,
     /// The last byte seen was `\r` (already counted; a `\n` right after it is not).
-    after_cr: bool,
+    pub(crate) after_cr: bool,
 }
 
 impl LineCounter {
@@ -60,7 +94,7 @@ impl LineCounter {
     }
 
     /// Counts the line ends in the next bytes of the stream.
-    fn advance(&mut self, bytes: &[u8]) {
+    pub(crate) fn advance(&mut self, bytes: &[u8]) {
         let Some(&last) = bytes.last() else {
             return;
         };
@@ -88,22 +122,22 @@ pub(crate) fn open(options: &Options, stream: Stream, head: &[u8]) -> Result<(So
     let delimiter = options.delimiter.or(sep).unwrap_or_else(|| {
         sniff::delimiter(&sample, options.quote, matches!(encoding, TextEncoding::Utf16Le | TextEncoding::Utf16Be))
     });
-    let input: Box<dyn BufRead + Send> = match (encoding, stream) {
+    let input = match (encoding, stream) {
         // The BOM is dropped by `skip_blank_lines`. Bytes in memory are read in place.
-        (TextEncoding::Utf8 | TextEncoding::Utf8Bom, Stream::Buffered(buffered)) => buffered,
+        (TextEncoding::Utf8 | TextEncoding::Utf8Bom, Stream::Memory(memory)) => Input::Memory(memory),
         (TextEncoding::Utf8 | TextEncoding::Utf8Bom, Stream::Read(read)) => {
-            Box::new(BufReader::with_capacity(1 << 16, read))
+            Input::Stream(Box::new(BufReader::with_capacity(1 << 16, read)))
         }
         (other, stream) => {
             let read: Box<dyn Read + Send> = match stream {
-                Stream::Buffered(buffered) => Box::new(buffered),
+                Stream::Memory(memory) => Box::new(memory),
                 Stream::Read(read) => read,
             };
             let decoded = DecodeReaderBytesBuilder::new()
                 .encoding(Some(sniff::encoding_rs(other)))
                 .bom_override(true)
                 .build(read);
-            Box::new(BufReader::with_capacity(1 << 16, decoded))
+            Input::Stream(Box::new(BufReader::with_capacity(1 << 16, decoded)))
         }
     };
     let core = csv_core::ReaderBuilder::new().delimiter(delimiter).quote(options.quote).build();
@@ -114,6 +148,8 @@ pub(crate) fn open(options: &Options, stream: Stream, head: &[u8]) -> Result<(So
         input,
         core,
         encoding,
+        delimiter,
+        quote: options.quote,
         out: vec![0; 1 << 12],
         ends: vec![0; 64],
         started: false,
@@ -187,31 +223,37 @@ impl RowSource for DelimitedRows {
         }
         row.number = self.lines.line;
         let (outlen, endlen) = self.read_record()?;
-        let (bytes, ends) = (&self.out[..outlen], &self.ends[..endlen]);
-        match simdutf8::basic::from_utf8(bytes) {
-            Ok(text) => {
-                row.cells.set_record(text, ends);
-                if self.encoding != TextEncoding::Utf8 && self.encoding != TextEncoding::Utf8Bom {
-                    flag_replacement_chars(row);
-                }
-            }
-            Err(_) => {
-                // A UTF-8 file with a stray Windows-1252 row (pasted from an old file): read
-                // that row as Windows-1252 and say so.
-                row.cells.clear();
-                let mut start = 0;
-                for &end in ends {
-                    let (text, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(&bytes[start..end]);
-                    row.cells.push_field(&text);
-                    start = end;
-                }
-                row.push_issue(Issue::warning(
-                    IssueCode::Encoding,
-                    "the row is not valid UTF-8 although the rest of the file is; it was read as Windows-1252: check its accented letters",
-                ));
+        fill_row(row, &self.out[..outlen], &self.ends[..endlen], self.encoding);
+        Ok(true)
+    }
+}
+
+/// Fills `row` with a record parsed by `csv-core`: `bytes` holds the fields end to end and
+/// `ends` the end offset of each. The row's number is already set.
+pub(crate) fn fill_row(row: &mut Row, bytes: &[u8], ends: &[usize], encoding: TextEncoding) {
+    match simdutf8::basic::from_utf8(bytes) {
+        Ok(text) => {
+            row.cells.set_record(text, ends);
+            if encoding != TextEncoding::Utf8 && encoding != TextEncoding::Utf8Bom {
+                flag_replacement_chars(row);
             }
         }
-        Ok(true)
+        Err(_) => {
+            // A UTF-8 file with a stray Windows-1252 row (pasted from an old file): read
+            // that row as Windows-1252 and say so.
+            row.cells.clear();
+            let mut start = 0;
+            for &end in ends {
+                let field = bytes.get(start..end).unwrap_or_default();
+                let (text, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(field);
+                row.cells.push_field(&text);
+                start = end;
+            }
+            row.push_issue(Issue::warning(
+                IssueCode::Encoding,
+                "the row is not valid UTF-8 although the rest of the file is; it was read as Windows-1252: check its accented letters",
+            ));
+        }
     }
 }
 
@@ -260,7 +302,8 @@ mod tests {
     fn a_stray_windows_1252_row_is_read_and_flagged() {
         let data = b"a,b\nM\xFCller,x\n".to_vec();
         let options = Options { encoding: Some(TextEncoding::Utf8), delimiter: None, quote: b'"' };
-        let (_, mut rows) = open(&options, Stream::Buffered(Box::new(Cursor::new(data.clone()))), &data).unwrap();
+        let (_, mut rows) =
+            open(&options, Stream::Memory(Cursor::new(SharedBytes(Box::new(data.clone())))), &data).unwrap();
         let mut row = Row::default();
         assert!(rows.next_row(&mut row).unwrap());
         assert!(rows.next_row(&mut row).unwrap());

@@ -35,6 +35,7 @@
 //! # }
 //! ```
 
+mod blocks;
 mod delimited;
 mod header;
 mod sheet;
@@ -52,6 +53,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, ErrorKind, Result};
 use crate::issue::{Issue, IssueCode};
 
+pub(crate) use self::blocks::{Block, BlockReader, BlockRow, Blocks, RowView, Shape};
 pub use self::sniff::column_letter;
 
 /// The summary sheet of this crate's XLSX error reports: the default sheet choice passes over it.
@@ -504,7 +506,7 @@ impl RowSource for VecSource {
 pub struct Table {
     info: SourceInfo,
     headers: Vec<String>,
-    source: Box<dyn RowSource>,
+    source: Source,
     pending: VecDeque<Row>,
     limits: Limits,
     short_rows_are_ragged: bool,
@@ -551,7 +553,7 @@ impl Table {
         Table {
             info,
             headers,
-            source: Box::new(source),
+            source: Source::Other(Box::new(source)),
             pending: VecDeque::new(),
             limits: Limits::default(),
             short_rows_are_ragged: false,
@@ -632,68 +634,106 @@ impl Table {
         Rows { table: self }
     }
 
-    /// Fits a raw row to the header: trailing empty cells dropped, short rows padded, ragged
-    /// rows and over-long cells flagged, issues given their column names.
+    /// Fits a raw row to the header: see [`shape_row`].
     fn shape(&mut self, row: &mut Row) {
-        let width = self.headers.len();
-        let mut len = row.cells.len();
-        while len > width && row.cells.get(len - 1).is_some_and(|c| c.trim().is_empty()) {
-            len -= 1;
+        shape_row(row, &self.shape_params());
+    }
+
+    /// How rows are fitted to the header.
+    fn shape_params(&self) -> Shape<'_> {
+        Shape { headers: &self.headers, limits: &self.limits, short_rows_are_ragged: self.short_rows_are_ragged }
+    }
+
+    /// The rest of the table as blocks of whole records parsed in place, for the validate
+    /// stage's fast path: only UTF-8 delimited text qualifies (other tables give `None`). The
+    /// rows already read ahead (while the header was found) come first, as rows. Once the blocks
+    /// are read, [`Table::finish_blocks`] says how many data rows they held.
+    pub(crate) fn blocks(&mut self) -> Option<(Vec<Row>, Blocks<'_>, Shape<'_>)> {
+        if self.finished {
+            return None;
         }
-        if len < row.cells.len() {
-            row.cells.truncate(len);
+        let Source::Delimited(rows) = &mut self.source else {
+            return None;
+        };
+        let blocks = Blocks::new(rows)?;
+        let pending: Vec<Row> = self.pending.drain(..).collect();
+        self.finished = true;
+        let shape =
+            Shape { headers: &self.headers, limits: &self.limits, short_rows_are_ragged: self.short_rows_are_ragged };
+        Some((pending, blocks, shape))
+    }
+
+    /// Records the data rows read through [`Table::blocks`] (the pending rows included).
+    pub(crate) fn finish_blocks(&mut self, data_rows: u64) {
+        self.data_rows = data_rows;
+    }
+
+    /// The most data rows a table may have.
+    pub(crate) fn max_rows(&self) -> u64 {
+        self.limits.max_rows
+    }
+}
+
+/// Fits a raw row to the header: trailing empty cells dropped, short rows padded, ragged rows
+/// and over-long cells flagged, issues given their column names.
+pub(crate) fn shape_row(row: &mut Row, shape: &Shape<'_>) {
+    let width = shape.headers.len();
+    let limits = shape.limits;
+    let mut len = row.cells.len();
+    while len > width && row.cells.get(len - 1).is_some_and(|c| c.trim().is_empty()) {
+        len -= 1;
+    }
+    if len < row.cells.len() {
+        row.cells.truncate(len);
+    }
+    if len > limits.max_columns {
+        row.cells.truncate(limits.max_columns);
+        let msg =
+            format!("the row has {len} cells; only the first {} are read (limit max_columns)", limits.max_columns);
+        row.push_issue(Issue::error(IssueCode::TooLarge, msg));
+        len = limits.max_columns;
+    }
+    if len > width {
+        let extra = row.cells.iter().skip(width).filter(|c| !c.trim().is_empty()).count();
+        let msg = format!(
+            "the row has {len} cells but the header has {width}: {extra} value(s) beyond column {} have no header (a missing quote or an extra delimiter?)",
+            column_letter(width.saturating_sub(1))
+        );
+        row.push_issue(Issue::error(IssueCode::RaggedRow, msg));
+    } else if len < width {
+        if shape.short_rows_are_ragged {
+            let msg =
+                format!("the row has {len} cells but the header has {width}; the missing cells are read as empty");
+            row.push_issue(Issue::warning(IssueCode::RaggedRow, msg));
         }
-        if len > self.limits.max_columns {
-            row.cells.truncate(self.limits.max_columns);
-            let msg = format!(
-                "the row has {len} cells; only the first {} are read (limit max_columns)",
-                self.limits.max_columns
-            );
-            row.push_issue(Issue::error(IssueCode::TooLarge, msg));
-            len = self.limits.max_columns;
+        for _ in len..width {
+            row.cells.push_field("");
         }
-        if len > width {
-            let extra = row.cells.iter().skip(width).filter(|c| !c.trim().is_empty()).count();
-            let msg = format!(
-                "the row has {len} cells but the header has {width}: {extra} value(s) beyond column {} have no header (a missing quote or an extra delimiter?)",
-                column_letter(width.saturating_sub(1))
-            );
-            row.push_issue(Issue::error(IssueCode::RaggedRow, msg));
-        } else if len < width {
-            if self.short_rows_are_ragged {
-                let msg =
-                    format!("the row has {len} cells but the header has {width}; the missing cells are read as empty");
-                row.push_issue(Issue::warning(IssueCode::RaggedRow, msg));
+    }
+    let max_chars = limits.max_cell_chars;
+    if row.cells.text.len() > max_chars
+        && row.cells.iter().any(|c| c.len() > max_chars && c.chars().count() > max_chars)
+    {
+        let mut cut = Cells::default();
+        for (i, cell) in row.cells.iter().enumerate() {
+            let chars = cell.chars().count();
+            if cell.len() > max_chars && chars > max_chars {
+                let end = cell.char_indices().nth(max_chars).map_or(cell.len(), |(at, _)| at);
+                cut.push_field(&cell[..end]);
+                let msg = format!(
+                    "the cell holds {chars} characters; only the first {max_chars} are kept (limit max_cell_chars)"
+                );
+                row.issues.push(Issue::error(IssueCode::TooLarge, msg).at_row(row.number).in_column(i, ""));
+            } else {
+                cut.push_field(cell);
             }
-            for _ in len..width {
-                row.cells.push_field("");
-            }
         }
-        let max_chars = self.limits.max_cell_chars;
-        if row.cells.text.len() > max_chars
-            && row.cells.iter().any(|c| c.len() > max_chars && c.chars().count() > max_chars)
-        {
-            let mut cut = Cells::default();
-            for (i, cell) in row.cells.iter().enumerate() {
-                let chars = cell.chars().count();
-                if cell.len() > max_chars && chars > max_chars {
-                    let end = cell.char_indices().nth(max_chars).map_or(cell.len(), |(at, _)| at);
-                    cut.push_field(&cell[..end]);
-                    let msg = format!(
-                        "the cell holds {chars} characters; only the first {max_chars} are kept (limit max_cell_chars)"
-                    );
-                    row.issues.push(Issue::error(IssueCode::TooLarge, msg).at_row(row.number).in_column(i, ""));
-                } else {
-                    cut.push_field(cell);
-                }
-            }
-            row.cells = cut;
-        }
-        for issue in row.issues.iter_mut() {
-            if let Some(index) = issue.column_index {
-                if issue.column.as_deref().is_none_or(str::is_empty) {
-                    issue.column = Some(header_name(&self.headers, index));
-                }
+        row.cells = cut;
+    }
+    for issue in row.issues.iter_mut() {
+        if let Some(index) = issue.column_index {
+            if issue.column.as_deref().is_none_or(str::is_empty) {
+                issue.column = Some(header_name(shape.headers, index));
             }
         }
     }
@@ -722,6 +762,22 @@ impl Iterator for Rows<'_> {
             Ok(true) => Some(Ok(row)),
             Ok(false) => None,
             Err(err) => Some(Err(err)),
+        }
+    }
+}
+
+/// Where a table's rows come from: delimited text (which the validate stage can also read a
+/// block at a time), or any other row source.
+enum Source {
+    Delimited(Box<delimited::DelimitedRows>),
+    Other(Box<dyn RowSource>),
+}
+
+impl Source {
+    fn next_row(&mut self, row: &mut Row) -> Result<bool> {
+        match self {
+            Source::Delimited(rows) => rows.next_row(row),
+            Source::Other(source) => source.next_row(row),
         }
     }
 }
@@ -873,19 +929,19 @@ impl SourceBuilder {
                 let sample = head.clone();
                 let reader = input.into_stream(head, self.limits.max_file_bytes);
                 let (info, source) = delimited::open(&options, reader, &sample)?;
-                (info, Box::new(source) as Box<dyn RowSource>, true)
+                (info, Source::Delimited(Box::new(source)), true)
             }
             (sniff::Kind::Zip, _) => {
                 let mut reader = input.into_seekable(head, self.limits.max_file_bytes)?;
                 let detected = sniff::inspect_zip(&mut reader, &self.limits)?;
                 let (info, source) = sheet::open(reader, detected, &self.sheet, self.limits.max_columns)?;
-                (info, Box::new(source) as Box<dyn RowSource>, false)
+                (info, Source::Other(Box::new(source)), false)
             }
             (sniff::Kind::Cfb, _) => {
                 let mut reader = input.into_seekable(head, self.limits.max_file_bytes)?;
                 sniff::inspect_cfb(&mut reader)?;
                 let (info, source) = sheet::open(reader, Format::Xls, &self.sheet, self.limits.max_columns)?;
-                (info, Box::new(source) as Box<dyn RowSource>, false)
+                (info, Source::Other(Box::new(source)), false)
             }
         };
         let known: HashSet<String> = match &self.header_names {
@@ -947,7 +1003,7 @@ impl Input {
     /// A stream of the whole input (the head first), limited to `max` bytes.
     fn into_stream(self, head: Vec<u8>, max: u64) -> delimited::Stream {
         match self {
-            Input::Bytes(bytes) => delimited::Stream::Buffered(Box::new(Cursor::new(bytes))),
+            Input::Bytes(bytes) => delimited::Stream::Memory(Cursor::new(bytes)),
             Input::File(file) => {
                 delimited::Stream::Read(Box::new(LimitReader::new(Cursor::new(head).chain(file), max)))
             }

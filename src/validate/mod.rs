@@ -26,7 +26,9 @@ use crate::issue::{Issue, IssueCode, Severity};
 use crate::mapping::Mapping;
 use crate::model::{eq_ignore_case, login_key, HqRole, ProductAccess, Role, Status, User};
 use crate::schema::{Field, Target};
-use crate::source::{header_name, Row, SourceInfo, Table};
+use crate::source::{
+    header_name, shape_row, Block, BlockReader, BlockRow, Blocks, Row, RowView, Shape, SourceInfo, Table,
+};
 
 pub use self::record::UserRecord;
 use self::record::{Pager, Pending, RecordBuilder, RoleSet, Text, MAX_RECORD_TEXT};
@@ -354,7 +356,7 @@ impl Validator {
     }
 
     /// Checks every cell of a row into the builder; returns the row's issues.
-    fn check_row(&mut self, row: &Row) -> Vec<Issue> {
+    fn check_row<R: RowView>(&mut self, row: &R) -> Vec<Issue> {
         let number = row.number();
         let mut issues: Vec<Issue> = Vec::new();
         for issue in row.issues() {
@@ -371,7 +373,7 @@ impl Validator {
             if row.cell_has_issue(column.index) {
                 continue;
             }
-            let value = cells::trim(row.get(column.index).unwrap_or(""));
+            let value = cells::trim(row.cell(column.index).unwrap_or(""));
             if value.is_empty() {
                 if column.required {
                     issues.push(Self::issue(
@@ -693,10 +695,19 @@ impl Validator {
     /// Runs the whole stage over a table: every row checked, duplicates and directory conflicts
     /// found, host rules run. Every row ends as a record or as an invalid row.
     ///
-    /// With [`ImportOptions::threads`](crate::ImportOptions::threads) above 1, the table is read
-    /// on a second thread, a batch of rows ahead; the result is the same.
+    /// UTF-8 delimited text is read a block of records at a time, each block checked on its own
+    /// and the blocks merged in file order; with [`ImportOptions::threads`](crate::ImportOptions::threads)
+    /// above 1, that many threads check blocks at once. Any other table is read row by row (with
+    /// threads above 1, on a second thread, a batch of rows ahead). The result is the same.
     pub fn validate(&mut self, table: &mut Table, directory: &dyn Directory) -> Result<Validation> {
-        let run = if self.config.options.thread_count() > 1 {
+        let threads = self.config.options.thread_count();
+        let max_rows = table.max_rows();
+        if let Some((pending, blocks, shape)) = table.blocks() {
+            let (run, rows) = self.check_blocks(pending, blocks, &shape, threads, max_rows, directory)?;
+            table.finish_blocks(rows);
+            return Ok(self.finish(run, Some(table.info().clone())));
+        }
+        let run = if threads > 1 {
             std::thread::scope(|scope| {
                 let feed = RowFeed::spawn(scope, table);
                 self.check_rows(feed, directory)
@@ -729,24 +740,7 @@ impl Validator {
                     }
                 }
             }
-            let issues = self.check_row(&row);
-            if issues.iter().any(Issue::is_error) {
-                self.builder.get().clear();
-                run.add_invalid(&row, self);
-            } else {
-                let builder = self.builder.get();
-                let owner = Owner::record(run.records.len() + pending.len());
-                let login = builder.get(Text::Login);
-                let email = builder.get(Text::Email);
-                let derived = !email.is_empty() && email == login && !row_has(&row, self.login_column);
-                run.keys.add_login(login, owner, derived);
-                if !email.is_empty() && !derived {
-                    run.keys.add_email(email, owner);
-                }
-                let empty = Arc::clone(&self.empty_roles);
-                pending.push(self.builder.get().write(row.number(), &mut pager, &empty));
-            }
-            run.issues.extend(issues);
+            self.take_row(&row, &mut run, &mut pager, &mut pending);
             if pager.len() >= Pager::PAGE {
                 self.seal(&mut run, &mut pager, &mut pending);
                 if run.records.len() - checked >= DIRECTORY_BATCH {
@@ -763,6 +757,168 @@ impl Validator {
             }
         }
         Ok(run)
+    }
+
+    /// Checks one row into `run`: a record waiting for its page to be sealed, or an invalid row.
+    fn take_row<R: RowView>(&mut self, row: &R, run: &mut Run, pager: &mut Pager, pending: &mut Vec<Pending>) {
+        let issues = self.check_row(row);
+        if issues.iter().any(Issue::is_error) {
+            self.builder.get().clear();
+            run.add_invalid(row, self);
+        } else {
+            let builder = self.builder.get();
+            let owner = Owner::record(run.records.len() + pending.len());
+            let login = builder.get(Text::Login);
+            let email = builder.get(Text::Email);
+            let derived = !email.is_empty() && email == login && !row_has(row, self.login_column);
+            run.keys.add_login(login, owner, derived);
+            if !email.is_empty() && !derived {
+                run.keys.add_email(email, owner);
+            }
+            let empty = Arc::clone(&self.empty_roles);
+            pending.push(self.builder.get().write(row.number(), pager, &empty));
+        }
+        run.issues.extend(issues);
+    }
+
+    /// Checks the rows of one block into a part of the result.
+    fn check_block(&mut self, reader: &mut BlockReader, block: &Block<'_>, shape: &Shape<'_>) -> Result<Part> {
+        let mut run = Run::default();
+        let mut pager = Pager::default();
+        let mut pending: Vec<Pending> = Vec::new();
+        let rows = reader.read(block, shape, |row| {
+            match row {
+                BlockRow::Cells(cells) => self.take_row(&cells, &mut run, &mut pager, &mut pending),
+                BlockRow::Row(row) => self.take_row(row, &mut run, &mut pager, &mut pending),
+            }
+            if pager.len() >= Pager::PAGE {
+                self.seal(&mut run, &mut pager, &mut pending);
+            }
+            Ok(())
+        })?;
+        self.seal(&mut run, &mut pager, &mut pending);
+        Ok(Part { run, rows })
+    }
+
+    /// The validate stage over delimited text read a block at a time (see [`Blocks`]): the rows
+    /// read ahead first, then every block, on `threads` threads. Blocks are merged in file order,
+    /// so the result does not depend on the number of threads. Returns the run and the number of
+    /// data rows.
+    fn check_blocks(
+        &mut self,
+        pending: Vec<Row>,
+        mut blocks: Blocks<'_>,
+        shape: &Shape<'_>,
+        threads: usize,
+        max_rows: u64,
+        directory: &dyn Directory,
+    ) -> Result<(Run, u64)> {
+        let mut merged = Merged::new(max_rows);
+        // The rows read ahead while the header was found.
+        let mut part = Part::default();
+        let (mut pager, mut waiting) = (Pager::default(), Vec::new());
+        for mut row in pending {
+            shape_row(&mut row, shape);
+            part.rows += 1;
+            self.take_row(&row, &mut part.run, &mut pager, &mut waiting);
+        }
+        self.seal(&mut part.run, &mut pager, &mut waiting);
+        merged.add(self, part, directory)?;
+        if threads <= 1 {
+            let mut reader = blocks.reader();
+            while let Some(block) = blocks.next_block()? {
+                let part = self.check_block(&mut reader, &block, shape)?;
+                merged.add(self, part, directory)?;
+            }
+        } else {
+            self.check_blocks_threaded(blocks, shape, threads, &mut merged, directory)?;
+        }
+        merged.finish(self, directory)
+    }
+
+    /// Blocks checked by `threads` workers, each with its own copy of this validator; this
+    /// thread merges their parts in file order and asks the directory. Workers stay at most
+    /// [`BLOCKS_AHEAD`] blocks ahead of the merge.
+    fn check_blocks_threaded(
+        &mut self,
+        blocks: Blocks<'_>,
+        shape: &Shape<'_>,
+        threads: usize,
+        merged: &mut Merged,
+        directory: &dyn Directory,
+    ) -> Result<()> {
+        use std::sync::{mpsc, Condvar, Mutex};
+        struct Shared<'t> {
+            blocks: Blocks<'t>,
+            next: usize,
+            merged: usize,
+            stop: bool,
+        }
+        let shared = Mutex::new(Shared { blocks, next: 0, merged: 0, stop: false });
+        let ahead = Condvar::new();
+        let (parts, received) = mpsc::channel::<(usize, Result<Part>)>();
+        let stop = |shared: &Mutex<Shared<'_>>| {
+            if let Ok(mut state) = shared.lock() {
+                state.stop = true;
+            }
+            ahead.notify_all();
+        };
+        std::thread::scope(|scope| {
+            for _ in 0..threads {
+                let (shared, ahead, parts) = (&shared, &ahead, parts.clone());
+                let mut validator = self.clone();
+                scope.spawn(move || {
+                    let Ok(state) = shared.lock() else { return };
+                    let mut reader = state.blocks.reader();
+                    drop(state);
+                    loop {
+                        let (seq, block) = {
+                            let Ok(mut state) = shared.lock() else { return };
+                            while !state.stop && state.next >= state.merged + BLOCKS_AHEAD {
+                                let Ok(next) = ahead.wait(state) else { return };
+                                state = next;
+                            }
+                            if state.stop {
+                                return;
+                            }
+                            let seq = state.next;
+                            state.next += 1;
+                            match state.blocks.next_block() {
+                                Ok(Some(block)) => (seq, block),
+                                Ok(None) => return,
+                                Err(err) => {
+                                    state.stop = true;
+                                    let _ = parts.send((seq, Err(err)));
+                                    return;
+                                }
+                            }
+                        };
+                        let part = validator.check_block(&mut reader, &block, shape);
+                        if parts.send((seq, part)).is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+            drop(parts);
+            let mut early: BTreeMap<usize, Result<Part>> = BTreeMap::new();
+            let mut next = 0;
+            for (seq, part) in received {
+                early.insert(seq, part);
+                while let Some(part) = early.remove(&next) {
+                    if let Err(err) = part.and_then(|part| merged.add(self, part, directory)) {
+                        stop(&shared);
+                        return Err(err);
+                    }
+                    next += 1;
+                    if let Ok(mut state) = shared.lock() {
+                        state.merged = next;
+                    }
+                    ahead.notify_all();
+                }
+            }
+            Ok(())
+        })
     }
 
     /// Seals the page being filled: its pending records become records; host row rules run.
@@ -819,7 +975,12 @@ impl Validator {
     /// Looks up the records of `run.records[start..]` in the directory and applies the rules
     /// that depend on existing users.
     fn check_directory(&self, run: &mut Run, start: usize, directory: &dyn Directory) -> Result<()> {
-        let batch = &run.records[start..];
+        self.check_directory_range(run, start, run.records.len(), directory)
+    }
+
+    /// [`Validator::check_directory`] for the records of `run.records[start..end]`.
+    fn check_directory_range(&self, run: &mut Run, start: usize, end: usize, directory: &dyn Directory) -> Result<()> {
+        let batch = run.records.get(start..end).unwrap_or_default();
         if batch.is_empty() {
             return Ok(());
         }
@@ -840,7 +1001,7 @@ impl Validator {
         };
         let mode = self.config.options.mode;
         let mut found = Vec::new();
-        for record in &mut run.records[start..] {
+        for record in run.records.get_mut(start..end).unwrap_or_default() {
             // Most imports create users: only compute keys when the directory knows someone.
             let key = if by_login.is_empty() && by_email.is_empty() { String::new() } else { record.login_key() };
             let existing = if by_login.is_empty() { None } else { by_login.get(&key) };
@@ -1077,6 +1238,77 @@ impl<'a> RowFeed<'a> {
     }
 }
 
+/// How many blocks the workers may be ahead of the merge.
+const BLOCKS_AHEAD: usize = 8;
+
+/// The rows of one block, checked.
+#[derive(Default)]
+struct Part {
+    run: Run,
+    /// Data rows.
+    rows: u64,
+}
+
+/// The parts merged so far, in file order, and what is done as they arrive: the row limit, the
+/// directory asked a batch of records at a time, progress told and cancellation heard.
+struct Merged {
+    run: Run,
+    rows: u64,
+    max_rows: u64,
+    /// Records before this index have been looked up in the directory.
+    checked: usize,
+    told: std::time::Instant,
+}
+
+impl Merged {
+    fn new(max_rows: u64) -> Self {
+        Merged { run: Run::default(), rows: 0, max_rows, checked: 0, told: std::time::Instant::now() }
+    }
+
+    fn add(&mut self, validator: &Validator, part: Part, directory: &dyn Directory) -> Result<()> {
+        if self.rows + part.rows > self.max_rows {
+            // The first data row beyond the limit, for the message.
+            let mut numbers: Vec<u64> = part.run.records.iter().map(UserRecord::row).collect();
+            numbers.extend_from_slice(&part.run.invalid_rows);
+            numbers.sort_unstable();
+            let beyond = usize::try_from(self.max_rows - self.rows).unwrap_or(usize::MAX);
+            let row = numbers.get(beyond).copied().unwrap_or_default();
+            return Err(crate::error::Error::too_large(
+                crate::source::Limit::Rows,
+                self.max_rows,
+                format!("row {row} is data row {}", self.max_rows + 1),
+            ));
+        }
+        self.rows += part.rows;
+        self.run.absorb(part.run);
+        while self.run.records.len() - self.checked >= DIRECTORY_BATCH {
+            let end = self.checked + DIRECTORY_BATCH;
+            validator.check_directory_range(&mut self.run, self.checked, end, directory)?;
+            self.checked = end;
+        }
+        if let Some(progress) = &validator.progress {
+            if self.told.elapsed() >= PROGRESS_EVERY {
+                self.told = std::time::Instant::now();
+                if !progress.rows_read(self.rows) {
+                    return Err(crate::error::ErrorKind::Cancelled.into());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The last records looked up, the last progress told: the run and its number of rows.
+    fn finish(mut self, validator: &Validator, directory: &dyn Directory) -> Result<(Run, u64)> {
+        validator.check_directory(&mut self.run, self.checked, directory)?;
+        if let Some(progress) = &validator.progress {
+            if !progress.rows_read(self.rows) {
+                return Err(crate::error::ErrorKind::Cancelled.into());
+            }
+        }
+        Ok((self.run, self.rows))
+    }
+}
+
 /// The state of one pass over a table.
 #[derive(Default)]
 struct Run {
@@ -1092,9 +1324,9 @@ struct Run {
 impl Run {
     /// An invalid row still claims its login and email: a later row with the same one is a
     /// duplicate even before this row is fixed.
-    fn add_invalid(&mut self, row: &Row, validator: &Validator) {
+    fn add_invalid<R: RowView>(&mut self, row: &R, validator: &Validator) {
         self.invalid_rows.push(row.number());
-        let cell = |c: Option<usize>| c.and_then(|i| row.get(i)).map(cells::trim).filter(|s| !s.is_empty());
+        let cell = |c: Option<usize>| c.and_then(|i| row.cell(i)).map(cells::trim).filter(|s| !s.is_empty());
         let login = cell(validator.login_column).map(str::to_string);
         let email = cell(validator.email_column).map(str::to_string);
         if login.is_some() || email.is_some() {
@@ -1107,6 +1339,19 @@ impl Run {
             }
             self.side.push(SideKeys { row: row.number(), login, email });
         }
+    }
+
+    /// Appends the run of the rows that follow this run's rows.
+    fn absorb(&mut self, part: Run) {
+        let (records, side) = (self.records.len(), self.side.len());
+        let shift = |(hash, owner): (u32, Owner)| (hash, owner.shifted(records, side));
+        self.keys.logins.extend(part.keys.logins.into_iter().map(shift));
+        self.keys.emails.extend(part.keys.emails.into_iter().map(shift));
+        self.records.extend(part.records);
+        self.invalid_rows.extend(part.invalid_rows);
+        self.issues.extend(part.issues);
+        self.side.extend(part.side);
+        self.invalid_logins.extend(part.invalid_logins);
     }
 
     /// Moves the records marked invalid to the invalid rows, in place.
@@ -1136,8 +1381,8 @@ impl Run {
     }
 }
 
-fn row_has(row: &Row, column: Option<usize>) -> bool {
-    column.and_then(|c| row.get(c)).is_some_and(|v| !cells::trim(v).is_empty())
+fn row_has<R: RowView>(row: &R, column: Option<usize>) -> bool {
+    column.and_then(|c| row.cell(c)).is_some_and(|v| !cells::trim(v).is_empty())
 }
 
 /// The login and email of an invalid row, kept to find duplicates.
@@ -1167,6 +1412,13 @@ impl Owner {
 
     fn index(self) -> usize {
         (self.0 & Self::INDEX) as usize
+    }
+
+    /// The same owner once `records` records and `side` invalid rows come before its own.
+    fn shifted(self, records: usize, side: usize) -> Owner {
+        let offset = if self.0 & Self::SIDE == 0 { records } else { side };
+        let index = u32::try_from(self.index() + offset).unwrap_or(Self::INDEX).min(Self::INDEX);
+        Owner((self.0 & !Self::INDEX) | index)
     }
 }
 
