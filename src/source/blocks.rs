@@ -324,10 +324,8 @@ impl BlockReader {
         let bytes: &[u8] = &block.bytes;
         // Valid UTF-8 as a whole (nearly always): records without quotes are split in place.
         let text = simdutf8::basic::from_utf8(bytes).ok();
-        let width = shape.headers.len();
-        let (max_columns, max_chars) = (shape.limits.max_columns, shape.limits.max_cell_chars);
         let mut lines = block.lines;
-        let mut cells: Vec<&str> = Vec::with_capacity(width + 1);
+        let mut cells: Vec<&str> = Vec::with_capacity(shape.headers.len() + 1);
         let mut rows = 0;
         let mut pos = 0;
         while pos < bytes.len() {
@@ -370,29 +368,7 @@ impl BlockReader {
                     start = at + 1;
                 }
                 cells.push(line.get(start..).unwrap_or_default());
-                if cells.iter().all(|cell| cell.trim().is_empty()) {
-                    continue; // a blank row
-                }
-                rows += 1;
-                let mut used = cells.len();
-                while used > width && cells.get(used - 1).is_some_and(|c| c.trim().is_empty()) {
-                    used -= 1;
-                }
-                let fits = used <= max_columns
-                    && (used == width || used < width && !shape.short_rows_are_ragged)
-                    && (line.len() <= max_chars || cells.iter().all(|c| c.len() <= max_chars));
-                if fits {
-                    let row = CellsRow { number, cells: cells.get(..used).unwrap_or_default(), width };
-                    visit(BlockRow::Cells(row))?;
-                } else {
-                    self.row.clear();
-                    self.row.number = number;
-                    for cell in &cells {
-                        self.row.cells.push_field(cell);
-                    }
-                    shape_row(&mut self.row, shape);
-                    visit(BlockRow::Row(&self.row))?;
-                }
+                rows += u64::from(self.split_row(number, &cells, shape, &mut visit)?);
                 continue;
             }
             // Quotes, or bytes that are not UTF-8: csv-core, as the row source reads them.
@@ -410,6 +386,41 @@ impl BlockReader {
             visit(BlockRow::Row(&self.row))?;
         }
         Ok(rows)
+    }
+
+    /// Hands over one record split in place: as cells when it fits the header, else as a shaped
+    /// row. Returns false for a blank row, which is skipped.
+    fn split_row(
+        &mut self,
+        number: u64,
+        cells: &[&str],
+        shape: &Shape<'_>,
+        visit: &mut impl FnMut(BlockRow<'_>) -> Result<()>,
+    ) -> Result<bool> {
+        if cells.iter().all(|cell| cell.trim().is_empty()) {
+            return Ok(false);
+        }
+        let width = shape.headers.len();
+        let (max_columns, max_chars) = (shape.limits.max_columns, shape.limits.max_cell_chars);
+        let mut used = cells.len();
+        while used > width && cells.get(used - 1).is_some_and(|c| c.trim().is_empty()) {
+            used -= 1;
+        }
+        let fits = used <= max_columns
+            && (used == width || used < width && !shape.short_rows_are_ragged)
+            && cells.iter().all(|c| c.len() <= max_chars);
+        if fits {
+            visit(BlockRow::Cells(CellsRow { number, cells: cells.get(..used).unwrap_or_default(), width }))?;
+        } else {
+            self.row.clear();
+            self.row.number = number;
+            for cell in cells {
+                self.row.cells.push_field(cell);
+            }
+            shape_row(&mut self.row, shape);
+            visit(BlockRow::Row(&self.row))?;
+        }
+        Ok(true)
     }
 
     /// Parses the record at the start of `input` with `csv-core`, counting the lines it spans;

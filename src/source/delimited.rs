@@ -98,9 +98,9 @@ impl LineCounter {
         let Some(&last) = bytes.last() else {
             return;
         };
-        // Plain counts (vectorised by the compiler): every `\n`, and every `\r` not followed by
-        // `\n` in the slice; a `\r` at its end is counted now and its `\n` skipped later.
-        let lf = bytes.iter().filter(|&&b| b == b'\n').count() as u64;
+        // Every `\n`, and every `\r` not followed by `\n` in the slice; a `\r` at its end is
+        // counted now and its `\n` skipped later.
+        let lf = memchr::memchr_iter(b'\n', bytes).count() as u64;
         let lone_cr = if bytes.contains(&b'\r') {
             bytes.iter().zip(&bytes[1..]).filter(|&(&a, &b)| a == b'\r' && b != b'\n').count() as u64
                 + u64::from(last == b'\r')
