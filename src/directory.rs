@@ -27,9 +27,9 @@ pub trait Directory {
     /// refused when the directory moved under it. The order and case of the logins do not matter.
     ///
     /// The provided implementation looks the users up in batches and hashes each one's fields
-    /// (FNV-1a over its JSON form, in login order). Passwords are not part of that form, so a
-    /// store that keeps a change counter per user should hash that instead, as the stores of this
-    /// crate do: it is cheaper and exact.
+    /// (FNV-1a over its JSON form), combining the logins' hashes in an order-independent way.
+    /// Passwords are not part of that form, so a store that keeps a change counter per user
+    /// should hash that instead, as the stores of this crate do: it is cheaper and exact.
     ///
     /// ```
     /// use user_import::{Directory, MemoryDirectory, User};
@@ -45,25 +45,24 @@ pub trait Directory {
     /// # }
     /// ```
     fn fingerprint(&self, logins: &[&str]) -> Result<u64> {
-        let keys = sorted_keys(logins);
-        let mut hasher = Fnv1a::new();
+        let mut set = SetHash::default();
         // A batch at a time: only the users of one batch are held.
-        for chunk in keys.chunks(FINGERPRINT_BATCH) {
-            let refs: Vec<&str> = chunk.iter().map(AsRef::as_ref).collect();
+        for chunk in logins.chunks(FINGERPRINT_BATCH) {
+            let keys: Vec<std::borrow::Cow<'_, str>> = chunk.iter().map(|l| crate::model::login_key_cow(l)).collect();
             let found: HashMap<String, User> =
-                self.find_by_logins(&refs)?.into_iter().map(|user| (user.login_key(), user)).collect();
-            for key in refs {
-                hasher.write_str(key);
-                match found.get(key) {
+                self.find_by_logins(chunk)?.into_iter().map(|user| (user.login_key(), user)).collect();
+            for key in &keys {
+                let mut hasher = set.key(key);
+                match found.get(key.as_ref()) {
                     Some(user) => serde_json::to_writer(&mut hasher, user).map_err(|err| {
                         crate::Error::new(ErrorKind::Directory(format!("cannot hash user '{key}': {err}")))
                     })?,
                     None => hasher.write_bytes(b"\0absent"),
                 }
-                hasher.write_bytes(b"\0");
+                set.add(hasher);
             }
         }
-        Ok(hasher.finish())
+        Ok(set.finish())
     }
 }
 
@@ -90,6 +89,39 @@ pub(crate) fn sorted_keys<'a>(logins: &[&'a str]) -> Vec<std::borrow::Cow<'a, st
     keys.sort_unstable();
     keys.dedup();
     keys
+}
+
+/// A hash of a set of keys and their states that depends neither on their order nor on
+/// repetitions: each key's FNV-1a hash (of the key, then of its state) is mixed, the distinct
+/// hashes are added. A million logins need no sort of strings, only of 64-bit numbers.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct SetHash(Vec<u64>);
+
+impl SetHash {
+    /// A hasher started with `key`: write the key's state into it, then [`SetHash::add`] it.
+    pub(crate) fn key(&self, key: &str) -> Fnv1a {
+        let mut hasher = Fnv1a::new();
+        hasher.write_str(key);
+        hasher
+    }
+
+    /// Adds one key's hash.
+    pub(crate) fn add(&mut self, hasher: Fnv1a) {
+        // murmur3's finaliser: every bit of the key's hash moves every bit of the sum.
+        let mut h = hasher.finish();
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^= h >> 33;
+        self.0.push(h);
+    }
+
+    pub(crate) fn finish(mut self) -> u64 {
+        crate::radix::sort_by_key(&mut self.0, &mut Vec::new(), 8, |h| *h);
+        self.0.dedup();
+        self.0.iter().fold(0u64, |sum, h| sum.wrapping_add(*h))
+    }
 }
 
 /// 64-bit FNV-1a: tiny, deterministic across runs and platforms (plans may be applied by another
@@ -264,14 +296,16 @@ impl Directory for MemoryDirectory {
         if self.users.is_empty() {
             return Ok(Vec::new());
         }
-        Ok(logins.iter().filter_map(|l| self.by_login.get(&login_key(l))).map(|&at| self.users[at].clone()).collect())
+        let found = logins.iter().filter_map(|l| self.by_login.get(crate::model::login_key_cow(l).as_ref()));
+        Ok(found.map(|&at| self.users[at].clone()).collect())
     }
 
     fn find_by_emails(&self, emails: &[&str]) -> Result<Vec<User>> {
         if self.users.is_empty() {
             return Ok(Vec::new());
         }
-        Ok(emails.iter().filter_map(|e| self.by_email.get(&login_key(e))).map(|&at| self.users[at].clone()).collect())
+        let found = emails.iter().filter_map(|e| self.by_email.get(crate::model::login_key_cow(e).as_ref()));
+        Ok(found.map(|&at| self.users[at].clone()).collect())
     }
 }
 

@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use crate::issue::{Issue, IssueCode};
-use crate::model::login_key_cow;
+use crate::model::{login_key_cow, trim};
 use crate::schema::Field;
 
 /// One user of the file, as the hierarchy stage sees it.
@@ -202,11 +202,11 @@ fn resolve_superiors<E>(
             superiors.push(Superior::None);
             continue;
         };
-        let trimmed = written.trim();
+        let trimmed = trim(written);
         let superior = if trimmed.is_empty() {
             Superior::None
-        } else if same_login(trimmed, user.login.trim()) {
-            let message = format!("'{}' is named as their own superior", user.login.trim());
+        } else if same_login(trimmed, trim(user.login)) {
+            let message = format!("'{}' is named as their own superior", trim(user.login));
             issues.push(superior_issue(IssueCode::SelfReference, message, user.row, written));
             Superior::Unresolved
         } else if let Some(found) = found {
@@ -236,7 +236,7 @@ fn resolve_superiors<E>(
                 }
             } else if let Some(user) = users.get(position) {
                 let written = user.superior.unwrap_or_default();
-                let message = format!("superior '{}' is neither in the file nor an existing user", written.trim());
+                let message = format!("superior '{}' is neither in the file nor an existing user", trim(written));
                 issues.push(superior_issue(IssueCode::SuperiorNotFound, message, user.row, written));
             }
         }
@@ -301,7 +301,7 @@ impl LoginIndex {
         let mut hashes = [0u64; Self::BATCH];
         for (start, batch) in users.chunks(Self::BATCH).enumerate() {
             for (user, hash) in batch.iter().zip(&mut hashes) {
-                *hash = login_hash(user.login.trim());
+                *hash = login_hash(trim(user.login));
             }
             let touched = hashes
                 .iter()
@@ -313,7 +313,7 @@ impl LoginIndex {
                 if position == Self::EMPTY {
                     return index;
                 }
-                index.insert(users, user.login.trim(), hash, position);
+                index.insert(users, trim(user.login), hash, position);
             }
         }
         index
@@ -330,7 +330,7 @@ impl LoginIndex {
                     return;
                 }
                 Some(&mut (other_tag, other)) => {
-                    let first = users.get(other as usize).map_or("", |u| u.login.trim());
+                    let first = users.get(other as usize).map_or("", |u| trim(u.login));
                     if other_tag == tag && same_login(first, login) {
                         return; // a later duplicate: the first occurrence stays
                     }
@@ -352,7 +352,7 @@ impl LoginIndex {
                 return None;
             }
             if slot_tag == tag {
-                let login = users.get(position as usize).map_or("", |u| u.login.trim());
+                let login = users.get(position as usize).map_or("", |u| trim(u.login));
                 if same_login(login, trimmed) {
                     return Some(position as usize);
                 }
@@ -371,7 +371,7 @@ impl LoginIndex {
             let mut queries: Vec<&str> = Vec::with_capacity(Self::BATCH);
             for batch in part.chunks(Self::BATCH) {
                 queries.clear();
-                queries.extend(batch.iter().map(|user| user.superior.map_or("", str::trim)));
+                queries.extend(batch.iter().map(|user| user.superior.map_or("", trim)));
                 self.find_batch(users, &queries, &mut found);
                 out.extend(found.iter().take(batch.len()).map(|f| f.map_or(Self::EMPTY, |f| f as u32)));
             }
@@ -425,7 +425,7 @@ impl LoginIndex {
             };
             *out = if position == Self::EMPTY {
                 None
-            } else if candidates.get(k).is_some_and(|c| !c.is_empty() && same_login(c.trim(), query)) {
+            } else if candidates.get(k).is_some_and(|c| !c.is_empty() && same_login(trim(c), query)) {
                 Some(position as usize)
             } else {
                 self.find(users, query) // a tag that differs, or a collision: probe on
@@ -521,7 +521,7 @@ fn report_cycle(users: &[HierarchyInput<'_>], cycle: &[usize], issues: &mut Vec<
     let listed = if abbreviated { CYCLE_LISTED / 2 } else { len };
     let login = |offset: usize| {
         let index = cycle.get(offset % len.max(1)).copied();
-        index.and_then(|index| users.get(index)).map_or("", |user| user.login.trim())
+        index.and_then(|index| users.get(index)).map_or("", |user| trim(user.login))
     };
     for (start, &index) in cycle.iter().enumerate() {
         let Some(user) = users.get(index) else { continue };

@@ -71,6 +71,7 @@ mod issue;
 mod mapping;
 mod model;
 mod plan;
+mod radix;
 mod report;
 mod schema;
 mod source;

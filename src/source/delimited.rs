@@ -101,7 +101,7 @@ impl LineCounter {
         // Every `\n`, and every `\r` not followed by `\n` in the slice; a `\r` at its end is
         // counted now and its `\n` skipped later.
         let lf = memchr::memchr_iter(b'\n', bytes).count() as u64;
-        let lone_cr = if bytes.contains(&b'\r') {
+        let lone_cr = if memchr::memchr(b'\r', bytes).is_some() {
             bytes.iter().zip(&bytes[1..]).filter(|&(&a, &b)| a == b'\r' && b != b'\n').count() as u64
                 + u64::from(last == b'\r')
         } else {

@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::directory::{sorted_keys, Directory, Fnv1a};
+use crate::directory::{sorted_keys, Directory, SetHash};
 use crate::error::{Error, Result};
 use crate::model::{login_key, User};
 use crate::schema::CustomField;
@@ -274,12 +274,14 @@ impl Directory for MemoryStore {
 
     /// Hashes each login with its user's version: exact (password changes count) and cheap.
     fn fingerprint(&self, logins: &[&str]) -> Result<u64> {
-        let mut hasher = Fnv1a::new();
-        for key in sorted_keys(logins) {
-            hasher.write_str(&key);
+        let mut set = SetHash::default();
+        for login in logins {
+            let key = crate::model::login_key_cow(login);
+            let mut hasher = set.key(&key);
             hasher.write_u64(self.state.users.get(key.as_ref()).map_or(0, |entry| entry.version));
+            set.add(hasher);
         }
-        Ok(hasher.finish())
+        Ok(set.finish())
     }
 }
 

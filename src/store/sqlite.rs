@@ -9,7 +9,7 @@ use rusqlite::types::ToSql;
 use rusqlite::{params, params_from_iter, CachedStatement, Connection, ErrorCode, OptionalExtension, Row};
 
 use crate::config::Mode;
-use crate::directory::{sorted_keys, Directory, Fnv1a};
+use crate::directory::{sorted_keys, Directory, SetHash};
 use crate::error::{Error, Result};
 use crate::model::{login_key, login_key_cow, CustomValue, HqRole, Password, ProductAccess, Role, Status, User};
 use crate::schema::{CustomField, CustomKind};
@@ -1270,7 +1270,7 @@ impl Directory for SqliteStore {
     /// Hashes each login with its row id and version (bumped by every write, even by another
     /// program, through a trigger): exact, and one indexed read per 500 logins.
     fn fingerprint(&self, logins: &[&str]) -> Result<u64> {
-        let keys = sorted_keys(logins);
+        let keys: Vec<std::borrow::Cow<'_, str>> = logins.iter().map(|l| crate::model::login_key_cow(l)).collect();
         let mut versions = HashMap::new();
         let chunks = if self.has_users()? { keys.chunks(BATCH) } else { [].chunks(BATCH) };
         let mut statement = self
@@ -1289,14 +1289,15 @@ impl Directory for SqliteStore {
                 versions.insert(key, (id, version));
             }
         }
-        let mut hasher = Fnv1a::new();
+        let mut set = SetHash::default();
         for key in &keys {
-            hasher.write_str(key);
+            let mut hasher = set.key(key);
             let (id, version) = versions.get(key.as_ref()).copied().unwrap_or((0, 0));
             hasher.write_bytes(&id.to_le_bytes());
             hasher.write_bytes(&version.to_le_bytes());
+            set.add(hasher);
         }
-        Ok(hasher.finish())
+        Ok(set.finish())
     }
 }
 

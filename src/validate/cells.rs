@@ -15,10 +15,25 @@ fn is_space(c: char) -> bool {
 
 /// A value trimmed of all white space (no-break spaces too).
 pub(crate) fn trim(value: &str) -> &str {
-    match (value.as_bytes().first(), value.as_bytes().last()) {
-        // Nearly every cell starts and ends with a printable ASCII character: nothing to trim.
-        (Some(&a), Some(&b)) if a.is_ascii_graphic() && b.is_ascii_graphic() => value,
-        _ => value.trim_matches(is_space),
+    // Nearly every cell starts and ends with a printable character: nothing to trim. Each end is
+    // looked at on its own, and a non-ASCII end is decoded only as far as its one character.
+    let bytes = value.as_bytes();
+    let start_plain = match bytes.first() {
+        None => return value,
+        Some(&a) if a.is_ascii_graphic() => true,
+        Some(&a) if a.is_ascii() => false,
+        Some(_) => value.chars().next().is_some_and(|c| !is_space(c)),
+    };
+    let end_plain = match bytes.last() {
+        Some(&b) if b.is_ascii_graphic() => true,
+        Some(&b) if b.is_ascii() => false,
+        _ => value.chars().next_back().is_some_and(|c| !is_space(c)),
+    };
+    match (start_plain, end_plain) {
+        (true, true) => value,
+        (true, false) => value.trim_end_matches(is_space),
+        (false, true) => value.trim_start_matches(is_space),
+        (false, false) => value.trim_matches(is_space),
     }
 }
 

@@ -20,11 +20,11 @@ use validator::ValidateEmail;
 /// `validator`", never "invalid".
 pub(crate) fn fast_valid(email: &str) -> bool {
     let bytes = email.as_bytes();
-    let Some(at) = bytes.iter().rposition(|&b| b == b'@') else {
+    let Some(at) = memchr::memrchr(b'@', bytes) else {
         return false;
     };
-    let local = &bytes[..at];
-    !local.is_empty() && local.len() <= 64 && local.iter().all(|&b| is_local_byte(b)) && fast_domain(&bytes[at + 1..])
+    let (local, domain) = (&bytes[..at], &bytes[at + 1..]);
+    !local.is_empty() && local.len() <= 64 && local.iter().all(|&b| is_local_byte(b)) && fast_domain(domain)
 }
 
 /// The same proof for an internationalised local part: each non-ASCII letter or digit stands for
@@ -45,21 +45,57 @@ fn fast_valid_international(email: &str) -> bool {
     count > 0 && fast_domain(domain)
 }
 
+/// Labels of letters, digits and inner hyphens, 1 to 63 bytes, separated by dots; at most 255
+/// bytes in all. One pass over the bytes.
 fn fast_domain(domain: &[u8]) -> bool {
     if domain.is_empty() || domain.len() > 255 {
         return false;
     }
-    domain.split(|&b| b == b'.').all(|label| {
-        !label.is_empty()
-            && label.len() <= 63
-            && label[0].is_ascii_alphanumeric()
-            && label[label.len() - 1].is_ascii_alphanumeric()
-            && label.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-')
-    })
+    let mut label_start = 0;
+    let mut previous = b'.';
+    for (i, &b) in domain.iter().enumerate() {
+        match CLASS[usize::from(b)] {
+            ALNUM => {}
+            HYPHEN if previous != b'.' => {}
+            DOT if previous != b'.' && previous != b'-' && i - label_start <= 63 => label_start = i + 1,
+            _ => return false,
+        }
+        previous = b;
+    }
+    previous != b'-' && previous != b'.' && domain.len() - label_start <= 63
 }
 
+/// What a byte is to the fast path: a letter or digit, `-`, `.`, another symbol a local part may
+/// hold, or anything else.
+const ALNUM: u8 = 1;
+const HYPHEN: u8 = 2;
+const DOT: u8 = 3;
+const SYMBOL: u8 = 4;
+const CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        table[b] = if c.is_ascii_alphanumeric() {
+            ALNUM
+        } else if c == b'-' {
+            HYPHEN
+        } else if c == b'.' {
+            DOT
+        } else if matches!(c, b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'/' | b'=' | b'?' | b'^')
+            || matches!(c, b'_' | b'`' | b'{' | b'|' | b'}' | b'~')
+        {
+            SYMBOL
+        } else {
+            0
+        };
+        b += 1;
+    }
+    table
+};
+
 fn is_local_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+/=?^_`{|}~.-".contains(&b)
+    CLASS[usize::from(b)] != 0
 }
 
 /// Whether the address is valid: by the fast path when it can tell, else by `validator`
@@ -95,8 +131,8 @@ pub(crate) fn normalize(email: &str) -> String {
 
 /// [`normalize`] into a buffer (no allocation when it has room).
 pub(crate) fn normalize_into(email: &str, out: &mut String) {
-    let email = email.trim();
-    match email.rfind('@') {
+    let email = super::cells::trim(email);
+    match memchr::memrchr(b'@', email.as_bytes()) {
         Some(at) => {
             let (local, domain) = email.split_at(at);
             out.push_str(local);

@@ -186,13 +186,7 @@ pub struct Validator {
     rules: Vec<Arc<dyn Rule>>,
     progress: Option<Arc<dyn Progress>>,
     builder: RecordBuilderCell,
-    role_sets: FastMap<String, Arc<RoleSet>>,
-    empty_roles: Arc<RoleSet>,
-    role_key: String,
-    role_scratch: Vec<Role>,
-    role_cells: FastMap<Box<str>, Arc<RoleSet>>,
-    /// Each distinct time-zone cell: its zone, or why it is not one.
-    timezones: FastMap<Box<str>, std::result::Result<chrono_tz::Tz, String>>,
+    caches: CellCaches,
     has_login_column: bool,
     email_column: Option<usize>,
     login_column: Option<usize>,
@@ -278,12 +272,7 @@ impl Validator {
             rules: Vec::new(),
             progress: None,
             builder: RecordBuilderCell::default(),
-            role_sets: FastMap::default(),
-            empty_roles: Arc::new(RoleSet::default()),
-            role_key: String::new(),
-            role_scratch: Vec::new(),
-            role_cells: FastMap::default(),
-            timezones: FastMap::default(),
+            caches: CellCaches::default(),
         }
     }
 
@@ -335,8 +324,7 @@ impl Validator {
             None
         } else {
             let mut pager = Pager::default();
-            let empty = Arc::clone(&self.empty_roles);
-            let pending = self.builder.get().write(row.number(), &mut pager, &empty);
+            let pending = self.builder.get().write(row.number(), &mut pager, &self.caches.empty_roles);
             let record = pending.seal(&pager.seal());
             issues.extend(self.row_rules(&record));
             (!issues.iter().any(Issue::is_error)).then_some(record)
@@ -386,7 +374,9 @@ impl Validator {
                 }
                 continue;
             }
-            if let Some(problem) = self.check_cell(number, column, value, &mut builder) {
+            let checked =
+                Self::check_cell(&self.config, &self.separators, &mut self.caches, number, column, value, &mut builder);
+            if let Some(problem) = checked {
                 issues.push(problem);
             }
             for rule in &self.rules {
@@ -475,8 +465,15 @@ impl Validator {
     }
 
     /// Checks one non-empty cell and stores its value; returns the issue, if any.
-    fn check_cell(&mut self, row: u64, column: &Column, value: &str, builder: &mut RecordBuilder) -> Option<Issue> {
-        let config = Arc::clone(&self.config);
+    fn check_cell(
+        config: &ImportConfig,
+        separators: &[char],
+        caches: &mut CellCaches,
+        row: u64,
+        column: &Column,
+        value: &str,
+        builder: &mut RecordBuilder,
+    ) -> Option<Issue> {
         let catalog = &config.catalog;
         let bad = |code: IssueCode, message: String| {
             Some(Self::issue(row, column, code, Severity::Error, message).with_value(value))
@@ -505,15 +502,14 @@ impl Validator {
             Kind::Field(Field::Password) => builder.set(Text::Password, value),
             Kind::Field(Field::Roles) => {
                 // Role cells repeat down a file ("Admin", "Editor;Viewer"): remember each one.
-                if let Some(set) = self.role_cells.get(value) {
+                if let Some(set) = caches.role_cells.get(value) {
                     builder.roles = Some(Arc::clone(set));
                     return None;
                 }
-                let separators = Arc::clone(&self.separators);
                 let mut unknown = Vec::new();
-                let mut roles = std::mem::take(&mut self.role_scratch);
+                let mut roles = std::mem::take(&mut caches.role_scratch);
                 roles.clear();
-                for item in cells::split_list(value, &separators) {
+                for item in cells::split_list(value, separators) {
                     let role = if catalog.roles.is_empty() {
                         Role::new(cells::clean_name(item))
                     } else {
@@ -530,7 +526,7 @@ impl Validator {
                     }
                 }
                 if let Some(first) = unknown.first() {
-                    self.role_scratch = roles;
+                    caches.role_scratch = roles;
                     let known = catalog.roles.iter().map(Role::name);
                     let hint = cells::did_you_mean(first, known);
                     let list = unknown.iter().map(|u| format!("'{u}'")).collect::<Vec<_>>().join(", ");
@@ -542,12 +538,12 @@ impl Validator {
                     };
                     return bad(IssueCode::UnknownRole, message);
                 }
-                let set = self.intern_roles(&roles);
-                if self.role_cells.len() < 4096 {
-                    self.role_cells.insert(value.into(), Arc::clone(&set));
+                let set = caches.intern_roles(&roles);
+                if caches.role_cells.len() < 4096 {
+                    caches.role_cells.insert(value.into(), Arc::clone(&set));
                 }
                 builder.roles = Some(set);
-                self.role_scratch = roles;
+                caches.role_scratch = roles;
             }
             Kind::Field(Field::Superior) | Kind::Field(Field::Mirror) => {
                 let what = if column.kind == Kind::Field(Field::Superior) { "superior" } else { "user to mirror" };
@@ -562,7 +558,7 @@ impl Validator {
                 }
                 builder.set(if what == "superior" { Text::Superior } else { Text::Mirror }, value);
             }
-            Kind::Field(Field::Timezone) => match self.timezone(value) {
+            Kind::Field(Field::Timezone) => match caches.timezone(value) {
                 Ok(tz) => builder.timezone = Some(tz),
                 Err(message) => return bad(IssueCode::InvalidTimezone, message),
             },
@@ -583,10 +579,9 @@ impl Validator {
             },
             Kind::Field(Field::Reference) => builder.set(Text::Reference, value),
             Kind::Field(Field::Groups) => {
-                let separators = Arc::clone(&self.separators);
                 let mut groups = Vec::new();
                 let mut created = Vec::new();
-                for item in cells::split_list(value, &separators) {
+                for item in cells::split_list(value, separators) {
                     if catalog.groups.is_empty() {
                         groups.push(cells::clean_name(item).into_owned());
                     } else if let Some(group) = catalog.group(item) {
@@ -609,8 +604,7 @@ impl Validator {
                 }
             }
             Kind::Field(Field::Products) => {
-                let separators = Arc::clone(&self.separators);
-                for item in cells::split_list(value, &separators) {
+                for item in cells::split_list(value, separators) {
                     let (name, role) = match item.split_once([':', '=']) {
                         Some((name, role)) => (cells::trim(name), Some(cells::trim(role)).filter(|r| !r.is_empty())),
                         None => (item, None),
@@ -659,37 +653,6 @@ impl Validator {
             }
         }
         None
-    }
-
-    /// A time zone, remembered per distinct cell value (a column holds a handful of them).
-    /// A wrong value tends to repeat down a column: its suggestion is searched for once.
-    fn timezone(&mut self, value: &str) -> std::result::Result<chrono_tz::Tz, String> {
-        if let Some(known) = self.timezones.get(value) {
-            return known.clone();
-        }
-        let known = cells::timezone(value).ok_or_else(|| cells::timezone_error(value));
-        if self.timezones.len() < 4096 {
-            self.timezones.insert(value.into(), known.clone());
-        }
-        known
-    }
-
-    /// Role sets are shared between records: most files use a handful of combinations.
-    fn intern_roles(&mut self, roles: &[Role]) -> Arc<RoleSet> {
-        if roles.is_empty() {
-            return Arc::clone(&self.empty_roles);
-        }
-        self.role_key.clear();
-        for role in roles {
-            self.role_key.push_str(role.name());
-            self.role_key.push('\u{1f}');
-        }
-        if let Some(set) = self.role_sets.get(self.role_key.as_str()) {
-            return Arc::clone(set);
-        }
-        let set = Arc::new(RoleSet(roles.to_vec()));
-        self.role_sets.insert(self.role_key.clone(), Arc::clone(&set));
-        set
     }
 
     /// Runs the whole stage over a table: every row checked, duplicates and directory conflicts
@@ -741,12 +704,9 @@ impl Validator {
                 }
             }
             self.take_row(&row, &mut run, &mut pager, &mut pending);
-            if pager.len() >= Pager::PAGE {
-                self.seal(&mut run, &mut pager, &mut pending);
-                if run.records.len() - checked >= DIRECTORY_BATCH {
-                    self.check_directory(&mut run, checked, directory)?;
-                    checked = run.records.len();
-                }
+            if run.records.len() - checked >= DIRECTORY_BATCH {
+                self.check_directory(&mut run, checked, directory)?;
+                checked = run.records.len();
             }
         }
         self.seal(&mut run, &mut pager, &mut pending);
@@ -775,8 +735,13 @@ impl Validator {
             if !email.is_empty() && !derived {
                 run.keys.add_email(email, owner);
             }
-            let empty = Arc::clone(&self.empty_roles);
-            pending.push(self.builder.get().write(row.number(), pager, &empty));
+            // A record's texts stay on one page: seal the page when they do not fit.
+            let needed = self.builder.get().text_len();
+            if !pager.has_room(needed) {
+                self.seal(run, pager, pending);
+                pager.start_page(needed);
+            }
+            pending.push(self.builder.get().write(row.number(), pager, &self.caches.empty_roles));
         }
         run.issues.extend(issues);
     }
@@ -790,9 +755,6 @@ impl Validator {
             match row {
                 BlockRow::Cells(cells) => self.take_row(&cells, &mut run, &mut pager, &mut pending),
                 BlockRow::Row(row) => self.take_row(row, &mut run, &mut pager, &mut pending),
-            }
-            if pager.len() >= Pager::PAGE {
-                self.seal(&mut run, &mut pager, &mut pending);
             }
             Ok(())
         })?;
@@ -1122,6 +1084,65 @@ impl Validator {
     }
 }
 
+/// What the checks of cells remember between rows: the role sets of the role cells seen, and
+/// the zone (or the reason it is none) of each time-zone cell seen.
+#[derive(Clone)]
+struct CellCaches {
+    role_sets: FastMap<String, Arc<RoleSet>>,
+    empty_roles: Arc<RoleSet>,
+    role_key: String,
+    role_scratch: Vec<Role>,
+    role_cells: FastMap<Box<str>, Arc<RoleSet>>,
+    /// Each distinct time-zone cell: its zone, or why it is not one.
+    timezones: FastMap<Box<str>, std::result::Result<chrono_tz::Tz, String>>,
+}
+
+impl Default for CellCaches {
+    fn default() -> Self {
+        CellCaches {
+            role_sets: FastMap::default(),
+            empty_roles: Arc::new(RoleSet::default()),
+            role_key: String::new(),
+            role_scratch: Vec::new(),
+            role_cells: FastMap::default(),
+            timezones: FastMap::default(),
+        }
+    }
+}
+
+impl CellCaches {
+    /// A time zone, remembered per distinct cell value (a column holds a handful of them).
+    /// A wrong value tends to repeat down a column: its suggestion is searched for once.
+    fn timezone(&mut self, value: &str) -> std::result::Result<chrono_tz::Tz, String> {
+        if let Some(known) = self.timezones.get(value) {
+            return known.clone();
+        }
+        let known = cells::timezone(value).ok_or_else(|| cells::timezone_error(value));
+        if self.timezones.len() < 4096 {
+            self.timezones.insert(value.into(), known.clone());
+        }
+        known
+    }
+
+    /// Role sets are shared between records: most files use a handful of combinations.
+    fn intern_roles(&mut self, roles: &[Role]) -> Arc<RoleSet> {
+        if roles.is_empty() {
+            return Arc::clone(&self.empty_roles);
+        }
+        self.role_key.clear();
+        for role in roles {
+            self.role_key.push_str(role.name());
+            self.role_key.push('\u{1f}');
+        }
+        if let Some(set) = self.role_sets.get(self.role_key.as_str()) {
+            return Arc::clone(set);
+        }
+        let set = Arc::new(RoleSet(roles.to_vec()));
+        self.role_sets.insert(self.role_key.clone(), Arc::clone(&set));
+        set
+    }
+}
+
 fn unknown_product_role(product: &crate::model::Product, value: &str) -> String {
     let roles: Vec<&str> = product.roles().iter().map(Role::name).collect();
     format!(
@@ -1394,7 +1415,7 @@ struct SideKeys {
 
 /// Who holds a key: a record (by index) or an invalid row (by index in the side table), with a
 /// flag for a login that is the row's email.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
 struct Owner(u32);
 
 impl Owner {
@@ -1540,8 +1561,9 @@ impl Keys {
             }
         };
         let mut out = Vec::new();
+        let mut scratch = Vec::new();
         for (entries, is_email) in [(&mut self.logins, false), (&mut self.emails, true)] {
-            entries.sort_unstable_by_key(|e| e.0);
+            crate::radix::sort_by_key(entries, &mut scratch, 4, |entry| u64::from(entry.0));
             for group in entries.chunk_by(|a, b| a.0 == b.0).filter(|g| g.len() > 1) {
                 let mut members: Vec<(u64, String, bool)> = group
                     .iter()

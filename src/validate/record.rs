@@ -347,18 +347,28 @@ pub(crate) struct Pager {
 }
 
 impl Pager {
-    /// The size at which a page is sealed.
-    pub(crate) const PAGE: usize = 64 * 1024;
+    /// The size of a page (a record longer than that has a page of its own).
+    const PAGE: usize = 64 * 1024;
 
-    /// Bytes in the page being filled.
-    pub(crate) fn len(&self) -> usize {
-        self.text.len()
+    /// True when `n` more bytes fit in the page being filled without growing it.
+    pub(crate) fn has_room(&self, n: usize) -> bool {
+        self.text.capacity() - self.text.len() >= n
+    }
+
+    /// Starts a new page, with room for at least `n` bytes, once the last one is sealed.
+    pub(crate) fn start_page(&mut self, n: usize) {
+        if self.text.capacity() == 0 {
+            self.text.reserve_exact(n.max(Self::PAGE));
+        }
     }
 
     /// Ends the current page: every pending record written since the last seal points into it.
+    /// A full page keeps its allocation as it is; one sealed early is cut to its size.
     pub(crate) fn seal(&mut self) -> Arc<Page> {
-        let mut text = std::mem::replace(&mut self.text, String::with_capacity(Self::PAGE + Self::PAGE / 8));
-        text.shrink_to_fit();
+        let mut text = std::mem::take(&mut self.text);
+        if text.len() < text.capacity() / 4 * 3 {
+            text.shrink_to_fit();
+        }
         Arc::new(Page(text))
     }
 }
