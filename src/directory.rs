@@ -22,6 +22,13 @@ pub trait Directory {
     /// The existing users with these email addresses.
     fn find_by_emails(&self, emails: &[&str]) -> Result<Vec<User>>;
 
+    /// True when the directory certainly has no user at all (a first import into a new store):
+    /// the stages then skip their lookups. The provided implementation answers `false`, which is
+    /// always correct; a directory that knows it is empty can say so cheaply.
+    fn is_empty(&self) -> Result<bool> {
+        Ok(false)
+    }
+
     /// A stable hash of the current state of the users with these logins, present or absent: it
     /// changes when one of them is created, changed or removed, so that a plan made earlier can be
     /// refused when the directory moved under it. The order and case of the logins do not matter.
@@ -72,6 +79,9 @@ impl<D: Directory + ?Sized> Directory for &D {
     }
     fn find_by_emails(&self, emails: &[&str]) -> Result<Vec<User>> {
         (**self).find_by_emails(emails)
+    }
+    fn is_empty(&self) -> Result<bool> {
+        (**self).is_empty()
     }
     fn fingerprint(&self, logins: &[&str]) -> Result<u64> {
         (**self).fingerprint(logins)
@@ -292,6 +302,10 @@ impl MemoryDirectory {
 }
 
 impl Directory for MemoryDirectory {
+    fn is_empty(&self) -> Result<bool> {
+        Ok(self.users.is_empty())
+    }
+
     fn find_by_logins(&self, logins: &[&str]) -> Result<Vec<User>> {
         if self.users.is_empty() {
             return Ok(Vec::new());

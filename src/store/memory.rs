@@ -255,6 +255,10 @@ impl MemoryStore {
 }
 
 impl Directory for MemoryStore {
+    fn is_empty(&self) -> Result<bool> {
+        Ok(self.state.users.is_empty())
+    }
+
     fn find_by_logins(&self, logins: &[&str]) -> Result<Vec<User>> {
         Ok(sorted_keys(logins)
             .iter()

@@ -1259,6 +1259,10 @@ impl<'a> Writer<'a> {
 }
 
 impl Directory for SqliteStore {
+    fn is_empty(&self) -> Result<bool> {
+        Ok(!self.has_users()?)
+    }
+
     fn find_by_logins(&self, logins: &[&str]) -> Result<Vec<User>> {
         self.find_by("login_key", logins)
     }

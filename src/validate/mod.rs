@@ -539,9 +539,7 @@ impl Validator {
                     return bad(IssueCode::UnknownRole, message);
                 }
                 let set = caches.intern_roles(&roles);
-                if caches.role_cells.len() < 4096 {
-                    caches.role_cells.insert(value.into(), Arc::clone(&set));
-                }
+                caches.role_cells.insert(value, Arc::clone(&set));
                 builder.roles = Some(set);
                 caches.role_scratch = roles;
             }
@@ -946,6 +944,18 @@ impl Validator {
         if batch.is_empty() {
             return Ok(());
         }
+        if directory.is_empty()? {
+            // Nobody to find: only the rules for new users apply.
+            let mut found = Vec::new();
+            for record in batch {
+                found.extend(self.legacy_status_issue(record));
+                if let Some(mirror) = record.mirror() {
+                    found.push(self.missing_mirror_issue(record.row(), mirror));
+                }
+            }
+            run.add_cross_row(found);
+            return Ok(());
+        }
         let logins: Vec<&str> = batch.iter().map(UserRecord::login).collect();
         let emails: Vec<&str> = batch.iter().filter_map(UserRecord::email).collect();
         let mirrors: Vec<&str> = batch.iter().filter_map(UserRecord::mirror).collect();
@@ -993,31 +1003,39 @@ impl Validator {
                     }
                 }
             }
-            if let Some(status) = record.status() {
-                if status.is_legacy() && existing.is_none() {
-                    found.push(self.field_issue(
-                        row,
-                        Field::Status,
-                        IssueCode::LegacyStatus,
-                        format!("'{status}' is kept for existing users only and cannot be given to a new user"),
-                        Some(status.as_str()),
-                    ));
-                }
+            if existing.is_none() {
+                found.extend(self.legacy_status_issue(record));
             }
             if let Some(mirror) = record.mirror() {
                 if !mirrors_found.contains_key(&login_key(mirror)) {
-                    found.push(self.field_issue(
-                        row,
-                        Field::Mirror,
-                        IssueCode::InvalidValue,
-                        format!("there is no existing user '{mirror}' to copy permissions from"),
-                        Some(mirror),
-                    ));
+                    found.push(self.missing_mirror_issue(record.row(), mirror));
                 }
             }
         }
         run.add_cross_row(found);
         Ok(())
+    }
+
+    /// A legacy status (blocked, disabled) is for existing users only.
+    fn legacy_status_issue(&self, record: &UserRecord) -> Option<Issue> {
+        let status = record.status().filter(|status| status.is_legacy())?;
+        Some(self.field_issue(
+            record.row(),
+            Field::Status,
+            IssueCode::LegacyStatus,
+            format!("'{status}' is kept for existing users only and cannot be given to a new user"),
+            Some(status.as_str()),
+        ))
+    }
+
+    fn missing_mirror_issue(&self, row: u64, mirror: &str) -> Issue {
+        self.field_issue(
+            row,
+            Field::Mirror,
+            IssueCode::InvalidValue,
+            format!("there is no existing user '{mirror}' to copy permissions from"),
+            Some(mirror),
+        )
     }
 
     fn field_issue(&self, row: u64, field: Field, code: IssueCode, message: String, value: Option<&str>) -> Issue {
@@ -1084,6 +1102,43 @@ impl Validator {
     }
 }
 
+/// Cell values seen and what they gave: a column of roles or time zones holds a handful of
+/// distinct values, found by a look at each (length first) until there are more than
+/// [`Memo::FEW`]; then in a hash map, up to [`Memo::MOST`] values.
+#[derive(Clone)]
+struct Memo<V> {
+    few: Vec<(Box<str>, V)>,
+    many: FastMap<Box<str>, V>,
+}
+
+impl<V> Default for Memo<V> {
+    fn default() -> Self {
+        Memo { few: Vec::new(), many: FastMap::default() }
+    }
+}
+
+impl<V> Memo<V> {
+    const FEW: usize = 16;
+    const MOST: usize = 4096;
+
+    fn get(&self, value: &str) -> Option<&V> {
+        if self.many.is_empty() {
+            self.few.iter().find(|(known, _)| known.len() == value.len() && **known == *value).map(|(_, v)| v)
+        } else {
+            self.many.get(value)
+        }
+    }
+
+    fn insert(&mut self, value: &str, result: V) {
+        if self.many.is_empty() && self.few.len() < Self::FEW {
+            self.few.push((value.into(), result));
+        } else if self.many.len() < Self::MOST {
+            self.many.extend(self.few.drain(..));
+            self.many.insert(value.into(), result);
+        }
+    }
+}
+
 /// What the checks of cells remember between rows: the role sets of the role cells seen, and
 /// the zone (or the reason it is none) of each time-zone cell seen.
 #[derive(Clone)]
@@ -1092,9 +1147,9 @@ struct CellCaches {
     empty_roles: Arc<RoleSet>,
     role_key: String,
     role_scratch: Vec<Role>,
-    role_cells: FastMap<Box<str>, Arc<RoleSet>>,
+    role_cells: Memo<Arc<RoleSet>>,
     /// Each distinct time-zone cell: its zone, or why it is not one.
-    timezones: FastMap<Box<str>, std::result::Result<chrono_tz::Tz, String>>,
+    timezones: Memo<std::result::Result<chrono_tz::Tz, String>>,
 }
 
 impl Default for CellCaches {
@@ -1104,8 +1159,8 @@ impl Default for CellCaches {
             empty_roles: Arc::new(RoleSet::default()),
             role_key: String::new(),
             role_scratch: Vec::new(),
-            role_cells: FastMap::default(),
-            timezones: FastMap::default(),
+            role_cells: Memo::default(),
+            timezones: Memo::default(),
         }
     }
 }
@@ -1118,9 +1173,7 @@ impl CellCaches {
             return known.clone();
         }
         let known = cells::timezone(value).ok_or_else(|| cells::timezone_error(value));
-        if self.timezones.len() < 4096 {
-            self.timezones.insert(value.into(), known.clone());
-        }
+        self.timezones.insert(value, known.clone());
         known
     }
 
@@ -1468,17 +1521,17 @@ fn key_hash(key: &str) -> u32 {
     // Characters up to U+00FF (ASCII and Latin-1: lead bytes below 0xC4) differ from their
     // lowercase form only in the 0x20 bit of their last byte, which the folding ignores: their
     // bytes hash as the lowercased text would, a word at a time.
-    if key.bytes().all(|b| b < 0xC4) {
+    if key.is_ascii() || key.bytes().all(|b| b < 0xC4) {
         let mut chunks = key.as_bytes().chunks_exact(8);
         for chunk in &mut chunks {
             let mut word = [0u8; 8];
             word.copy_from_slice(chunk);
             words.add_word(u64::from_le_bytes(word));
         }
+        // The last bytes, shifted into a word one by one (no call to copy a few bytes).
         let rest = chunks.remainder();
-        let mut word = [0u8; 8];
-        word[..rest.len()].copy_from_slice(rest);
-        words.add_tail(u64::from_le_bytes(word), rest.len());
+        let tail = rest.iter().rev().fold(0u64, |word, &b| (word << 8) | u64::from(b));
+        words.add_tail(tail, rest.len());
     } else {
         // Other scripts: the lowercased text's bytes, without building it.
         let mut buf = [0u8; 4];
