@@ -309,7 +309,9 @@ impl FromStr for Status {
             ("deactivated", Status::Disabled),
         ];
         let word = s.trim();
-        match NAMES.iter().find(|(name, _)| name.eq_ignore_ascii_case(word)) {
+        // The names as written most often, compared as they are; then ignoring case.
+        let found = NAMES.iter().find(|(name, _)| *name == word);
+        match found.or_else(|| NAMES.iter().find(|(name, _)| name.eq_ignore_ascii_case(word))) {
             Some((_, status)) => Ok(*status),
             None => Err(ParseEnumError {
                 value: s.to_string(),

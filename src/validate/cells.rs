@@ -14,6 +14,7 @@ fn is_space(c: char) -> bool {
 }
 
 /// A value trimmed of all white space (no-break spaces too).
+#[inline]
 pub(crate) fn trim(value: &str) -> &str {
     // Nearly every cell starts and ends with a printable character: nothing to trim. Each end is
     // looked at on its own, and a non-ASCII end is decoded only as far as its one character.

@@ -17,13 +17,15 @@
 use validator::ValidateEmail;
 
 /// `true` when the address is certainly valid by `validator`'s rules; `false` means "ask
-/// `validator`", never "invalid".
+/// `validator`", never "invalid". ([`is_valid`] runs the same proof on the address already split.)
+#[cfg(test)]
 pub(crate) fn fast_valid(email: &str) -> bool {
     let bytes = email.as_bytes();
-    let Some(at) = memchr::memrchr(b'@', bytes) else {
-        return false;
-    };
-    let (local, domain) = (&bytes[..at], &bytes[at + 1..]);
+    memchr::memrchr(b'@', bytes).is_some_and(|at| fast_parts(&bytes[..at], &bytes[at + 1..]))
+}
+
+/// [`fast_valid`] for an address split at its last `@`.
+fn fast_parts(local: &[u8], domain: &[u8]) -> bool {
     !local.is_empty() && local.len() <= 64 && local.iter().all(|&b| is_local_byte(b)) && fast_domain(domain)
 }
 
@@ -101,24 +103,30 @@ fn is_local_byte(b: u8) -> bool {
 /// Whether the address is valid: by the fast path when it can tell, else by `validator`
 /// (with the internationalised local part extension described above).
 pub(crate) fn is_valid(email: &str) -> bool {
-    if fast_valid(email) {
+    let Some(at) = memchr::memrchr(b'@', email.as_bytes()) else {
+        return email.validate_email();
+    };
+    let (local, domain) = (&email[..at], &email.as_bytes()[at + 1..]);
+    if local.is_ascii() {
+        return fast_parts(local.as_bytes(), domain) || email.validate_email();
+    }
+    if fast_valid_international(email) {
         return true;
     }
-    match email.rfind('@') {
-        Some(at) if !email[..at].is_ascii() => {
-            if fast_valid_international(email) {
-                return true;
-            }
-            let (local, domain) = email.split_at(at);
-            if local.chars().any(|c| !c.is_ascii() && !c.is_alphanumeric()) {
-                return false;
-            }
-            let ascii: String =
-                local.chars().map(|c| if c.is_ascii() { c } else { 'a' }).chain(domain.chars()).collect();
-            ascii.validate_email()
-        }
-        _ => email.validate_email(),
+    let (local, domain) = email.split_at(at);
+    if local.chars().any(|c| !c.is_ascii() && !c.is_alphanumeric()) {
+        return false;
     }
+    let ascii: String = local.chars().map(|c| if c.is_ascii() { c } else { 'a' }).chain(domain.chars()).collect();
+    ascii.validate_email()
+}
+
+/// True when [`normalize_into`] would give the (trimmed) address as it is: no capital letter and
+/// nothing but ASCII after its last `@`.
+pub(crate) fn is_normal(email: &str) -> bool {
+    let bytes = email.as_bytes();
+    let domain = memchr::memrchr(b'@', bytes).map_or(&[][..], |at| &bytes[at + 1..]);
+    domain.iter().all(|&b| b.is_ascii() && !b.is_ascii_uppercase())
 }
 
 /// The address as stored: trimmed, domain lowercased (the local part is kept as written).

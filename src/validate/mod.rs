@@ -497,7 +497,11 @@ impl Validator {
                 if !email::is_valid(value) {
                     return bad(IssueCode::InvalidEmail, format!("'{value}' is not an email address"));
                 }
-                email::normalize_into(value, builder.text_mut(Text::Email));
+                if email::is_normal(value) {
+                    builder.set(Text::Email, value);
+                } else {
+                    email::normalize_into(value, builder.text_mut(Text::Email));
+                }
             }
             Kind::Field(Field::Password) => builder.set(Text::Password, value),
             Kind::Field(Field::Roles) => {

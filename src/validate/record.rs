@@ -515,16 +515,21 @@ fn encode(text: &mut String, kind: char, name: &str, value: &str) {
 fn push_date(text: &mut String, date: NaiveDate) {
     let (y, m, d) = (date.year(), date.month(), date.day());
     if (0..=9999).contains(&y) {
-        let digits = [y / 1000, y / 100 % 10, y / 10 % 10, y % 10];
-        for digit in digits {
-            text.push(char::from(b'0' + digit as u8));
-        }
-        text.push('-');
-        text.push(char::from(b'0' + (m / 10) as u8));
-        text.push(char::from(b'0' + (m % 10) as u8));
-        text.push('-');
-        text.push(char::from(b'0' + (d / 10) as u8));
-        text.push(char::from(b'0' + (d % 10) as u8));
+        let digit = |n: u32| b'0' + (n % 10) as u8;
+        let y = y.unsigned_abs();
+        let bytes = [
+            digit(y / 1000),
+            digit(y / 100),
+            digit(y / 10),
+            digit(y),
+            b'-',
+            digit(m / 10),
+            digit(m),
+            b'-',
+            digit(d / 10),
+            digit(d),
+        ];
+        text.push_str(std::str::from_utf8(&bytes).unwrap_or("0000-00-00"));
     } else {
         text.push_str(&date.format("%Y-%m-%d").to_string());
     }
