@@ -217,7 +217,8 @@ impl PasswordPolicy {
             reasons.push("it needs a symbol (neither a letter nor a digit)".to_string());
         }
         if self.forbid_login {
-            if let Some(login) = login.map(str::trim).filter(|l| l.chars().count() >= 3) {
+            let long_enough = |l: &&str| l.len() >= 3 && (l.is_ascii() || l.chars().count() >= 3);
+            if let Some(login) = login.map(crate::model::trim).filter(long_enough) {
                 if contains_ignore_case(password, login) {
                     reasons.push("it contains the login".to_string());
                 }

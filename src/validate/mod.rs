@@ -164,8 +164,9 @@ enum Kind {
 struct Column {
     index: usize,
     header: String,
-    /// The product id or custom field name, shared by every record.
-    name: Arc<str>,
+    /// Products and custom fields: the index of the product id or field name in
+    /// [`Validator::names`].
+    name: u32,
     target: Target,
     field_key: String,
     kind: Kind,
@@ -182,6 +183,8 @@ pub struct Validator {
     mapping: Mapping,
     headers: Vec<String>,
     columns: Vec<Column>,
+    /// Product ids and custom field names, which records' extras refer to by index.
+    names: Arc<[Arc<str>]>,
     separators: Arc<[char]>,
     rules: Vec<Arc<dyn Rule>>,
     progress: Option<Arc<dyn Progress>>,
@@ -224,6 +227,8 @@ impl Validator {
     pub fn new(config: Arc<ImportConfig>, mapping: Mapping, headers: Vec<String>) -> Self {
         let schema = &config.schema;
         let mut columns = Vec::new();
+        // Product ids first (by catalog index), then the custom fields' names.
+        let mut names: Vec<Arc<str>> = config.catalog.products.iter().map(|p| Arc::from(p.id())).collect();
         for column in mapping.columns() {
             let Some(target) = column.target.clone() else {
                 continue;
@@ -243,11 +248,15 @@ impl Validator {
                 Target::Custom(name) => Target::Custom(name.chars().filter(|c| !c.is_control()).collect()),
                 other => other,
             };
-            let name: Arc<str> = match &target {
-                Target::Product(id) => Arc::from(id.as_str()),
-                Target::Custom(name) => Arc::from(name.as_str()),
-                Target::Field(field) => Arc::from(field.key()),
+            let name = match (&target, kind) {
+                (_, Kind::Product(i)) => i,
+                (Target::Custom(name), _) => {
+                    names.push(Arc::from(name.as_str()));
+                    names.len() - 1
+                }
+                _ => 0,
             };
+            let name = u32::try_from(name).unwrap_or(u32::MAX);
             columns.push(Column {
                 index: column.index,
                 name,
@@ -269,6 +278,7 @@ impl Validator {
             mapping,
             headers,
             columns,
+            names: names.into(),
             rules: Vec::new(),
             progress: None,
             builder: RecordBuilderCell::default(),
@@ -324,7 +334,7 @@ impl Validator {
             None
         } else {
             let mut pager = Pager::default();
-            let pending = self.builder.get().write(row.number(), &mut pager, &self.caches.empty_roles);
+            let pending = self.builder.get().write(row.number(), &mut pager, &self.caches.empty_roles, &self.names);
             let record = pending.seal(&pager.seal());
             issues.extend(self.row_rules(&record));
             (!issues.iter().any(Issue::is_error)).then_some(record)
@@ -393,7 +403,8 @@ impl Validator {
         self.columns = columns;
         self.finish_identity(number, &mut builder, &mut issues);
         self.check_password(number, &mut builder, &mut issues);
-        if builder.text_len() > MAX_RECORD_TEXT {
+        builder.checked_len = builder.text_len(&self.names);
+        if builder.checked_len > MAX_RECORD_TEXT {
             issues.push(
                 Issue::error(IssueCode::TooLarge, "the row's values are too long to import (more than 64 KB of text)")
                     .at_row(number),
@@ -549,13 +560,14 @@ impl Validator {
             }
             Kind::Field(Field::Superior) | Kind::Field(Field::Mirror) => {
                 let what = if column.kind == Kind::Field(Field::Superior) { "superior" } else { "user to mirror" };
-                if value.contains(char::is_whitespace) {
-                    return bad(
-                        IssueCode::InvalidValue,
-                        format!("'{value}' looks like a name; give the {what}'s login name, not their name"),
-                    );
-                }
+                // A valid login holds no white space: only a refused one is looked at again.
                 if let Some(problem) = cells::login_problem(value) {
+                    if value.contains(char::is_whitespace) {
+                        return bad(
+                            IssueCode::InvalidValue,
+                            format!("'{value}' looks like a name; give the {what}'s login name, not their name"),
+                        );
+                    }
                     return bad(IssueCode::InvalidValue, format!("'{value}' is not a login: {problem}"));
                 }
                 builder.set(if what == "superior" { Text::Superior } else { Text::Mirror }, value);
@@ -622,8 +634,10 @@ impl Validator {
                             None => return bad(IssueCode::UnknownRole, unknown_product_role(product, role)),
                         },
                     };
-                    builder.extras.products.retain(|(p, _)| &**p != product.id());
-                    builder.extras.products.push((Arc::from(product.id()), access));
+                    let index = catalog.products.iter().position(|p| p.id() == product.id()).unwrap_or_default();
+                    let index = u32::try_from(index).unwrap_or(u32::MAX);
+                    builder.extras.products.retain(|(p, _)| *p != index);
+                    builder.extras.products.push((index, access));
                 }
             }
             Kind::Product(i) => {
@@ -640,18 +654,18 @@ impl Validator {
                     },
                 };
                 builder.extras.products.retain(|(p, _)| *p != column.name);
-                builder.extras.products.push((Arc::clone(&column.name), access));
+                builder.extras.products.push((column.name, access));
             }
             Kind::Custom(i) => {
                 let field = &config.schema.custom_fields[i];
                 match cells::custom_value(field, value) {
-                    Ok(v) => builder.extras.custom.push((Arc::clone(&column.name), v)),
+                    Ok(v) => builder.extras.custom.push((column.name, v)),
                     Err(message) => return bad(IssueCode::InvalidValue, message),
                 }
             }
             Kind::FreeCustom => {
                 let text = cells::clean_name(value).into_owned();
-                builder.extras.custom.push((Arc::clone(&column.name), crate::model::CustomValue::Text(text)));
+                builder.extras.custom.push((column.name, crate::model::CustomValue::Text(text)));
             }
         }
         None
@@ -738,12 +752,12 @@ impl Validator {
                 run.keys.add_email(email, owner);
             }
             // A record's texts stay on one page: seal the page when they do not fit.
-            let needed = self.builder.get().text_len();
+            let needed = self.builder.get().checked_len;
             if !pager.has_room(needed) {
                 self.seal(run, pager, pending);
                 pager.start_page(needed);
             }
-            pending.push(self.builder.get().write(row.number(), pager, &self.caches.empty_roles));
+            pending.push(self.builder.get().write(row.number(), pager, &self.caches.empty_roles, &self.names));
         }
         run.issues.extend(issues);
     }

@@ -296,12 +296,13 @@ impl fmt::Debug for UserRecord {
     }
 }
 
-/// Values that not every row has, gathered while a row is checked.
+/// Values that not every row has, gathered while a row is checked. Products and custom fields
+/// are named by their index in the validator's table of names.
 #[derive(Debug, Default)]
 pub(crate) struct Extras {
     pub(crate) groups: Vec<String>,
-    pub(crate) products: Vec<(Arc<str>, ProductAccess)>,
-    pub(crate) custom: Vec<(Arc<str>, CustomValue)>,
+    pub(crate) products: Vec<(u32, ProductAccess)>,
+    pub(crate) custom: Vec<(u32, CustomValue)>,
 }
 
 impl Extras {
@@ -382,6 +383,8 @@ pub(crate) struct RecordBuilder {
     pub(crate) status: Option<Status>,
     pub(crate) hq_role: Option<HqRole>,
     pub(crate) extras: Extras,
+    /// [`RecordBuilder::text_len`] once the row is checked.
+    pub(crate) checked_len: usize,
 }
 
 impl RecordBuilder {
@@ -391,10 +394,17 @@ impl RecordBuilder {
                 text.clear();
             }
         }
-        // The password scratch held a secret: wipe it, not just forget it.
+        // The password scratch held a secret: wipe it, not just forget it (a plain fill kept by
+        // `black_box`, as pages are wiped; the allocation is kept for the next row).
         let password = &mut self.texts[Text::Password as usize];
-        if password.capacity() > 0 {
-            zeroize::Zeroize::zeroize(password);
+        if !password.is_empty() {
+            let mut bytes = std::mem::take(password).into_bytes();
+            let capacity = bytes.capacity();
+            bytes.clear();
+            bytes.resize(capacity, 0);
+            std::hint::black_box(&bytes);
+            bytes.clear();
+            *password = String::from_utf8(bytes).unwrap_or_default();
         }
         self.roles = None;
         self.timezone = None;
@@ -420,16 +430,24 @@ impl RecordBuilder {
         &self.texts[field as usize]
     }
 
-    /// How many bytes the record's texts take.
-    pub(crate) fn text_len(&self) -> usize {
+    /// How many bytes the record's texts take (the extras estimated generously).
+    pub(crate) fn text_len(&self, names: &[Arc<str>]) -> usize {
+        let name = |i: &u32| names.get(*i as usize).map_or(0, |n| n.len());
         let extras: usize = self.extras.groups.iter().map(|g| g.len() + 3).sum::<usize>()
-            + self.extras.products.iter().map(|(p, _)| p.len() + 40).sum::<usize>()
-            + self.extras.custom.iter().map(|(c, v)| c.len() + 8 + custom_len(v)).sum::<usize>();
+            + self.extras.products.iter().map(|(p, _)| name(p) + 40).sum::<usize>()
+            + self.extras.custom.iter().map(|(c, v)| name(c) + 8 + custom_len(v)).sum::<usize>();
         self.texts.iter().map(String::len).sum::<usize>() + extras
     }
 
     /// Writes the record's texts into the pager; the builder is cleared.
-    pub(crate) fn write(&mut self, row: u64, pager: &mut Pager, empty_roles: &Arc<RoleSet>) -> Pending {
+    pub(crate) fn write(
+        &mut self,
+        row: u64,
+        pager: &mut Pager,
+        empty_roles: &Arc<RoleSet>,
+        names: &[Arc<str>],
+    ) -> Pending {
+        let name = |i: u32| names.get(i as usize).map_or("", |n| &**n);
         let text = &mut pager.text;
         let start = text.len();
         let mut ends = [0u16; TEXTS + 1];
@@ -441,8 +459,9 @@ impl RecordBuilder {
         for group in &extras.groups {
             encode(text, 'g', group, "");
         }
-        extras.products.sort_by(|a, b| a.0.cmp(&b.0));
-        for (id, access) in &extras.products {
+        extras.products.sort_by(|a, b| name(a.0).cmp(name(b.0)));
+        for &(id, ref access) in &extras.products {
+            let id = name(id);
             match access {
                 ProductAccess::None => encode(text, 'p', id, "-"),
                 ProductAccess::Granted => encode(text, 'p', id, "+"),
@@ -456,11 +475,13 @@ impl RecordBuilder {
                 }
             }
         }
-        extras.custom.sort_by(|a, b| a.0.cmp(&b.0));
-        for (name, value) in &extras.custom {
+        if extras.custom.len() > 1 {
+            extras.custom.sort_by(|a, b| name(a.0).cmp(name(b.0)));
+        }
+        for &(field, ref value) in &extras.custom {
             text.push(ENTRY);
             text.push('c');
-            text.push_str(name);
+            text.push_str(name(field));
             text.push(VALUE);
             match value {
                 CustomValue::Bool(b) => text.push_str(if *b { "b1" } else { "b0" }),
@@ -539,9 +560,13 @@ fn push_date(text: &mut String, date: NaiveDate) {
 mod tests {
     use super::*;
 
+    /// The names the extras of these tests refer to, by index.
+    const NAMES: [&str; 7] = ["perform", "hire", "learn", "start", "badge", "remote", "note"];
+
     fn one(builder: &mut RecordBuilder, row: u64) -> UserRecord {
         let mut pager = Pager::default();
-        let pending = builder.write(row, &mut pager, &Arc::new(RoleSet::default()));
+        let names: Vec<Arc<str>> = NAMES.iter().map(|n| Arc::from(*n)).collect();
+        let pending = builder.write(row, &mut pager, &Arc::new(RoleSet::default()), &names);
         pending.seal(&pager.seal())
     }
 
@@ -560,16 +585,16 @@ mod tests {
         builder.set(Text::Mirror, "grace");
         builder.extras.groups = vec!["Sales".into(), "R&D".into()];
         builder.extras.products = vec![
-            (Arc::from("perform"), ProductAccess::None),
-            (Arc::from("hire"), ProductAccess::Role(Role::new("Recruiter"))),
-            (Arc::from("learn"), ProductAccess::Granted),
+            (0, ProductAccess::None),
+            (1, ProductAccess::Role(Role::new("Recruiter"))),
+            (2, ProductAccess::Granted),
         ];
         let date = NaiveDate::from_ymd_opt(2024, 1, 15).unwrap();
         builder.extras.custom = vec![
-            (Arc::from("start"), CustomValue::Date(date)),
-            (Arc::from("badge"), CustomValue::Number(12.5)),
-            (Arc::from("remote"), CustomValue::Bool(true)),
-            (Arc::from("note"), CustomValue::Text("a=b; c".into())),
+            (3, CustomValue::Date(date)),
+            (4, CustomValue::Number(12.5)),
+            (5, CustomValue::Bool(true)),
+            (6, CustomValue::Text("a=b; c".into())),
         ];
         let record = one(&mut builder, 2);
         assert_eq!((record.first_name(), record.last_name(), record.login()), ("Ada", "", "ada"));
@@ -611,7 +636,7 @@ mod tests {
         for i in 0..100 {
             let mut builder = RecordBuilder::default();
             builder.set(Text::Login, &format!("user{i}"));
-            pending.push(builder.write(i + 2, &mut pager, &empty));
+            pending.push(builder.write(i + 2, &mut pager, &empty, &[]));
         }
         let page = pager.seal();
         let records: Vec<UserRecord> = pending.into_iter().map(|p| p.seal(&page)).collect();
