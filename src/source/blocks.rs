@@ -41,6 +41,13 @@ pub(crate) struct Block<'t> {
     lines: LineCounter,
 }
 
+impl Block<'_> {
+    /// The block's size in bytes.
+    pub(crate) fn len(&self) -> usize {
+        self.bytes.len()
+    }
+}
+
 /// Cuts the rest of a UTF-8 delimited file into [`Block`]s.
 pub(crate) struct Blocks<'t> {
     input: BlockInput<'t>,
@@ -82,6 +89,14 @@ impl<'t> Blocks<'t> {
             Input::Stream(stream) => BlockInput::Stream { stream: &mut **stream, carry: Vec::new(), eof: false },
         };
         Some(Blocks { input, lines, delimiter, quote, block_bytes: BLOCK_BYTES })
+    }
+
+    /// How many bytes the blocks hold in all, when that is known (bytes in memory).
+    pub(crate) fn total_bytes(&self) -> Option<usize> {
+        match &self.input {
+            BlockInput::Memory { bytes, pos } => Some(bytes.len().saturating_sub(*pos)),
+            BlockInput::Stream { .. } => None,
+        }
     }
 
     /// A reader for the blocks of this file.

@@ -775,7 +775,7 @@ impl Validator {
             Ok(())
         })?;
         self.seal(&mut run, &mut pager, &mut pending);
-        Ok(Part { run, rows })
+        Ok(Part { run, rows, bytes: block.len() })
     }
 
     /// The validate stage over delimited text read a block at a time (see [`Blocks`]): the rows
@@ -791,7 +791,7 @@ impl Validator {
         max_rows: u64,
         directory: &dyn Directory,
     ) -> Result<(Run, u64)> {
-        let mut merged = Merged::new(max_rows);
+        let mut merged = Merged::new(max_rows, blocks.total_bytes());
         // The rows read ahead while the header was found.
         let mut part = Part::default();
         let (mut pager, mut waiting) = (Pager::default(), Vec::new());
@@ -1339,6 +1339,8 @@ struct Part {
     run: Run,
     /// Data rows.
     rows: u64,
+    /// The size of the block.
+    bytes: usize,
 }
 
 /// The parts merged so far, in file order, and what is done as they arrive: the row limit, the
@@ -1347,14 +1349,42 @@ struct Merged {
     run: Run,
     rows: u64,
     max_rows: u64,
+    /// The bytes of the blocks merged so far, and of all of them when known: room for the
+    /// records is made once, from the first blocks' rows per byte.
+    bytes: usize,
+    total_bytes: Option<usize>,
     /// Records before this index have been looked up in the directory.
     checked: usize,
     told: std::time::Instant,
 }
 
 impl Merged {
-    fn new(max_rows: u64) -> Self {
-        Merged { run: Run::default(), rows: 0, max_rows, checked: 0, told: std::time::Instant::now() }
+    fn new(max_rows: u64, total_bytes: Option<usize>) -> Self {
+        Merged {
+            run: Run::default(),
+            rows: 0,
+            max_rows,
+            bytes: 0,
+            total_bytes,
+            checked: 0,
+            told: std::time::Instant::now(),
+        }
+    }
+
+    /// Makes room for the records of the whole file, estimated from the rows per byte so far
+    /// (a little more than needed: room not used is never touched).
+    fn reserve(&mut self) {
+        let Some(total) = self.total_bytes.filter(|_| self.bytes > 0 && !self.run.records.is_empty()) else {
+            return;
+        };
+        let expected = (self.run.records.len() as f64 * total as f64 / self.bytes as f64 * 1.05) as usize;
+        let expected = expected.min(usize::try_from(self.max_rows).unwrap_or(usize::MAX));
+        let run = &mut self.run;
+        if expected > run.records.capacity() {
+            run.records.reserve(expected - run.records.len());
+            run.keys.logins.reserve(expected.saturating_sub(run.keys.logins.len()));
+            run.keys.emails.reserve(expected.saturating_sub(run.keys.emails.len()));
+        }
     }
 
     fn add(&mut self, validator: &Validator, part: Part, directory: &dyn Directory) -> Result<()> {
@@ -1372,6 +1402,10 @@ impl Merged {
             ));
         }
         self.rows += part.rows;
+        self.bytes += part.bytes;
+        if self.run.records.len() + part.run.records.len() > self.run.records.capacity() {
+            self.reserve();
+        }
         self.run.absorb(part.run);
         while self.run.records.len() - self.checked >= DIRECTORY_BATCH {
             let end = self.checked + DIRECTORY_BATCH;
