@@ -293,32 +293,40 @@ impl fmt::Display for Status {
     }
 }
 
-impl FromStr for Status {
-    type Err = ParseEnumError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        const NAMES: [(&str, Status); 9] = [
-            ("active", Status::Active),
-            ("enabled", Status::Active),
-            ("pending", Status::Pending),
-            ("invited", Status::Pending),
-            ("expired", Status::Expired),
-            ("blocked", Status::Blocked),
-            ("disabled", Status::Disabled),
-            ("inactive", Status::Disabled),
-            ("deactivated", Status::Disabled),
-        ];
-        let word = s.trim();
+impl Status {
+    /// [`str::parse`] of a value already trimmed (the validate stage's cells).
+    pub(crate) fn parse_trimmed(word: &str) -> Result<Self, ParseEnumError> {
         // The names as written most often, compared as they are; then ignoring case.
-        let found = NAMES.iter().find(|(name, _)| *name == word);
-        match found.or_else(|| NAMES.iter().find(|(name, _)| name.eq_ignore_ascii_case(word))) {
+        let found = STATUS_NAMES.iter().find(|(name, _)| *name == word);
+        match found.or_else(|| STATUS_NAMES.iter().find(|(name, _)| name.eq_ignore_ascii_case(word))) {
             Some((_, status)) => Ok(*status),
             None => Err(ParseEnumError {
-                value: s.to_string(),
+                value: word.to_string(),
                 what: "status",
                 expected: "active, pending (invited), expired, blocked, disabled",
             }),
         }
+    }
+}
+
+/// Every name a status is read from.
+const STATUS_NAMES: [(&str, Status); 9] = [
+    ("active", Status::Active),
+    ("enabled", Status::Active),
+    ("pending", Status::Pending),
+    ("invited", Status::Pending),
+    ("expired", Status::Expired),
+    ("blocked", Status::Blocked),
+    ("disabled", Status::Disabled),
+    ("inactive", Status::Disabled),
+    ("deactivated", Status::Disabled),
+];
+
+impl FromStr for Status {
+    type Err = ParseEnumError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Status::parse_trimmed(s.trim()).map_err(|err| ParseEnumError { value: s.to_string(), ..err })
     }
 }
 

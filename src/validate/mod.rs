@@ -580,7 +580,7 @@ impl Validator {
                 Ok(role) => builder.hq_role = Some(role),
                 Err(err) => return bad(IssueCode::InvalidValue, err.to_string()),
             },
-            Kind::Field(Field::Status) => match value.parse::<Status>() {
+            Kind::Field(Field::Status) => match Status::parse_trimmed(value) {
                 Ok(status) if catalog.allows_status(status) => builder.status = Some(status),
                 Ok(status) => {
                     let allowed = catalog.statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
@@ -1564,11 +1564,10 @@ struct Duplicate {
     email: bool,
 }
 
-/// A hash of the trimmed key that ignores ASCII case, a word at a time (lowercased first when
-/// the key is not ASCII). Equal keys ignoring case always hash alike; different keys may too, and
+/// A hash of a key (already trimmed: logins and emails are) that ignores ASCII case, a word at
+/// a time (lowercased first when the key is not ASCII). Equal keys ignoring case always hash alike; different keys may too, and
 /// are told apart on the strings.
 fn key_hash(key: &str) -> u32 {
-    let key = cells::trim(key);
     let mut words = FoldedWords::default();
     // Characters up to U+00FF (ASCII and Latin-1: lead bytes below 0xC4) differ from their
     // lowercase form only in the 0x20 bit of their last byte, which the folding ignores: their
