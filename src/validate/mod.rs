@@ -333,8 +333,8 @@ impl Validator {
             self.builder.get().clear();
             None
         } else {
-            let mut pager = Pager::default();
-            let pending = self.builder.get().write(row.number(), &mut pager, &self.caches.empty_roles, &self.names);
+            let mut pager = Pager::new(&self.names);
+            let pending = self.builder.get().write(row.number(), &mut pager, &self.caches.empty_roles);
             let record = pending.seal(&pager.seal());
             issues.extend(self.row_rules(&record));
             (!issues.iter().any(Issue::is_error)).then_some(record)
@@ -403,7 +403,7 @@ impl Validator {
         self.columns = columns;
         self.finish_identity(number, &mut builder, &mut issues);
         self.check_password(number, &mut builder, &mut issues);
-        builder.checked_len = builder.text_len(&self.names);
+        builder.checked_len = builder.text_len();
         if builder.checked_len > MAX_RECORD_TEXT {
             issues.push(
                 Issue::error(IssueCode::TooLarge, "the row's values are too long to import (more than 64 KB of text)")
@@ -701,7 +701,7 @@ impl Validator {
     fn check_rows(&mut self, mut feed: RowFeed<'_>, directory: &dyn Directory) -> Result<Run> {
         let mut run = Run::default();
         let mut row = Row::default();
-        let mut pager = Pager::default();
+        let mut pager = Pager::new(&self.names);
         let mut pending: Vec<Pending> = Vec::new();
         let mut checked = 0;
         let mut told = std::time::Instant::now();
@@ -757,25 +757,32 @@ impl Validator {
                 self.seal(run, pager, pending);
                 pager.start_page(needed);
             }
-            pending.push(self.builder.get().write(row.number(), pager, &self.caches.empty_roles, &self.names));
+            pending.push(self.builder.get().write(row.number(), pager, &self.caches.empty_roles));
         }
         run.issues.extend(issues);
     }
 
     /// Checks the rows of one block into a part of the result.
-    fn check_block(&mut self, reader: &mut BlockReader, block: &Block<'_>, shape: &Shape<'_>) -> Result<Part> {
-        let mut run = Run::default();
-        let mut pager = Pager::default();
+    /// Checks the rows of one block into `run` (after what it holds); returns how many data rows
+    /// the block held.
+    fn check_block(
+        &mut self,
+        reader: &mut BlockReader,
+        block: &Block<'_>,
+        shape: &Shape<'_>,
+        run: &mut Run,
+    ) -> Result<u64> {
+        let mut pager = Pager::new(&self.names);
         let mut pending: Vec<Pending> = Vec::new();
         let rows = reader.read(block, shape, |row| {
             match row {
-                BlockRow::Cells(cells) => self.take_row(&cells, &mut run, &mut pager, &mut pending),
-                BlockRow::Row(row) => self.take_row(row, &mut run, &mut pager, &mut pending),
+                BlockRow::Cells(cells) => self.take_row(&cells, run, &mut pager, &mut pending),
+                BlockRow::Row(row) => self.take_row(row, run, &mut pager, &mut pending),
             }
             Ok(())
         })?;
-        self.seal(&mut run, &mut pager, &mut pending);
-        Ok(Part { run, rows, bytes: block.len() })
+        self.seal(run, &mut pager, &mut pending);
+        Ok(rows)
     }
 
     /// The validate stage over delimited text read a block at a time (see [`Blocks`]): the rows
@@ -794,7 +801,7 @@ impl Validator {
         let mut merged = Merged::new(max_rows, blocks.total_bytes());
         // The rows read ahead while the header was found.
         let mut part = Part::default();
-        let (mut pager, mut waiting) = (Pager::default(), Vec::new());
+        let (mut pager, mut waiting) = (Pager::new(&self.names), Vec::new());
         for mut row in pending {
             shape_row(&mut row, shape);
             part.rows += 1;
@@ -803,10 +810,14 @@ impl Validator {
         self.seal(&mut part.run, &mut pager, &mut waiting);
         merged.add(self, part, directory)?;
         if threads <= 1 {
+            // One thread: each block is checked straight into the merged run.
             let mut reader = blocks.reader();
             while let Some(block) = blocks.next_block()? {
-                let part = self.check_block(&mut reader, &block, shape)?;
-                merged.add(self, part, directory)?;
+                merged.make_room();
+                let start = (merged.run.records.len(), merged.run.invalid_rows.len());
+                let rows = self.check_block(&mut reader, &block, shape, &mut merged.run)?;
+                merged.check_limit(rows, start)?;
+                merged.added(self, rows, block.len(), directory)?;
             }
         } else {
             self.check_blocks_threaded(blocks, shape, threads, &mut merged, directory)?;
@@ -871,7 +882,12 @@ impl Validator {
                                 }
                             }
                         };
-                        let part = validator.check_block(&mut reader, &block, shape);
+                        let mut run = Run::default();
+                        let part = validator.check_block(&mut reader, &block, shape, &mut run).map(|rows| Part {
+                            run,
+                            rows,
+                            bytes: block.len(),
+                        });
                         if parts.send((seq, part)).is_err() {
                             return;
                         }
@@ -1387,26 +1403,53 @@ impl Merged {
         }
     }
 
+    /// Makes room for the rest of the file when the records are about to outgrow their room.
+    fn make_room(&mut self) {
+        if self.run.records.capacity() - self.run.records.len() < 16 * 1024 {
+            self.reserve();
+        }
+    }
+
+    /// Merges a part checked on its own.
     fn add(&mut self, validator: &Validator, part: Part, directory: &dyn Directory) -> Result<()> {
         if self.rows + part.rows > self.max_rows {
-            // The first data row beyond the limit, for the message.
-            let mut numbers: Vec<u64> = part.run.records.iter().map(UserRecord::row).collect();
-            numbers.extend_from_slice(&part.run.invalid_rows);
-            numbers.sort_unstable();
-            let beyond = usize::try_from(self.max_rows - self.rows).unwrap_or(usize::MAX);
-            let row = numbers.get(beyond).copied().unwrap_or_default();
-            return Err(crate::error::Error::too_large(
-                crate::source::Limit::Rows,
-                self.max_rows,
-                format!("row {row} is data row {}", self.max_rows + 1),
-            ));
+            return Err(self.too_many_rows(&part.run, (0, 0)));
         }
-        self.rows += part.rows;
-        self.bytes += part.bytes;
         if self.run.records.len() + part.run.records.len() > self.run.records.capacity() {
             self.reserve();
         }
         self.run.absorb(part.run);
+        self.added(validator, part.rows, part.bytes, directory)
+    }
+
+    /// Refuses the file when the `rows` data rows just added to the run (its records and invalid
+    /// rows from `start` on) go beyond the limit.
+    fn check_limit(&self, rows: u64, start: (usize, usize)) -> Result<()> {
+        if self.rows + rows > self.max_rows {
+            return Err(self.too_many_rows(&self.run, start));
+        }
+        Ok(())
+    }
+
+    /// The error for the first data row beyond the limit, among those of `run` from `start` on.
+    fn too_many_rows(&self, run: &Run, (records, invalid): (usize, usize)) -> crate::Error {
+        let mut numbers: Vec<u64> =
+            run.records.get(records..).unwrap_or_default().iter().map(UserRecord::row).collect();
+        numbers.extend_from_slice(run.invalid_rows.get(invalid..).unwrap_or_default());
+        numbers.sort_unstable();
+        let beyond = usize::try_from(self.max_rows - self.rows).unwrap_or(usize::MAX);
+        let row = numbers.get(beyond).copied().unwrap_or_default();
+        crate::error::Error::too_large(
+            crate::source::Limit::Rows,
+            self.max_rows,
+            format!("row {row} is data row {}", self.max_rows + 1),
+        )
+    }
+
+    /// What follows each block: counts, the directory asked a batch at a time, progress.
+    fn added(&mut self, validator: &Validator, rows: u64, bytes: usize, directory: &dyn Directory) -> Result<()> {
+        self.rows += rows;
+        self.bytes += bytes;
         while self.run.records.len() - self.checked >= DIRECTORY_BATCH {
             let end = self.checked + DIRECTORY_BATCH;
             validator.check_directory_range(&mut self.run, self.checked, end, directory)?;

@@ -35,15 +35,20 @@ const VALUE: char = '\u{1f}';
 /// The most text one record may hold (its offsets are 16-bit).
 pub(crate) const MAX_RECORD_TEXT: usize = u16::MAX as usize;
 
-/// Texts of many records, end to end. Wiped when dropped: it holds passwords.
+/// Texts of many records, end to end, and the names their extras refer to by index (product
+/// ids, custom field names: shared by every page of a file). Wiped when dropped: it holds
+/// passwords.
 #[derive(Default)]
-pub(crate) struct Page(String);
+pub(crate) struct Page {
+    text: String,
+    names: Arc<[Arc<str>]>,
+}
 
 impl Drop for Page {
     fn drop(&mut self) {
         // A plain (vectorised) fill, kept by `black_box`: `zeroize`'s byte-by-byte volatile writes
         // cost as much as a tenth of a whole validation here.
-        let mut bytes = std::mem::take(&mut self.0).into_bytes();
+        let mut bytes = std::mem::take(&mut self.text).into_bytes();
         bytes.fill(0);
         std::hint::black_box(&bytes);
     }
@@ -88,12 +93,12 @@ impl PartialEq for UserRecord {
 impl UserRecord {
     fn all_text(&self) -> &str {
         let start = self.start as usize;
-        self.page.0.get(start..start + self.ends[TEXTS] as usize).unwrap_or("")
+        self.page.text.get(start..start + self.ends[TEXTS] as usize).unwrap_or("")
     }
 
     fn slice(&self, from: u16, to: u16) -> &str {
         let start = self.start as usize;
-        self.page.0.get(start + from as usize..start + to as usize).unwrap_or("")
+        self.page.text.get(start + from as usize..start + to as usize).unwrap_or("")
     }
 
     fn text(&self, field: Text) -> &str {
@@ -106,12 +111,17 @@ impl UserRecord {
         Some(self.text(field)).filter(|s| !s.is_empty())
     }
 
-    /// The encoded extras: (kind, name, value) entries.
+    /// The encoded extras: (kind, name, value) entries. Groups are written out; products and
+    /// custom fields are written as the index of their name in the page's names.
     fn extras(&self) -> impl Iterator<Item = (char, &str, &str)> {
         self.slice(self.ends[TEXTS - 1], self.ends[TEXTS]).split(ENTRY).filter_map(|entry| {
             let mut chars = entry.chars();
             let kind = chars.next()?;
             let (name, value) = chars.as_str().split_once(VALUE)?;
+            let name = match kind {
+                'g' => name,
+                _ => self.page.names.get(name.parse::<usize>().ok()?).map(|n| &**n)?,
+            };
             Some((kind, name, value))
         })
     }
@@ -345,11 +355,17 @@ impl Pending {
 #[derive(Default)]
 pub(crate) struct Pager {
     text: String,
+    names: Arc<[Arc<str>]>,
 }
 
 impl Pager {
     /// The size of a page (a record longer than that has a page of its own).
     const PAGE: usize = 64 * 1024;
+
+    /// A pager whose records name products and custom fields by their index in `names`.
+    pub(crate) fn new(names: &Arc<[Arc<str>]>) -> Self {
+        Pager { text: String::new(), names: Arc::clone(names) }
+    }
 
     /// True when `n` more bytes fit in the page being filled without growing it.
     pub(crate) fn has_room(&self, n: usize) -> bool {
@@ -370,7 +386,7 @@ impl Pager {
         if text.len() < text.capacity() / 4 * 3 {
             text.shrink_to_fit();
         }
-        Arc::new(Page(text))
+        Arc::new(Page { text, names: Arc::clone(&self.names) })
     }
 }
 
@@ -431,22 +447,17 @@ impl RecordBuilder {
     }
 
     /// How many bytes the record's texts take (the extras estimated generously).
-    pub(crate) fn text_len(&self, names: &[Arc<str>]) -> usize {
-        let name = |i: &u32| names.get(*i as usize).map_or(0, |n| n.len());
+    pub(crate) fn text_len(&self) -> usize {
+        // A name index takes at most 10 digits.
         let extras: usize = self.extras.groups.iter().map(|g| g.len() + 3).sum::<usize>()
-            + self.extras.products.iter().map(|(p, _)| name(p) + 40).sum::<usize>()
-            + self.extras.custom.iter().map(|(c, v)| name(c) + 8 + custom_len(v)).sum::<usize>();
+            + self.extras.products.iter().map(|_| 50).sum::<usize>()
+            + self.extras.custom.iter().map(|(_, v)| 18 + custom_len(v)).sum::<usize>();
         self.texts.iter().map(String::len).sum::<usize>() + extras
     }
 
     /// Writes the record's texts into the pager; the builder is cleared.
-    pub(crate) fn write(
-        &mut self,
-        row: u64,
-        pager: &mut Pager,
-        empty_roles: &Arc<RoleSet>,
-        names: &[Arc<str>],
-    ) -> Pending {
+    pub(crate) fn write(&mut self, row: u64, pager: &mut Pager, empty_roles: &Arc<RoleSet>) -> Pending {
+        let names = &pager.names;
         let name = |i: u32| names.get(i as usize).map_or("", |n| &**n);
         let text = &mut pager.text;
         let start = text.len();
@@ -461,15 +472,14 @@ impl RecordBuilder {
         }
         extras.products.sort_by(|a, b| name(a.0).cmp(name(b.0)));
         for &(id, ref access) in &extras.products {
-            let id = name(id);
+            text.push(ENTRY);
+            text.push('p');
+            push_index(text, id);
+            text.push(VALUE);
             match access {
-                ProductAccess::None => encode(text, 'p', id, "-"),
-                ProductAccess::Granted => encode(text, 'p', id, "+"),
+                ProductAccess::None => text.push('-'),
+                ProductAccess::Granted => text.push('+'),
                 ProductAccess::Role(role) => {
-                    text.push(ENTRY);
-                    text.push('p');
-                    text.push_str(id);
-                    text.push(VALUE);
                     text.push('=');
                     text.push_str(role.name());
                 }
@@ -481,7 +491,7 @@ impl RecordBuilder {
         for &(field, ref value) in &extras.custom {
             text.push(ENTRY);
             text.push('c');
-            text.push_str(name(field));
+            push_index(text, field);
             text.push(VALUE);
             match value {
                 CustomValue::Bool(b) => text.push_str(if *b { "b1" } else { "b0" }),
@@ -525,6 +535,22 @@ fn custom_len(value: &CustomValue) -> usize {
     }
 }
 
+/// The index of a name, in decimal.
+fn push_index(text: &mut String, index: u32) {
+    let mut digits = [0u8; 10];
+    let mut n = index;
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    text.push_str(std::str::from_utf8(&digits[at..]).unwrap_or("0"));
+}
+
 fn encode(text: &mut String, kind: char, name: &str, value: &str) {
     text.push(ENTRY);
     text.push(kind);
@@ -564,9 +590,9 @@ mod tests {
     const NAMES: [&str; 7] = ["perform", "hire", "learn", "start", "badge", "remote", "note"];
 
     fn one(builder: &mut RecordBuilder, row: u64) -> UserRecord {
-        let mut pager = Pager::default();
-        let names: Vec<Arc<str>> = NAMES.iter().map(|n| Arc::from(*n)).collect();
-        let pending = builder.write(row, &mut pager, &Arc::new(RoleSet::default()), &names);
+        let names: Arc<[Arc<str>]> = NAMES.iter().map(|n| Arc::from(*n)).collect();
+        let mut pager = Pager::new(&names);
+        let pending = builder.write(row, &mut pager, &Arc::new(RoleSet::default()));
         pending.seal(&pager.seal())
     }
 
@@ -636,7 +662,7 @@ mod tests {
         for i in 0..100 {
             let mut builder = RecordBuilder::default();
             builder.set(Text::Login, &format!("user{i}"));
-            pending.push(builder.write(i + 2, &mut pager, &empty, &[]));
+            pending.push(builder.write(i + 2, &mut pager, &empty));
         }
         let page = pager.seal();
         let records: Vec<UserRecord> = pending.into_iter().map(|p| p.seal(&page)).collect();
