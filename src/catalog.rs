@@ -226,7 +226,7 @@ impl PasswordPolicy {
         }
         if self.forbid_common
             && password.len() <= 12
-            && COMMON_PASSWORDS.iter().any(|c| c.eq_ignore_ascii_case(password))
+            && COMMON_PASSWORDS.iter().any(|c| c.len() == password.len() && c.eq_ignore_ascii_case(password))
         {
             reasons.push("it is one of the best-known passwords".to_string());
         }

@@ -102,14 +102,28 @@ fn is_local_byte(b: u8) -> bool {
 
 /// Whether the address is valid: by the fast path when it can tell, else by `validator`
 /// (with the internationalised local part extension described above).
+#[cfg(test)]
 pub(crate) fn is_valid(email: &str) -> bool {
+    check(email).is_some()
+}
+
+/// [`is_valid`], and for a valid address whether [`normalize_into`] would give it as it is
+/// (`Some(true)`: no capital letter and nothing but ASCII after its last `@`).
+pub(crate) fn check(email: &str) -> Option<bool> {
     let Some(at) = memchr::memrchr(b'@', email.as_bytes()) else {
-        return email.validate_email();
+        return email.validate_email().then_some(true);
     };
     let (local, domain) = (&email[..at], &email.as_bytes()[at + 1..]);
-    if local.is_ascii() {
-        return fast_parts(local.as_bytes(), domain) || email.validate_email();
-    }
+    let valid = if local.is_ascii() {
+        fast_parts(local.as_bytes(), domain) || email.validate_email()
+    } else {
+        international_valid(email, at)
+    };
+    valid.then(|| domain.iter().all(|&b| b.is_ascii() && !b.is_ascii_uppercase()))
+}
+
+/// The slow path for a local part that is not ASCII.
+fn international_valid(email: &str, at: usize) -> bool {
     if fast_valid_international(email) {
         return true;
     }
@@ -119,14 +133,6 @@ pub(crate) fn is_valid(email: &str) -> bool {
     }
     let ascii: String = local.chars().map(|c| if c.is_ascii() { c } else { 'a' }).chain(domain.chars()).collect();
     ascii.validate_email()
-}
-
-/// True when [`normalize_into`] would give the (trimmed) address as it is: no capital letter and
-/// nothing but ASCII after its last `@`.
-pub(crate) fn is_normal(email: &str) -> bool {
-    let bytes = email.as_bytes();
-    let domain = memchr::memrchr(b'@', bytes).map_or(&[][..], |at| &bytes[at + 1..]);
-    domain.iter().all(|&b| b.is_ascii() && !b.is_ascii_uppercase())
 }
 
 /// The address as stored: trimmed, domain lowercased (the local part is kept as written).

@@ -504,16 +504,11 @@ impl Validator {
                 }
                 builder.set(Text::Login, value);
             }
-            Kind::Field(Field::Email) => {
-                if !email::is_valid(value) {
-                    return bad(IssueCode::InvalidEmail, format!("'{value}' is not an email address"));
-                }
-                if email::is_normal(value) {
-                    builder.set(Text::Email, value);
-                } else {
-                    email::normalize_into(value, builder.text_mut(Text::Email));
-                }
-            }
+            Kind::Field(Field::Email) => match email::check(value) {
+                None => return bad(IssueCode::InvalidEmail, format!("'{value}' is not an email address")),
+                Some(true) => builder.set(Text::Email, value),
+                Some(false) => email::normalize_into(value, builder.text_mut(Text::Email)),
+            },
             Kind::Field(Field::Password) => builder.set(Text::Password, value),
             Kind::Field(Field::Roles) => {
                 // Role cells repeat down a file ("Admin", "Editor;Viewer"): remember each one.

@@ -548,7 +548,7 @@ fn push_index(text: &mut String, index: u32) {
             break;
         }
     }
-    text.push_str(std::str::from_utf8(&digits[at..]).unwrap_or("0"));
+    text.extend(digits.iter().skip(at).map(|&b| char::from(b)));
 }
 
 fn encode(text: &mut String, kind: char, name: &str, value: &str) {
@@ -576,7 +576,7 @@ fn push_date(text: &mut String, date: NaiveDate) {
             digit(d / 10),
             digit(d),
         ];
-        text.push_str(std::str::from_utf8(&bytes).unwrap_or("0000-00-00"));
+        text.extend(bytes.iter().map(|&b| char::from(b)));
     } else {
         text.push_str(&date.format("%Y-%m-%d").to_string());
     }
