@@ -352,3 +352,35 @@ fn progress_is_reported_and_can_cancel() {
     let err = Importer::new(config()).with_progress(stop).validate_bytes(csv, &MemoryDirectory::new()).unwrap_err();
     assert_eq!(err.code(), IssueCode::Cancelled);
 }
+
+#[test]
+fn duplicates_among_many_keys_are_all_found() {
+    // Enough rows for the duplicate search to filter hashes first; every 97th row repeats the
+    // login of the row before (in capitals) and every 89th the email of the row two before.
+    let mut csv = String::from("First Name,Last Name,Login,Email\n");
+    let mut expected = Vec::new();
+    for i in 0..20_000u64 {
+        let row = i + 2;
+        let (repeats_login, repeats_email) = (i > 0 && i % 97 == 0, i > 0 && i % 89 == 0 && i % 97 != 0);
+        let login = if repeats_login { format!("USER{}", i - 1) } else { format!("user{i}") };
+        let email = if repeats_email { format!("u{}@x.io", i - 2) } else { format!("u{i}@x.io") };
+        if repeats_login {
+            expected.push((row, "Login", row - 1));
+        } else if repeats_email {
+            expected.push((row, "Email", row - 2));
+        }
+        csv.push_str(&format!("A,B,{login},{email}\n"));
+    }
+    let v = Importer::new(config()).validate_bytes(csv, &MemoryDirectory::new()).unwrap();
+    let found: Vec<(u64, &str, String)> = v
+        .issues()
+        .iter()
+        .filter(|i| i.code == IssueCode::DuplicateInFile)
+        .map(|i| (i.row.unwrap_or(0), i.column.as_deref().unwrap_or(""), i.message.clone()))
+        .collect();
+    assert_eq!(found.len(), expected.len(), "{:?}", &found[..found.len().min(5)]);
+    for ((row, column, message), (expected_row, expected_column, first)) in found.iter().zip(&expected) {
+        assert_eq!((row, column), (expected_row, expected_column));
+        assert!(message.ends_with(&format!("row {first}")), "{message}");
+    }
+}
