@@ -412,7 +412,9 @@ impl BlockReader {
         shape: &Shape<'_>,
         visit: &mut impl FnMut(BlockRow<'_>) -> Result<()>,
     ) -> Result<bool> {
-        if cells.iter().all(|cell| cell.trim().is_empty()) {
+        // Blank: every cell white space (a cell that starts with a printable ASCII byte is not).
+        if cells.iter().all(|cell| !cell.as_bytes().first().is_some_and(u8::is_ascii_graphic) && cell.trim().is_empty())
+        {
             return Ok(false);
         }
         let width = shape.headers.len();

@@ -42,10 +42,14 @@ pub(crate) fn trim(value: &str) -> &str {
 /// value needs no change (the common case).
 pub(crate) fn clean_name(value: &str) -> Cow<'_, str> {
     let trimmed = trim(value);
-    // Fast path: printable ASCII with single spaces needs no change.
+    // Fast path: printable characters with single spaces need no change. Bytes of characters
+    // beyond ASCII are fine unless they can start a space or a control character (lead bytes
+    // 0xC2 for U+0080 to U+00BF, 0xE1 to 0xE3 for the spaces of U+1680 to U+3000): letters such as
+    // é, ø or ü (lead byte 0xC3) stay on the fast path.
     let mut previous_space = false;
     let plain = trimmed.bytes().all(|b| {
-        let ok = b.is_ascii_graphic() || (b == b' ' && !previous_space);
+        let ok =
+            b.is_ascii_graphic() || (b == b' ' && !previous_space) || (b >= 0x80 && !matches!(b, 0xC2 | 0xE1..=0xE3));
         previous_space = b == b' ';
         ok
     });
@@ -273,5 +277,47 @@ mod tests {
         let dept = CustomField::new("dept", CustomKind::OneOf).with_values(["Sales", "R&D"]);
         assert_eq!(custom_value(&dept, "sales"), Ok(CustomValue::Text("Sales".into())));
         assert!(custom_value(&dept, "Sale").unwrap_err().contains("did you mean 'Sales'?"));
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// What `clean_name` means, char by char: trimmed, every run of white space or control
+    /// characters one space.
+    fn reference(value: &str) -> String {
+        let trimmed = value.trim_matches(is_space);
+        let mut out = String::new();
+        let mut gap = false;
+        for c in trimmed.chars() {
+            if is_space(c) || c.is_control() {
+                gap = true;
+            } else {
+                if gap && !out.is_empty() {
+                    out.push(' ');
+                }
+                gap = false;
+                out.push(c);
+            }
+        }
+        out
+    }
+
+    proptest! {
+        #[test]
+        fn names_are_cleaned_as_the_reference_does(
+            value in "[ a-zA-Zé\u{A0}\u{85}\u{2007}\u{202F}\u{3000}\u{1680}\t\n\u{1}ÿ©Ω日]{0,12}",
+        ) {
+            prop_assert_eq!(clean_name(&value).into_owned(), reference(&value));
+            prop_assert_eq!(trim(&value), value.trim_matches(is_space));
+        }
+
+        #[test]
+        fn any_text_is_cleaned_as_the_reference_does(value in "\\PC{0,16}") {
+            prop_assert_eq!(clean_name(&value).into_owned(), reference(&value));
+            prop_assert_eq!(trim(&value), value.trim_matches(is_space));
+        }
     }
 }

@@ -476,6 +476,7 @@ impl Validator {
     }
 
     /// Checks one non-empty cell and stores its value; returns the issue, if any.
+    #[inline]
     fn check_cell(
         config: &ImportConfig,
         separators: &[char],
