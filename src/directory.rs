@@ -102,51 +102,96 @@ pub(crate) fn sorted_keys<'a>(logins: &[&'a str]) -> Vec<std::borrow::Cow<'a, st
 }
 
 /// A hash of a set of keys and their states that depends neither on their order nor on
-/// repetitions: each key's FNV-1a hash (of the key, then of its state) is mixed, the distinct
-/// hashes are added. A million logins need no sort of strings, only of 64-bit numbers.
+/// repetitions: each key's hash (of the key, then of its state) is mixed, the distinct hashes are
+/// added. A million logins need no sort of strings, only of 64-bit numbers.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct SetHash(Vec<u64>);
 
 impl SetHash {
     /// A hasher started with `key`: write the key's state into it, then [`SetHash::add`] it.
-    pub(crate) fn key(&self, key: &str) -> Fnv1a {
-        let mut hasher = Fnv1a::new();
+    pub(crate) fn key(&self, key: &str) -> KeyHasher {
+        let mut hasher = KeyHasher::new();
         hasher.write_str(key);
         hasher
     }
 
     /// Adds one key's hash.
-    pub(crate) fn add(&mut self, hasher: Fnv1a) {
-        // murmur3's finaliser: every bit of the key's hash moves every bit of the sum.
-        let mut h = hasher.finish();
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-        h ^= h >> 33;
-        self.0.push(h);
+    pub(crate) fn add(&mut self, hasher: KeyHasher) {
+        self.0.push(hasher.finish());
     }
 
-    pub(crate) fn finish(mut self) -> u64 {
-        crate::radix::sort_by_key(&mut self.0, &mut Vec::new(), 8, |h| *h);
-        self.0.dedup();
-        self.0.iter().fold(0u64, |sum, h| sum.wrapping_add(*h))
+    /// The sum of the distinct hashes. Repetitions are rare (a login twice): a bit per value of
+    /// a hash's top 24 bits finds the hashes that may repeat, and only those are sorted.
+    pub(crate) fn finish(self) -> u64 {
+        let mut hashes = self.0;
+        let mut maybe_repeated = if hashes.len() < 4096 {
+            std::mem::take(&mut hashes)
+        } else {
+            let slot = |hash: u64| ((hash >> 46) as usize, 1u64 << ((hash >> 40) & 63));
+            let (mut seen, mut twice) = (vec![0u64; 1 << 18], vec![0u64; 1 << 18]);
+            for &hash in &hashes {
+                let (word, bit) = slot(hash);
+                if let (Some(seen), Some(twice)) = (seen.get_mut(word), twice.get_mut(word)) {
+                    if *seen & bit != 0 {
+                        *twice |= bit;
+                    }
+                    *seen |= bit;
+                }
+            }
+            let repeated = |hash: &u64| {
+                let (word, bit) = slot(*hash);
+                twice.get(word).is_some_and(|w| w & bit != 0)
+            };
+            let maybe: Vec<u64> = hashes.iter().copied().filter(repeated).collect();
+            hashes.retain(|hash| !repeated(hash));
+            maybe
+        };
+        maybe_repeated.sort_unstable();
+        maybe_repeated.dedup();
+        hashes.iter().chain(&maybe_repeated).fold(0u64, |sum, h| sum.wrapping_add(*h))
     }
 }
 
-/// 64-bit FNV-1a: tiny, deterministic across runs and platforms (plans may be applied by another
-/// process than the one that made them).
+/// A 64-bit hash of bytes written in pieces, eight bytes at a time, finished with murmur3's
+/// mixer. Deterministic across runs and platforms: plans may be applied by another process than
+/// the one that made them.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Fnv1a(u64);
+pub(crate) struct KeyHasher {
+    hash: u64,
+    word: u64,
+    filled: u32,
+    len: u64,
+}
 
-impl Fnv1a {
+impl KeyHasher {
     pub(crate) fn new() -> Self {
-        Fnv1a(0xcbf2_9ce4_8422_2325)
+        KeyHasher { hash: 0x243F_6A88_85A3_08D3, word: 0, filled: 0, len: 0 }
     }
 
-    pub(crate) fn write_bytes(&mut self, bytes: &[u8]) {
+    fn mix(&mut self, word: u64) {
+        self.hash = (self.hash ^ word).wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(29);
+    }
+
+    pub(crate) fn write_bytes(&mut self, mut bytes: &[u8]) {
+        self.len += bytes.len() as u64;
+        if self.filled == 0 {
+            let mut chunks = bytes.chunks_exact(8);
+            for chunk in &mut chunks {
+                let mut word = [0u8; 8];
+                word.copy_from_slice(chunk);
+                self.mix(u64::from_le_bytes(word));
+            }
+            bytes = chunks.remainder();
+        }
         for &byte in bytes {
-            self.0 = (self.0 ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
+            self.word |= u64::from(byte) << (8 * self.filled);
+            self.filled += 1;
+            if self.filled == 8 {
+                let word = self.word;
+                self.mix(word);
+                self.word = 0;
+                self.filled = 0;
+            }
         }
     }
 
@@ -161,11 +206,17 @@ impl Fnv1a {
     }
 
     pub(crate) fn finish(&self) -> u64 {
-        self.0
+        let mut h = self.hash ^ self.word ^ self.len.rotate_left(32);
+        // murmur3's finaliser: every bit of the input moves every bit of the result.
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
     }
 }
 
-impl std::io::Write for Fnv1a {
+impl std::io::Write for KeyHasher {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         self.write_bytes(buf);
         Ok(buf.len())
@@ -377,13 +428,18 @@ mod tests {
     }
 
     #[test]
-    fn fnv1a_matches_the_reference_vectors() {
-        let mut hasher = Fnv1a::new();
-        assert_eq!(hasher.finish(), 0xcbf2_9ce4_8422_2325);
-        hasher.write_bytes(b"a");
-        assert_eq!(hasher.finish(), 0xaf63_dc4c_8601_ec8c);
-        let mut hasher = Fnv1a::new();
-        hasher.write_bytes(b"foobar");
-        assert_eq!(hasher.finish(), 0x8594_4171_f739_67e8);
+    fn key_hashes_are_the_same_in_pieces_or_whole() {
+        let mut whole = KeyHasher::new();
+        whole.write_bytes(b"user0000042\xffabsent and more bytes");
+        let mut pieces = KeyHasher::new();
+        for piece in [&b"user"[..], b"0000042", b"\xff", b"absent and", b" more bytes"] {
+            pieces.write_bytes(piece);
+        }
+        assert_eq!(whole.finish(), pieces.finish());
+        let mut other = KeyHasher::new();
+        other.write_bytes(b"user0000042\xffabsent and more bytez");
+        assert_ne!(whole.finish(), other.finish());
+        // Fixed across runs and platforms: a plan made by one process is checked by another.
+        assert_eq!(KeyHasher::new().finish(), KeyHasher::new().finish());
     }
 }

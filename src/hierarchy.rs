@@ -283,7 +283,7 @@ fn login_hash(trimmed: &str) -> u64 {
 
 /// The first user of each login, in an open-addressing table of 8-byte slots (a hash tag and an
 /// input index): a third of the memory of a map of strings, one cache line per probe, and the
-/// strings read only to confirm a matching tag. Holds the first `u32::MAX - 1` users (the parse
+/// strings read only to confirm a matching tag. Holds the first `u32::MAX - 2` users (the parse
 /// stage's row limit is far below).
 struct LoginIndex {
     slots: Vec<(u32, u32)>,
@@ -310,7 +310,7 @@ impl LoginIndex {
             std::hint::black_box(touched);
             for (offset, (user, &hash)) in batch.iter().zip(&hashes).enumerate() {
                 let Ok(position) = u32::try_from(start * Self::BATCH + offset) else { return index };
-                if position == Self::EMPTY {
+                if position >= Self::PROBE_ON {
                     return index;
                 }
                 index.insert(users, trim(user.login), hash, position);
@@ -394,6 +394,10 @@ impl LoginIndex {
 
     /// How many lookups [`LoginIndex::find_batch`] interleaves.
     const BATCH: usize = 32;
+    /// How many slots [`LoginIndex::find_batch`] probes at once, from a query's first slot.
+    const NEAR: usize = 8;
+    /// In [`LoginIndex::find_batch`]: no slot near the first one settles the query.
+    const PROBE_ON: u32 = u32::MAX - 1;
 
     /// [`LoginIndex::find`] for up to [`LoginIndex::BATCH`] logins (an empty one is not looked
     /// up), in stages: every first slot is read, then every candidate user, then the strings are
@@ -407,9 +411,25 @@ impl LoginIndex {
                 *first = self.slots.get(*hash as usize & self.mask).copied().unwrap_or((0, Self::EMPTY));
             }
         }
+        // The first slots are in memory now: probe on from each while the slots are near (the
+        // same cache line or the next), to the slot with the query's tag or an empty one.
+        for (hash, first) in hashes.iter().zip(&mut first) {
+            let tag = (*hash >> 32) as u32;
+            if first.1 == Self::EMPTY || first.0 == tag {
+                continue;
+            }
+            *first = (0, Self::PROBE_ON);
+            for step in 1..Self::NEAR {
+                let slot = self.slots.get((*hash as usize + step) & self.mask).copied().unwrap_or((0, Self::EMPTY));
+                if slot.1 == Self::EMPTY || slot.0 == tag {
+                    *first = slot;
+                    break;
+                }
+            }
+        }
         let mut candidates: [&str; Self::BATCH] = [""; Self::BATCH];
         for ((hash, &(tag, position)), candidate) in hashes.iter().zip(&first).zip(&mut candidates) {
-            if position != Self::EMPTY && tag == (*hash >> 32) as u32 {
+            if position < Self::PROBE_ON && tag == (*hash >> 32) as u32 {
                 *candidate = users.get(position as usize).map_or("", |u| u.login);
             }
         }
@@ -425,7 +445,9 @@ impl LoginIndex {
             };
             *out = if position == Self::EMPTY {
                 None
-            } else if candidates.get(k).is_some_and(|c| !c.is_empty() && same_login(trim(c), query)) {
+            } else if position < Self::PROBE_ON
+                && candidates.get(k).is_some_and(|c| !c.is_empty() && same_login(trim(c), query))
+            {
                 Some(position as usize)
             } else {
                 self.find(users, query) // a tag that differs, or a collision: probe on

@@ -197,7 +197,13 @@ impl Plan {
         if let (Some(template), false) = (&options.login_template, has_login_column) {
             logins = generate_logins(template, &records, directory)?;
         }
-        let login_of = |i: usize| -> &str { logins.get(&i).map_or_else(|| records[i].login(), String::as_str) };
+        // (Logins are generated only for files without a login column: most plans ask no map.)
+        let login_of = |i: usize| -> &str {
+            if logins.is_empty() {
+                return records[i].login();
+            }
+            logins.get(&i).map_or_else(|| records[i].login(), String::as_str)
+        };
 
         // The hierarchy, over valid and invalid rows (a superior that is an invalid row cannot
         // be imported).
@@ -205,7 +211,12 @@ impl Plan {
             .map(|i| HierarchyInput::new(records[i].row(), login_of(i), records[i].superior()))
             .collect();
         inputs.extend(invalid_logins.iter().map(|(row, login)| HierarchyInput::new(*row, login, None)));
+        // A first import into an empty directory: nobody to look up.
+        let directory_empty = directory.is_empty()?;
         let hierarchy = resolve_hierarchy_batched(&inputs, options.thread_count(), |outside| {
+            if directory_empty {
+                return Ok(vec![false; outside.len()]);
+            }
             let mut known = HashSet::new();
             for chunk in outside.chunks(1000) {
                 known.extend(directory.find_by_logins(chunk)?.iter().map(User::login_key));
@@ -269,7 +280,7 @@ impl Plan {
         mirror_logins.sort_unstable();
         mirror_logins.dedup();
         let mut mirrors = HashMap::new();
-        for chunk in mirror_logins.chunks(1000) {
+        for chunk in mirror_logins.chunks(1000).filter(|_| !directory_empty) {
             for user in directory.find_by_logins(chunk)? {
                 mirrors.insert(user.login_key(), user);
             }
@@ -285,7 +296,7 @@ impl Plan {
 
         // Existing users: update, unchanged, or (update only) skip.
         let mut existing = HashMap::new();
-        let all: Vec<usize> = (0..records.len()).collect();
+        let all: Vec<usize> = if directory_empty { Vec::new() } else { (0..records.len()).collect() };
         for chunk in all.chunks(1000) {
             let refs: Vec<&str> = chunk.iter().map(|&i| login_of(i)).collect();
             let found: HashMap<String, User> =
@@ -434,6 +445,9 @@ impl Plan {
     }
 
     fn login(&self, i: usize) -> &str {
+        if self.logins.is_empty() {
+            return self.records[i].login();
+        }
         self.logins.get(&i).map_or_else(|| self.records[i].login(), String::as_str)
     }
 
@@ -895,13 +909,17 @@ fn generate_logins(
 
 /// Gives issues that name a field the column of that field, as the mapping has it.
 fn fill_columns(issues: &mut [Issue], mapping: &crate::mapping::Mapping) {
+    // Each mapped column by the key of its field, once.
+    let columns: Vec<(String, String, usize)> = mapping
+        .columns()
+        .iter()
+        .filter_map(|c| Some((c.target.as_ref()?.to_string(), c.display_name(), c.index)))
+        .collect();
     for issue in issues.iter_mut().filter(|i| i.column.is_none()) {
         let Some(field) = issue.field.as_deref() else { continue };
-        if let Some(column) =
-            mapping.columns().iter().find(|c| c.target.as_ref().is_some_and(|t| t.to_string() == field))
-        {
-            issue.column = Some(column.display_name());
-            issue.column_index = Some(column.index);
+        if let Some((_, name, index)) = columns.iter().find(|(key, _, _)| key == field) {
+            issue.column = Some(name.clone());
+            issue.column_index = Some(*index);
         }
     }
 }
