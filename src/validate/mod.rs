@@ -24,7 +24,7 @@ use crate::directory::Directory;
 use crate::error::Result;
 use crate::issue::{Issue, IssueCode, Severity};
 use crate::mapping::Mapping;
-use crate::model::{eq_ignore_case, login_key, HqRole, ProductAccess, Role, Status, User};
+use crate::model::{eq_ignore_case, login_key, login_key_cow, HqRole, ProductAccess, Role, Status};
 use crate::schema::{Field, Target};
 use crate::source::{
     header_name, shape_row, Block, BlockReader, BlockRow, Blocks, Row, RowView, Shape, SourceInfo, Table,
@@ -989,57 +989,63 @@ impl Validator {
         let logins: Vec<&str> = batch.iter().map(UserRecord::login).collect();
         let emails: Vec<&str> = batch.iter().filter_map(UserRecord::email).collect();
         let mirrors: Vec<&str> = batch.iter().filter_map(UserRecord::mirror).collect();
-        let by_login: HashMap<String, User> =
-            directory.find_by_logins(&logins)?.into_iter().map(|u| (u.login_key(), u)).collect();
-        let by_email: HashMap<String, User> = directory
+        // The keys of the users found, and for each email found the login of its owner.
+        let by_login: FastMap<String, ()> =
+            directory.find_by_logins(&logins)?.iter().map(|u| (u.login_key(), ())).collect();
+        let by_email: FastMap<String, String> = directory
             .find_by_emails(&emails)?
             .into_iter()
-            .filter_map(|u| u.email.as_deref().map(login_key).map(|e| (e, u.clone())))
+            .filter_map(|u| Some((login_key(u.email.as_deref()?), u.login)))
             .collect();
-        let mirrors_found: HashMap<String, User> = if mirrors.is_empty() {
-            HashMap::new()
+        let mirrors_found: FastMap<String, ()> = if mirrors.is_empty() {
+            FastMap::default()
         } else {
-            directory.find_by_logins(&mirrors)?.into_iter().map(|u| (u.login_key(), u)).collect()
+            directory.find_by_logins(&mirrors)?.iter().map(|u| (u.login_key(), ())).collect()
         };
         let mode = self.config.options.mode;
         let mut found = Vec::new();
         for record in run.records.get_mut(start..end).unwrap_or_default() {
             // Most imports create users: only compute keys when the directory knows someone.
-            let key = if by_login.is_empty() && by_email.is_empty() { String::new() } else { record.login_key() };
-            let existing = if by_login.is_empty() { None } else { by_login.get(&key) };
+            let key = if by_login.is_empty() && by_email.is_empty() {
+                std::borrow::Cow::Borrowed("")
+            } else {
+                login_key_cow(record.login())
+            };
+            let existing = !by_login.is_empty() && by_login.contains_key(key.as_ref());
             let row = record.row();
-            if existing.is_some() {
-                record.set_exists();
-                if mode == Mode::CreateOnly {
-                    found.push(self.field_issue(
-                        row,
-                        Field::Login,
-                        IssueCode::ExistsInDirectory,
-                        format!("user '{}' already exists (this import only creates users)", record.login()),
-                        Some(record.login()),
-                    ));
-                }
+            if existing && mode == Mode::CreateOnly {
+                found.push(self.field_issue(
+                    row,
+                    Field::Login,
+                    IssueCode::ExistsInDirectory,
+                    format!("user '{}' already exists (this import only creates users)", record.login()),
+                    Some(record.login()),
+                ));
             }
             if let Some(email) = record.email().filter(|_| !by_email.is_empty()) {
-                if let Some(owner) = by_email.get(&login_key(email)) {
-                    if owner.login_key() != key {
+                if let Some(owner) = by_email.get(login_key_cow(email).as_ref()) {
+                    if login_key_cow(owner) != key {
                         found.push(self.field_issue(
                             row,
                             Field::Email,
                             IssueCode::ExistsInDirectory,
-                            format!("the email '{email}' already belongs to the existing user '{}'", owner.login),
+                            format!("the email '{email}' already belongs to the existing user '{owner}'"),
                             Some(email),
                         ));
                     }
                 }
             }
-            if existing.is_none() {
+            if !existing {
                 found.extend(self.legacy_status_issue(record));
             }
             if let Some(mirror) = record.mirror() {
-                if !mirrors_found.contains_key(&login_key(mirror)) {
+                if !mirrors_found.contains_key(login_key_cow(mirror).as_ref()) {
                     found.push(self.missing_mirror_issue(record.row(), mirror));
                 }
+            }
+            drop(key);
+            if existing {
+                record.set_exists();
             }
         }
         run.add_cross_row(found);
