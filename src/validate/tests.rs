@@ -1,4 +1,5 @@
 use super::*;
+use crate::User;
 use crate::{Catalog, CustomField, CustomKind, Importer, MemoryDirectory, Product, Schema};
 
 fn config() -> ImportConfig {
