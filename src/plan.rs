@@ -120,15 +120,33 @@ pub struct PlanSummary {
     pub invitations: u64,
 }
 
-/// One row's entry: its action and, for valid rows, its record.
-#[derive(Clone, Debug)]
+/// One row's entry, 16 bytes: its action, its record (a valid row) or its place among the
+/// invalid rows, and why it is skipped or fails.
+#[derive(Clone, Copy, Debug)]
 struct Entry {
-    row: u64,
+    /// Index in the records (a valid row) or in the invalid rows.
+    index: u32,
+    valid: bool,
     action: Action,
-    record: Option<usize>,
-    reason: Option<Box<str>>,
-    /// The login of an invalid row, as written.
-    login: Option<Box<str>>,
+    reason: Reason,
+}
+
+/// Why a row is skipped or fails; the sentences are made when the rows are read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Reason {
+    None,
+    /// The row has errors.
+    Invalid,
+    /// A sentence of the plan's own, by index.
+    Text(u32),
+    /// The superior's own row has an issue of the hierarchy (cycle, self-reference, not found).
+    Unresolved,
+    /// The superior (a record, by index) cannot be imported.
+    SuperiorFails(u32),
+    /// The superior is a row with errors (by index among them).
+    SuperiorInvalid(u32),
+    /// The superior (a record) is skipped.
+    SuperiorSkipped(u32),
 }
 
 /// The plan of an import: see the [module documentation](self).
@@ -136,7 +154,11 @@ struct Entry {
 pub struct Plan {
     config: ImportConfig,
     records: Vec<UserRecord>,
+    /// The rows with errors: their row number and login as written.
+    invalid: Vec<(u64, Option<Box<str>>)>,
     entries: Vec<Entry>,
+    /// The sentences of [`Reason::Text`].
+    reasons: Vec<Box<str>>,
     /// Record index → the login to use when it is not the record's own (generated).
     logins: HashMap<usize, String>,
     /// Record index → the stored user it updates.
@@ -228,8 +250,29 @@ impl Plan {
         for flag in failed.iter_mut().skip(invalid_index) {
             *flag = true;
         }
-        // Why each record whose superior fails cannot be imported, by record index.
-        let mut reasons: Vec<Option<String>> = vec![None; records.len()];
+        // The rows with errors, with the logins they were written with.
+        let mut failed_logins = invalid_logins.iter().peekable();
+        let invalid: Vec<(u64, Option<Box<str>>)> = invalid_rows
+            .iter()
+            .map(|&row| {
+                while failed_logins.next_if(|(r, _)| *r < row).is_some() {}
+                let login = failed_logins.next_if(|(r, _)| *r == row).map(|(_, login)| login.as_str().into());
+                (row, login)
+            })
+            .collect();
+        // The reason for a user whose superior (by index in the hierarchy's input: the records,
+        // then the invalid rows with a login) cannot be imported.
+        let superior_reason = |by: usize| -> Reason {
+            if by < records.len() {
+                return Reason::SuperiorFails(entry_index(by));
+            }
+            let row = inputs.get(by).map_or(0, |input| input.row);
+            Reason::SuperiorInvalid(entry_index(invalid.partition_point(|(r, _)| *r < row)))
+        };
+        // Why each record whose superior fails cannot be imported, and who blocks it, by record
+        // index.
+        let mut reasons: Vec<Reason> = vec![Reason::None; records.len()];
+        let mut blocked_by: Vec<u32> = vec![u32::MAX; records.len()];
         for (i, placement) in hierarchy.placements.iter().enumerate().take(records.len()) {
             match placement {
                 Placement::Flagged => {
@@ -237,12 +280,14 @@ impl Plan {
                 }
                 Placement::Blocked { by } => {
                     failed[i] = true;
-                    reasons[i] = Some(superior_not_imported(&inputs, *by));
+                    reasons[i] = superior_reason(*by);
+                    blocked_by[i] = entry_index(*by);
                 }
                 _ => {}
             }
         }
-        issues.extend(hierarchy.issues.iter().cloned());
+        let mut hierarchy = hierarchy;
+        issues.append(&mut hierarchy.issues);
         // Superiors first: a user whose in-file superior fails cannot be imported either. The
         // superiors are copied into a compact array first: the walk in creation order jumps
         // around it.
@@ -256,15 +301,16 @@ impl Plan {
             let superior = superior_of[i];
             if superior != NO_SUPERIOR && failed[superior] && !failed[i] {
                 failed[i] = true;
-                if let Some(reason) = reasons.get_mut(i) {
-                    *reason = Some(superior_not_imported(&inputs, superior));
+                if let (Some(reason), Some(by)) = (reasons.get_mut(i), blocked_by.get_mut(i)) {
+                    *reason = superior_reason(superior);
+                    *by = entry_index(superior);
                 }
             }
         }
-        for (i, reason) in reasons.iter().enumerate() {
-            if let Some(reason) = reason {
+        for (i, (reason, by)) in reasons.iter().zip(&blocked_by).enumerate() {
+            if matches!(reason, Reason::SuperiorFails(_) | Reason::SuperiorInvalid(_)) {
                 issues.push(
-                    Issue::error(IssueCode::SuperiorNotImported, reason.clone())
+                    Issue::error(IssueCode::SuperiorNotImported, superior_not_imported(&inputs, *by as usize))
                         .at_row(records[i].row())
                         .for_field(Field::Superior.key())
                         .with_value(records[i].superior().unwrap_or_default()),
@@ -314,7 +360,9 @@ impl Plan {
         let mut plan = Plan {
             config: config.clone(),
             records: Vec::new(),
+            invalid: Vec::new(),
             entries: Vec::new(),
+            reasons: Vec::new(),
             logins,
             existing: HashMap::new(),
             changes: HashMap::new(),
@@ -330,47 +378,43 @@ impl Plan {
         plan.records = records;
         plan.existing = existing;
 
-        let mut entries: Vec<Entry> = Vec::with_capacity(plan.records.len() + invalid_rows.len());
+        let mut valid_entries: Vec<Entry> = Vec::with_capacity(plan.records.len());
         let mut actions: Vec<Action> = Vec::with_capacity(plan.records.len());
-        for (i, record) in plan.records.iter().enumerate() {
+        for i in 0..plan.records.len() {
             let (action, reason) = if failed[i] {
-                (Action::Fail, reasons[i].take().or_else(|| Some("the superior cannot be resolved".into())))
+                let reason = match reasons[i] {
+                    Reason::None => Reason::Unresolved,
+                    reason => reason,
+                };
+                (Action::Fail, reason)
             } else if let Some(stored) = plan.existing.get(&i) {
                 let changes = plan.diff(i, stored);
                 if changes.is_empty() {
-                    (Action::Unchanged, None)
+                    (Action::Unchanged, Reason::None)
                 } else {
                     plan.changes.insert(i, changes);
-                    (Action::Update, None)
+                    (Action::Update, Reason::None)
                 }
             } else if options.mode == Mode::UpdateOnly {
-                (
-                    Action::Skip,
-                    Some(format!("there is no user '{}' to update (this import only updates users)", plan.login(i))),
-                )
+                let text = format!("there is no user '{}' to update (this import only updates users)", plan.login(i));
+                (Action::Skip, plan.reason(text))
             } else {
-                (Action::Create, None)
+                (Action::Create, Reason::None)
             };
             actions.push(action);
-            entries.push(Entry {
-                row: record.row(),
-                action,
-                record: Some(i),
-                reason: reason.map(Into::into),
-                login: None,
-            });
+            valid_entries.push(Entry { index: entry_index(i), valid: true, action, reason });
         }
-        let failed_logins: HashMap<u64, &String> = invalid_logins.iter().map(|(row, login)| (*row, login)).collect();
-        for &row in &invalid_rows {
-            entries.push(Entry {
-                row,
-                action: Action::Fail,
-                record: None,
-                reason: Some("the row has errors".into()),
-                login: failed_logins.get(&row).map(|l| l.as_str().into()),
-            });
+        plan.invalid = invalid;
+        // Both kinds of rows in file order: two sorted lists merged.
+        let mut entries = Vec::with_capacity(valid_entries.len() + plan.invalid.len());
+        let mut valid = valid_entries.into_iter().peekable();
+        for (k, &(row, _)) in plan.invalid.iter().enumerate() {
+            while let Some(entry) = valid.next_if(|e| plan.records[e.index as usize].row() < row) {
+                entries.push(entry);
+            }
+            entries.push(Entry { index: entry_index(k), valid: false, action: Action::Fail, reason: Reason::Invalid });
         }
-        entries.sort_by_key(|e| e.row);
+        entries.extend(valid);
         // Skipped and failed users are not superiors anyone can have either.
         plan.order = hierarchy
             .order
@@ -380,6 +424,7 @@ impl Plan {
             .collect();
         plan.entries = entries;
         plan.mark_skipped_superiors(actions, &hierarchy.order, &superior_of, &mut issues);
+        drop(hierarchy);
 
         // Groups to create and custom fields to add.
         let mut groups: Vec<String> = Vec::new();
@@ -423,25 +468,67 @@ impl Plan {
             if !matches!(actions.get(s), Some(Action::Skip | Action::Fail)) {
                 continue;
             }
-            let superior = self.login(s).to_string();
-            let reason = format!(
-                "the superior '{superior}' (row {}) is not imported, so this user cannot be either",
-                self.records[s].row()
-            );
+            let reason = Reason::SuperiorSkipped(entry_index(s));
             let row = self.records[i].row();
-            if let Ok(at) = self.entries.binary_search_by_key(&row, |e| e.row) {
+            if let Ok(at) = self.entries.binary_search_by_key(&row, |e| self.entry_row(e)) {
                 self.entries[at].action = Action::Skip;
-                self.entries[at].reason = Some(reason.as_str().into());
+                self.entries[at].reason = reason;
             }
             actions[i] = Action::Skip;
             issues.push(
-                Issue::error(IssueCode::SuperiorNotImported, reason)
+                Issue::error(IssueCode::SuperiorNotImported, self.reason_text(reason).unwrap_or_default())
                     .at_row(row)
                     .for_field(Field::Superior.key())
                     .with_value(self.records[i].superior().unwrap_or_default()),
             );
         }
         self.order.retain(|&i| matches!(actions[i], Action::Create | Action::Update));
+    }
+
+    /// A reason of the plan's own.
+    fn reason(&mut self, text: String) -> Reason {
+        self.reasons.push(text.into());
+        Reason::Text(entry_index(self.reasons.len() - 1))
+    }
+
+    /// The sentence of a reason.
+    fn reason_text(&self, reason: Reason) -> Option<String> {
+        // A superior that is a record, by index.
+        let superior = |index: u32| -> (String, u64) {
+            let index = index as usize;
+            self.records
+                .get(index)
+                .map_or((String::new(), 0), |record| (self.login(index).trim().to_string(), record.row()))
+        };
+        Some(match reason {
+            Reason::None => return None,
+            Reason::Invalid => "the row has errors".to_string(),
+            Reason::Unresolved => "the superior cannot be resolved".to_string(),
+            Reason::SuperiorInvalid(k) => {
+                let (row, login) = self.invalid.get(k as usize)?;
+                let login = login.as_deref().unwrap_or_default().trim();
+                format!("the superior '{login}' (row {row}) cannot be imported, so this user cannot be either")
+            }
+            Reason::Text(i) => self.reasons.get(i as usize)?.to_string(),
+            Reason::SuperiorFails(by) => {
+                let (login, row) = superior(by);
+                format!("the superior '{login}' (row {row}) cannot be imported, so this user cannot be either")
+            }
+            Reason::SuperiorSkipped(by) => {
+                let (login, row) = superior(by);
+                format!("the superior '{login}' (row {row}) is not imported, so this user cannot be either")
+            }
+        })
+    }
+
+    /// The row number of an entry.
+    fn entry_row(&self, entry: &Entry) -> u64 {
+        let index = entry.index as usize;
+        if entry.valid {
+            self.records.get(index).map_or(0, UserRecord::row)
+        } else {
+            self.invalid.get(index).map_or(0, |(row, _)| *row)
+        }
     }
 
     fn login(&self, i: usize) -> &str {
@@ -624,16 +711,20 @@ impl Plan {
 
     /// Every row in file order, as the preview shows it.
     pub fn rows(&self) -> impl Iterator<Item = PlannedRow> + '_ {
-        self.entries.iter().map(|entry| PlannedRow {
-            row: entry.row,
-            action: entry.action,
-            login: entry
-                .record
-                .map(|i| self.login(i).to_string())
-                .or_else(|| entry.login.as_deref().map(str::to_string)),
-            reason: entry.reason.as_deref().map(str::to_string),
-            changes: entry.record.and_then(|i| self.changes.get(&i).cloned()).unwrap_or_default(),
-            invitation: entry.action == Action::Create && entry.record.is_some_and(|i| !self.records[i].has_password()),
+        self.entries.iter().map(|entry| {
+            let record = entry.valid.then_some(entry.index as usize);
+            let invalid_login = || self.invalid.get(entry.index as usize).and_then(|(_, login)| login.as_deref());
+            PlannedRow {
+                row: self.entry_row(entry),
+                action: entry.action,
+                login: match record {
+                    Some(i) => Some(self.login(i).to_string()),
+                    None => invalid_login().map(str::to_string),
+                },
+                reason: self.reason_text(entry.reason),
+                changes: record.and_then(|i| self.changes.get(&i).cloned()).unwrap_or_default(),
+                invitation: entry.action == Action::Create && record.is_some_and(|i| !self.records[i].has_password()),
+            }
         })
     }
 
@@ -641,7 +732,7 @@ impl Plan {
     pub fn summary(&self) -> PlanSummary {
         let mut summary = PlanSummary { rows: self.entries.len() as u64, ..PlanSummary::default() };
         for entry in &self.entries {
-            if entry.record.is_some() {
+            if entry.valid {
                 summary.valid += 1;
             } else {
                 summary.invalid += 1;
@@ -649,7 +740,7 @@ impl Plan {
             match entry.action {
                 Action::Create => {
                     summary.create += 1;
-                    if entry.record.is_some_and(|i| !self.records[i].has_password()) {
+                    if entry.valid && !self.records[entry.index as usize].has_password() {
                         summary.invitations += 1;
                     }
                 }
@@ -737,14 +828,20 @@ impl Plan {
 
     /// The user a row writes (create or update), as the preview shows it.
     pub fn user(&self, row: u64) -> Option<User> {
-        let entry = self.entries.binary_search_by_key(&row, |e| e.row).ok().and_then(|at| self.entries.get(at))?;
-        let i = entry.record?;
+        let at = self.entries.binary_search_by_key(&row, |e| self.entry_row(e)).ok()?;
+        let entry = self.entries.get(at)?;
+        let i = entry.valid.then_some(entry.index as usize)?;
         match (entry.action, self.existing.get(&i)) {
             (Action::Create, _) => Some(self.new_user(i)),
             (Action::Update | Action::Unchanged, Some(stored)) => Some(self.merged_user(i, stored)),
             _ => None,
         }
     }
+}
+
+/// An index the plan keeps in 32 bits (the parse stage's row limit is far below).
+fn entry_index(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(u32::MAX)
 }
 
 fn superior_not_imported(inputs: &[HierarchyInput<'_>], by: usize) -> String {

@@ -56,8 +56,13 @@ fn a_superior_that_is_an_invalid_row_is_not_imported() {
     let codes: Vec<(Option<u64>, &IssueCode)> = p.issues().iter().map(|i| (i.row, &i.code)).collect();
     assert!(codes.contains(&(Some(3), &IssueCode::SuperiorNotImported)), "{codes:?}");
     assert!(codes.contains(&(Some(4), &IssueCode::SuperiorNotImported)), "{codes:?}");
-    let ada = p.rows().nth(1).unwrap();
-    assert!(ada.reason.unwrap().contains("'boss' (row 2) cannot be imported"));
+    let rows: Vec<_> = p.rows().collect();
+    assert_eq!((rows[0].login.as_deref(), rows[0].reason.as_deref()), (Some("boss"), Some("the row has errors")));
+    assert!(rows[1].reason.as_deref().unwrap().contains("'boss' (row 2) cannot be imported"));
+    assert!(rows[2].reason.as_deref().unwrap().contains("'ada' (row 3) cannot be imported"), "{:?}", rows[2]);
+    // The issues say the same as the rows.
+    let eve = p.issues().iter().find(|i| i.row == Some(4)).unwrap();
+    assert_eq!(Some(eve.message.as_str()), rows[2].reason.as_deref());
 }
 
 #[test]
