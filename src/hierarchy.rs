@@ -155,62 +155,147 @@ impl Hierarchy {
 /// assert_eq!(issue.to_string(), "row 4: superior 'dave' is neither in the file nor an existing user");
 /// ```
 pub fn resolve_hierarchy(users: &[HierarchyInput<'_>], mut exists: impl FnMut(&str) -> bool) -> Hierarchy {
-    let found = resolve_hierarchy_batched(users, crate::config::machine_threads(), |keys| {
+    let found = resolve_compact(users, crate::config::machine_threads(), |keys| {
         Ok::<_, std::convert::Infallible>(keys.iter().map(|key| exists(key)).collect())
     });
-    match found {
-        Ok(hierarchy) => hierarchy,
+    let resolved = match found {
+        Ok(resolved) => resolved,
         Err(never) => match never {},
+    };
+    let superiors = resolved
+        .superiors
+        .iter()
+        .map(|&s| match s {
+            Resolved::NO_SUPERIOR => Superior::None,
+            Resolved::DIRECTORY => Superior::Directory,
+            Resolved::UNRESOLVED => Superior::Unresolved,
+            index => Superior::InFile { index: index as usize, row: users.get(index as usize).map_or(0, |u| u.row) },
+        })
+        .collect();
+    let placements = resolved
+        .placements
+        .iter()
+        .map(|&p| match p {
+            Resolved::ORDERED => Placement::Ordered,
+            Resolved::FLAGGED => Placement::Flagged,
+            by => Placement::Blocked { by: by as usize },
+        })
+        .collect();
+    let order = resolved.order.iter().map(|&i| i as usize).collect();
+    Hierarchy { superiors, placements, order, issues: resolved.issues }
+}
+
+/// The users whose hierarchy is resolved, read in place: the plan stage reads its records rather
+/// than copying a million [`HierarchyInput`]s.
+pub(crate) trait Users: Sync {
+    /// How many users there are.
+    fn count(&self) -> usize;
+    /// The row number of user `i`.
+    fn row(&self, i: usize) -> u64;
+    /// The login of user `i` (`""` when out of range).
+    fn login(&self, i: usize) -> &str;
+    /// The superior of user `i`, as written.
+    fn superior(&self, i: usize) -> Option<&str>;
+}
+
+impl Users for [HierarchyInput<'_>] {
+    fn count(&self) -> usize {
+        self.len()
     }
+
+    fn row(&self, i: usize) -> u64 {
+        self.get(i).map_or(0, |u| u.row)
+    }
+
+    fn login(&self, i: usize) -> &str {
+        self.get(i).map_or("", |u| u.login)
+    }
+
+    fn superior(&self, i: usize) -> Option<&str> {
+        self.get(i).and_then(|u| u.superior)
+    }
+}
+
+/// A resolved hierarchy in 32-bit numbers (a tenth of the memory of [`Hierarchy`] for a million
+/// users): see [`resolve_compact`].
+#[derive(Debug, Default)]
+pub(crate) struct Resolved {
+    /// Each user's superior: the index of a user, or [`Resolved::NO_SUPERIOR`],
+    /// [`Resolved::DIRECTORY`] or [`Resolved::UNRESOLVED`].
+    pub(crate) superiors: Vec<u32>,
+    /// Each user's placement: [`Resolved::ORDERED`], [`Resolved::FLAGGED`], or the index of the
+    /// flagged user that blocks it.
+    pub(crate) placements: Vec<u32>,
+    /// User indices in a creation order (as [`Hierarchy::order`]).
+    pub(crate) order: Vec<u32>,
+    /// The issues of the stage, sorted by row.
+    pub(crate) issues: Vec<Issue>,
+}
+
+impl Resolved {
+    pub(crate) const NO_SUPERIOR: u32 = u32::MAX;
+    pub(crate) const DIRECTORY: u32 = u32::MAX - 1;
+    pub(crate) const UNRESOLVED: u32 = u32::MAX - 2;
+    pub(crate) const ORDERED: u32 = u32::MAX;
+    pub(crate) const FLAGGED: u32 = u32::MAX - 1;
+    /// Users beyond this many are left out (the parse stage's row limit is far below).
+    const MOST_USERS: usize = (u32::MAX - 3) as usize;
 }
 
 /// [`resolve_hierarchy`] with the directory asked once, for every distinct login that no user of
 /// the file has: `exists` gets those login keys (trimmed, lowercased) and answers, key by key,
 /// whether an existing user has it. Its error ends the resolution. With `threads` above 1,
 /// superiors are looked up on two threads.
-pub(crate) fn resolve_hierarchy_batched<E>(
-    users: &[HierarchyInput<'_>],
+pub(crate) fn resolve_compact<U: Users + ?Sized, E>(
+    users: &U,
     threads: usize,
     exists: impl FnOnce(&[&str]) -> Result<Vec<bool>, E>,
-) -> Result<Hierarchy, E> {
+) -> Result<Resolved, E> {
     let (superiors, mut issues) = resolve_superiors(users, threads, exists)?;
     let (order, placements) = order_users(users, &superiors, &mut issues);
     issues.sort_by_key(|issue| issue.row);
-    Ok(Hierarchy { superiors, placements, order, issues })
+    Ok(Resolved { superiors, placements, order, issues })
+}
+
+/// A user index in 32 bits.
+fn index32(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(Resolved::UNRESOLVED)
 }
 
 /// Resolves each user's superior; reports self-references and superiors found nowhere.
 ///
 /// Logins are found through a [`LoginIndex`] (hashes of the folded keys, confirmed on the
 /// strings); only the superiors found nowhere in the file have their key built, once each.
-fn resolve_superiors<E>(
-    users: &[HierarchyInput<'_>],
+fn resolve_superiors<'u, U: Users + ?Sized, E>(
+    users: &'u U,
     threads: usize,
     exists: impl FnOnce(&[&str]) -> Result<Vec<bool>, E>,
-) -> Result<(Vec<Superior>, Vec<Issue>), E> {
-    let index = LoginIndex::new(users);
-    let found = index.find_superiors(users, threads);
-    let mut superiors = Vec::with_capacity(users.len());
+) -> Result<(Vec<u32>, Vec<Issue>), E> {
+    let count = users.count().min(Resolved::MOST_USERS);
+    let index = LoginIndex::new(users, count);
+    let found = index.find_superiors(users, count, threads);
+    let mut superiors = Vec::with_capacity(count);
     let mut issues = Vec::new();
     // Superiors outside the file: each distinct key once, and who names it.
-    let mut outside: HashMap<Cow<'_, str>, usize> = HashMap::new();
-    let mut outside_keys: Vec<Cow<'_, str>> = Vec::new();
+    let mut outside: HashMap<Cow<'u, str>, usize> = HashMap::new();
+    let mut outside_keys: Vec<Cow<'u, str>> = Vec::new();
     let mut waiting: Vec<(usize, usize)> = Vec::new();
-    for (position, user) in users.iter().enumerate() {
-        let found = found.get(position).copied().filter(|&f| f != LoginIndex::EMPTY).map(|f| f as usize);
-        let Some(written) = user.superior else {
-            superiors.push(Superior::None);
+    for position in 0..count {
+        let found = found.get(position).copied().filter(|&f| f != LoginIndex::EMPTY);
+        let Some(written) = users.superior(position) else {
+            superiors.push(Resolved::NO_SUPERIOR);
             continue;
         };
         let trimmed = trim(written);
+        let login = users.login(position);
         let superior = if trimmed.is_empty() {
-            Superior::None
-        } else if same_login(trimmed, trim(user.login)) {
-            let message = format!("'{}' is named as their own superior", trim(user.login));
-            issues.push(superior_issue(IssueCode::SelfReference, message, user.row, written));
-            Superior::Unresolved
+            Resolved::NO_SUPERIOR
+        } else if same_login(trimmed, trim(login)) {
+            let message = format!("'{}' is named as their own superior", trim(login));
+            issues.push(superior_issue(IssueCode::SelfReference, message, users.row(position), written));
+            Resolved::UNRESOLVED
         } else if let Some(found) = found {
-            Superior::InFile { index: found, row: users.get(found).map_or(0, |superior| superior.row) }
+            found
         } else {
             let key = login_key_cow(trimmed);
             let slot = match outside.get(&key) {
@@ -222,7 +307,7 @@ fn resolve_superiors<E>(
                 }
             };
             waiting.push((position, slot));
-            Superior::Unresolved // until the directory answers
+            Resolved::UNRESOLVED // until the directory answers
         };
         superiors.push(superior);
     }
@@ -232,12 +317,12 @@ fn resolve_superiors<E>(
         for (position, slot) in waiting {
             if known.get(slot).copied().unwrap_or(false) {
                 if let Some(superior) = superiors.get_mut(position) {
-                    *superior = Superior::Directory;
+                    *superior = Resolved::DIRECTORY;
                 }
-            } else if let Some(user) = users.get(position) {
-                let written = user.superior.unwrap_or_default();
+            } else {
+                let written = users.superior(position).unwrap_or_default();
                 let message = format!("superior '{}' is neither in the file nor an existing user", trim(written));
-                issues.push(superior_issue(IssueCode::SuperiorNotFound, message, user.row, written));
+                issues.push(superior_issue(IssueCode::SuperiorNotFound, message, users.row(position), written));
             }
         }
     }
@@ -268,11 +353,8 @@ fn login_hash(trimmed: &str) -> u64 {
         hash = (hash.rotate_left(5) ^ (u64::from_le_bytes(word) | FOLD)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
     }
     let rest = chunks.remainder();
-    let mut word = [0u8; 8];
-    if let Some(head) = word.get_mut(..rest.len()) {
-        head.copy_from_slice(rest);
-    }
-    hash = (hash.rotate_left(5) ^ (u64::from_le_bytes(word) | FOLD)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    let word = rest.iter().rev().fold(0u64, |word, &b| (word << 8) | u64::from(b));
+    hash = (hash.rotate_left(5) ^ (word | FOLD)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
     // Mix every bit into every other (murmur3's finaliser): the table uses the low bits.
     hash ^= hash >> 33;
     hash = hash.wrapping_mul(0xff51_afd7_ed55_8ccd);
@@ -281,10 +363,9 @@ fn login_hash(trimmed: &str) -> u64 {
     hash ^ (hash >> 33)
 }
 
-/// The first user of each login, in an open-addressing table of 8-byte slots (a hash tag and an
-/// input index): a third of the memory of a map of strings, one cache line per probe, and the
-/// strings read only to confirm a matching tag. Holds the first `u32::MAX - 2` users (the parse
-/// stage's row limit is far below).
+/// The first user of each login, in an open-addressing table of 8-byte slots (a hash tag and a
+/// user index): a third of the memory of a map of strings, one cache line per probe, and the
+/// strings read only to confirm a matching tag.
 struct LoginIndex {
     slots: Vec<(u32, u32)>,
     mask: usize,
@@ -293,34 +374,34 @@ struct LoginIndex {
 impl LoginIndex {
     const EMPTY: u32 = u32::MAX;
 
-    fn new(users: &[HierarchyInput<'_>]) -> Self {
-        let capacity = (users.len().max(4) * 2).next_power_of_two();
+    /// The index of the first `count` users.
+    fn new<U: Users + ?Sized>(users: &U, count: usize) -> Self {
+        let capacity = (count.max(4) * 2).next_power_of_two();
         let mut index = LoginIndex { slots: vec![(0, Self::EMPTY); capacity], mask: capacity - 1 };
         // A batch at a time: every first slot is read before any is written, so that the cache
         // misses of a batch overlap.
         let mut hashes = [0u64; Self::BATCH];
-        for (start, batch) in users.chunks(Self::BATCH).enumerate() {
-            for (user, hash) in batch.iter().zip(&mut hashes) {
-                *hash = login_hash(trim(user.login));
+        let mut start = 0;
+        while start < count {
+            let end = (start + Self::BATCH).min(count);
+            for (position, hash) in (start..end).zip(&mut hashes) {
+                *hash = login_hash(trim(users.login(position)));
             }
             let touched = hashes
                 .iter()
-                .take(batch.len())
+                .take(end - start)
                 .fold(0u32, |acc, hash| acc ^ index.slots.get(*hash as usize & index.mask).map_or(0, |slot| slot.1));
             std::hint::black_box(touched);
-            for (offset, (user, &hash)) in batch.iter().zip(&hashes).enumerate() {
-                let Ok(position) = u32::try_from(start * Self::BATCH + offset) else { return index };
-                if position >= Self::PROBE_ON {
-                    return index;
-                }
-                index.insert(users, trim(user.login), hash, position);
+            for (position, &hash) in (start..end).zip(&hashes) {
+                index.insert(users, trim(users.login(position)), hash, index32(position));
             }
+            start = end;
         }
         index
     }
 
     /// Puts `position` in the table under `hash`, unless a user with the same login is there.
-    fn insert(&mut self, users: &[HierarchyInput<'_>], login: &str, hash: u64, position: u32) {
+    fn insert<U: Users + ?Sized>(&mut self, users: &U, login: &str, hash: u64, position: u32) {
         let tag = (hash >> 32) as u32;
         let mut slot = hash as usize & self.mask;
         loop {
@@ -330,8 +411,7 @@ impl LoginIndex {
                     return;
                 }
                 Some(&mut (other_tag, other)) => {
-                    let first = users.get(other as usize).map_or("", |u| trim(u.login));
-                    if other_tag == tag && same_login(first, login) {
+                    if other_tag == tag && same_login(trim(users.login(other as usize)), login) {
                         return; // a later duplicate: the first occurrence stays
                     }
                 }
@@ -341,8 +421,8 @@ impl LoginIndex {
         }
     }
 
-    /// The input index of the first user whose login is `trimmed` (ignoring case).
-    fn find(&self, users: &[HierarchyInput<'_>], trimmed: &str) -> Option<usize> {
+    /// The index of the first user whose login is `trimmed` (ignoring case).
+    fn find<U: Users + ?Sized>(&self, users: &U, trimmed: &str) -> Option<u32> {
         let hash = login_hash(trimmed);
         let tag = (hash >> 32) as u32;
         let mut slot = hash as usize & self.mask;
@@ -351,42 +431,42 @@ impl LoginIndex {
             if position == Self::EMPTY {
                 return None;
             }
-            if slot_tag == tag {
-                let login = users.get(position as usize).map_or("", |u| trim(u.login));
-                if same_login(login, trimmed) {
-                    return Some(position as usize);
-                }
+            if slot_tag == tag && same_login(trim(users.login(position as usize)), trimmed) {
+                return Some(position);
             }
             slot = (slot + 1) & self.mask;
         }
     }
 
-    /// The input index of each user's superior among the users (`EMPTY` when no user has that
-    /// login, or the user has no superior), looked up a batch at a time so that the cache misses
+    /// The index of each user's superior among the users (`EMPTY` when no user has that login,
+    /// or the user has no superior), looked up a batch at a time so that the cache misses
     /// overlap; with `threads` above 1 and enough users, the two halves on two threads.
-    fn find_superiors(&self, users: &[HierarchyInput<'_>], threads: usize) -> Vec<u32> {
-        let lookup = |part: &[HierarchyInput<'_>]| -> Vec<u32> {
-            let mut out = Vec::with_capacity(part.len());
-            let mut found = [None; Self::BATCH];
+    fn find_superiors<U: Users + ?Sized>(&self, users: &U, count: usize, threads: usize) -> Vec<u32> {
+        let lookup = |from: usize, to: usize| -> Vec<u32> {
+            let mut out = Vec::with_capacity(to - from);
+            let mut found = [Self::EMPTY; Self::BATCH];
             let mut queries: Vec<&str> = Vec::with_capacity(Self::BATCH);
-            for batch in part.chunks(Self::BATCH) {
+            let mut start = from;
+            while start < to {
+                let end = (start + Self::BATCH).min(to);
                 queries.clear();
-                queries.extend(batch.iter().map(|user| user.superior.map_or("", trim)));
+                queries.extend((start..end).map(|i| users.superior(i).map_or("", trim)));
                 self.find_batch(users, &queries, &mut found);
-                out.extend(found.iter().take(batch.len()).map(|f| f.map_or(Self::EMPTY, |f| f as u32)));
+                out.extend(found.iter().take(end - start));
+                start = end;
             }
             out
         };
-        if threads < 2 || users.len() < 65_536 {
-            return lookup(users);
+        if threads < 2 || count < 65_536 {
+            return lookup(0, count);
         }
-        let (first, second) = users.split_at(users.len() / 2);
+        let half = count / 2;
         std::thread::scope(|scope| {
-            let other = scope.spawn(|| lookup(second));
-            let mut found = lookup(first);
+            let other = scope.spawn(|| lookup(half, count));
+            let mut found = lookup(0, half);
             match other.join() {
                 Ok(rest) => found.extend(rest),
-                Err(_) => found.extend(lookup(second)), // cannot happen: lookups do not panic
+                Err(_) => found.extend(lookup(half, count)), // cannot happen: lookups do not panic
             }
             found
         })
@@ -400,9 +480,10 @@ impl LoginIndex {
     const PROBE_ON: u32 = u32::MAX - 1;
 
     /// [`LoginIndex::find`] for up to [`LoginIndex::BATCH`] logins (an empty one is not looked
-    /// up), in stages: every first slot is read, then every candidate user, then the strings are
-    /// compared. The memory reads of one stage do not wait for each other.
-    fn find_batch(&self, users: &[HierarchyInput<'_>], queries: &[&str], found: &mut [Option<usize>; Self::BATCH]) {
+    /// up; `EMPTY` when not found), in stages: every first slot is read, then every candidate
+    /// user, then the strings are compared. The memory reads of one stage do not wait for each
+    /// other.
+    fn find_batch<U: Users + ?Sized>(&self, users: &U, queries: &[&str], found: &mut [u32; Self::BATCH]) {
         let mut hashes = [0u64; Self::BATCH];
         let mut first = [(0u32, Self::EMPTY); Self::BATCH];
         for ((query, hash), first) in queries.iter().zip(&mut hashes).zip(&mut first) {
@@ -430,7 +511,7 @@ impl LoginIndex {
         let mut candidates: [&str; Self::BATCH] = [""; Self::BATCH];
         for ((hash, &(tag, position)), candidate) in hashes.iter().zip(&first).zip(&mut candidates) {
             if position < Self::PROBE_ON && tag == (*hash >> 32) as u32 {
-                *candidate = users.get(position as usize).map_or("", |u| u.login);
+                *candidate = users.login(position as usize);
             }
         }
         // Read the first byte of every candidate now, so that those reads overlap too.
@@ -439,18 +520,18 @@ impl LoginIndex {
             let (query, (_, position)) = match (queries.get(k), first.get(k)) {
                 (Some(query), Some(first)) if !query.is_empty() => (*query, *first),
                 _ => {
-                    *out = None;
+                    *out = Self::EMPTY;
                     continue;
                 }
             };
             *out = if position == Self::EMPTY {
-                None
+                Self::EMPTY
             } else if position < Self::PROBE_ON
                 && candidates.get(k).is_some_and(|c| !c.is_empty() && same_login(trim(c), query))
             {
-                Some(position as usize)
+                position
             } else {
-                self.find(users, query) // a tag that differs, or a collision: probe on
+                self.find(users, query).unwrap_or(Self::EMPTY) // a tag that differs, or a collision: probe on
             };
         }
     }
@@ -461,15 +542,15 @@ fn superior_issue(code: IssueCode, message: String, row: u64, superior: &str) ->
     Issue::error(code, message).at_row(row).for_field(Field::Superior.key()).with_value(superior)
 }
 
-/// The state of a user during [`order_users`].
+/// The state of a user during [`order_users`] (8 bytes).
 #[derive(Clone, Copy)]
 enum Mark {
     /// Not reached yet.
     Unvisited,
     /// On the walk in progress, at this position of the path.
-    OnPath(usize),
-    /// Settled.
-    Done(Placement),
+    OnPath(u32),
+    /// Settled: a placement of [`Resolved`].
+    Done(u32),
 }
 
 /// Orders the users, flags the members of cycles and settles every placement.
@@ -478,57 +559,54 @@ enum Mark {
 /// a root, a settled user, a user whose superior is unresolved, or a user of the walk itself (a
 /// cycle); then settles the whole walk at once. Each user is walked once: linear time, and the
 /// walk lives in a vector, not on the stack.
-fn order_users(
-    users: &[HierarchyInput<'_>],
-    superiors: &[Superior],
-    issues: &mut Vec<Issue>,
-) -> (Vec<usize>, Vec<Placement>) {
+fn order_users<U: Users + ?Sized>(users: &U, superiors: &[u32], issues: &mut Vec<Issue>) -> (Vec<u32>, Vec<u32>) {
     let mut marks = vec![Mark::Unvisited; superiors.len()];
     let mut order = Vec::with_capacity(superiors.len());
-    let mut path: Vec<usize> = Vec::new();
+    let mut path: Vec<u32> = Vec::new();
     for start in 0..superiors.len() {
         if !matches!(marks.get(start), Some(Mark::Unvisited)) {
             continue;
         }
         path.clear();
-        let mut current = start;
+        let mut current = index32(start);
         // `path[..flagged_from]` gets `rest`; `path[flagged_from..]` are flagged.
         let (flagged_from, rest) = loop {
-            match marks.get(current) {
+            match marks.get(current as usize) {
                 Some(Mark::Unvisited) => {}
                 Some(&Mark::OnPath(position)) => {
+                    let position = position as usize;
                     report_cycle(users, path.get(position..).unwrap_or_default(), issues);
                     let by = path.get(position).copied().unwrap_or(current);
-                    break (position, Placement::Blocked { by });
+                    break (position, by);
                 }
-                Some(Mark::Done(Placement::Flagged)) => break (path.len(), Placement::Blocked { by: current }),
+                Some(Mark::Done(Resolved::FLAGGED)) => break (path.len(), current),
                 Some(&Mark::Done(settled)) => break (path.len(), settled),
-                None => break (path.len(), Placement::Ordered),
+                None => break (path.len(), Resolved::ORDERED),
             }
-            if let Some(mark) = marks.get_mut(current) {
-                *mark = Mark::OnPath(path.len());
+            if let Some(mark) = marks.get_mut(current as usize) {
+                *mark = Mark::OnPath(index32(path.len()));
             }
             path.push(current);
-            match superiors.get(current) {
-                Some(&Superior::InFile { index, .. }) => current = index,
-                Some(Superior::Unresolved) => break (path.len() - 1, Placement::Blocked { by: current }),
-                _ => break (path.len(), Placement::Ordered),
+            match superiors.get(current as usize) {
+                Some(&Resolved::UNRESOLVED) => break (path.len() - 1, current),
+                Some(&index) if index < Resolved::UNRESOLVED => current = index,
+                _ => break (path.len(), Resolved::ORDERED),
             }
         };
         for (position, &index) in path.iter().enumerate() {
-            let placement = if position < flagged_from { rest } else { Placement::Flagged };
-            if let Some(mark) = marks.get_mut(index) {
+            let placement = if position < flagged_from { rest } else { Resolved::FLAGGED };
+            if let Some(mark) = marks.get_mut(index as usize) {
                 *mark = Mark::Done(placement);
             }
         }
-        if rest == Placement::Ordered {
+        if rest == Resolved::ORDERED {
             // The walk went from subordinate to superior: create in the reverse order.
             order.extend(path.iter().rev());
         }
     }
     // Every walk settles all it visits, so every mark is `Done` by now.
     let placements =
-        marks.into_iter().map(|mark| if let Mark::Done(placement) = mark { placement } else { Placement::Ordered });
+        marks.into_iter().map(|mark| if let Mark::Done(placement) = mark { placement } else { Resolved::ORDERED });
     (order, placements.collect())
 }
 
@@ -537,16 +615,16 @@ fn order_users(
 const CYCLE_LISTED: usize = 8;
 
 /// Flags every member of a cycle; `cycle` lists it from a subordinate to its superior.
-fn report_cycle(users: &[HierarchyInput<'_>], cycle: &[usize], issues: &mut Vec<Issue>) {
+fn report_cycle<U: Users + ?Sized>(users: &U, cycle: &[u32], issues: &mut Vec<Issue>) {
     let len = cycle.len();
     let abbreviated = len > CYCLE_LISTED;
     let listed = if abbreviated { CYCLE_LISTED / 2 } else { len };
     let login = |offset: usize| {
         let index = cycle.get(offset % len.max(1)).copied();
-        index.and_then(|index| users.get(index)).map_or("", |user| trim(user.login))
+        index.map_or("", |index| trim(users.login(index as usize)))
     };
     for (start, &index) in cycle.iter().enumerate() {
-        let Some(user) = users.get(index) else { continue };
+        let index = index as usize;
         let mut message = String::from("the superiors form a cycle");
         if abbreviated {
             let _ = write!(message, " of {len} users");
@@ -559,7 +637,12 @@ fn report_cycle(users: &[HierarchyInput<'_>], cycle: &[usize], issues: &mut Vec<
             let _ = write!(message, " … → {} →", login(start + len - 1));
         }
         let _ = write!(message, " {}", login(start));
-        issues.push(superior_issue(IssueCode::HierarchyCycle, message, user.row, user.superior.unwrap_or_default()));
+        issues.push(superior_issue(
+            IssueCode::HierarchyCycle,
+            message,
+            users.row(index),
+            users.superior(index).unwrap_or_default(),
+        ));
     }
 }
 
@@ -763,25 +846,27 @@ mod tests {
         logins.extend(["ÉLODIE".to_string(), " Søren ".to_string(), "\u{212A}en".to_string(), "USER.7".to_string()]);
         let users: Vec<HierarchyInput<'_>> =
             logins.iter().enumerate().map(|(i, login)| HierarchyInput::new(i as u64 + 2, login, None)).collect();
-        let index = LoginIndex::new(&users);
+        let users: &[HierarchyInput<'_>] = &users;
+        let index = LoginIndex::new(users, users.len());
         let mut expected: HashMap<String, usize> = HashMap::new();
         for (i, login) in logins.iter().enumerate() {
             expected.entry(crate::login_key(login)).or_insert(i);
         }
         for (key, &i) in &expected {
-            assert_eq!(index.find(&users, key), Some(i), "{key}");
-            assert_eq!(index.find(&users, &key.to_uppercase()), Some(i), "{key} in capitals");
+            assert_eq!(index.find(users, key), Some(i as u32), "{key}");
+            assert_eq!(index.find(users, &key.to_uppercase()), Some(i as u32), "{key} in capitals");
         }
-        assert_eq!(index.find(&users, "ken"), expected.get("ken").copied(), "ASCII finds the Kelvin sign");
-        assert_eq!(index.find(&users, "élodie"), Some(20_000));
-        assert_eq!(index.find(&users, "søren"), Some(20_001));
-        assert_eq!(index.find(&users, "user.7"), Some(7), "the first of duplicates");
-        assert_eq!(index.find(&users, "user.20000"), None);
-        assert_eq!(index.find(&users, "user"), None);
+        assert_eq!(index.find(users, "ken"), expected.get("ken").map(|&i| i as u32), "ASCII finds the Kelvin sign");
+        assert_eq!(index.find(users, "élodie"), Some(20_000));
+        assert_eq!(index.find(users, "søren"), Some(20_001));
+        assert_eq!(index.find(users, "user.7"), Some(7), "the first of duplicates");
+        assert_eq!(index.find(users, "user.20000"), None);
+        assert_eq!(index.find(users, "user"), None);
         // The batched lookup agrees with the single one, empty queries included.
         let queries: Vec<&str> = ["user.1", "", "USER.19999", "nobody", "ken"].to_vec();
-        let mut found = [None; LoginIndex::BATCH];
-        index.find_batch(&users, &queries, &mut found);
-        assert_eq!(&found[..5], &[Some(1), None, Some(19_999), None, expected.get("ken").copied()]);
+        let mut found = [LoginIndex::EMPTY; LoginIndex::BATCH];
+        index.find_batch(users, &queries, &mut found);
+        let ken = expected.get("ken").map_or(LoginIndex::EMPTY, |&i| i as u32);
+        assert_eq!(&found[..5], &[1, LoginIndex::EMPTY, 19_999, LoginIndex::EMPTY, ken]);
     }
 }

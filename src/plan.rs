@@ -23,7 +23,7 @@ use unicode_normalization::UnicodeNormalization;
 use crate::config::{Condition, ImportConfig, MergePolicy, Mode, RuleMatch};
 use crate::directory::Directory;
 use crate::error::Result;
-use crate::hierarchy::{resolve_hierarchy_batched, HierarchyInput, Placement, Superior};
+use crate::hierarchy::{resolve_compact, Resolved, Users};
 use crate::issue::{Issue, IssueCode};
 use crate::model::{login_key, login_key_cow, CustomValue, ProductAccess, Status, User};
 use crate::schema::{CustomField, CustomKind, Field, Target};
@@ -228,14 +228,11 @@ impl Plan {
         };
 
         // The hierarchy, over valid and invalid rows (a superior that is an invalid row cannot
-        // be imported).
-        let mut inputs: Vec<HierarchyInput<'_>> = (0..records.len())
-            .map(|i| HierarchyInput::new(records[i].row(), login_of(i), records[i].superior()))
-            .collect();
-        inputs.extend(invalid_logins.iter().map(|(row, login)| HierarchyInput::new(*row, login, None)));
+        // be imported), read in place.
+        let inputs = PlanUsers { records: &records, logins: &logins, invalid: &invalid_logins };
         // A first import into an empty directory: nobody to look up.
         let directory_empty = directory.is_empty()?;
-        let hierarchy = resolve_hierarchy_batched(&inputs, options.thread_count(), |outside| {
+        let hierarchy = resolve_compact(&inputs, options.thread_count(), |outside| {
             if directory_empty {
                 return Ok(vec![false; outside.len()]);
             }
@@ -246,7 +243,7 @@ impl Plan {
             Ok::<_, crate::Error>(outside.iter().map(|key| known.contains(*key)).collect())
         })?;
         let invalid_index = records.len();
-        let mut failed = vec![false; inputs.len()];
+        let mut failed = vec![false; inputs.count()];
         for flag in failed.iter_mut().skip(invalid_index) {
             *flag = true;
         }
@@ -266,40 +263,33 @@ impl Plan {
             if by < records.len() {
                 return Reason::SuperiorFails(entry_index(by));
             }
-            let row = inputs.get(by).map_or(0, |input| input.row);
+            let row = inputs.row(by);
             Reason::SuperiorInvalid(entry_index(invalid.partition_point(|(r, _)| *r < row)))
         };
         // Why each record whose superior fails cannot be imported, and who blocks it, by record
         // index.
         let mut reasons: Vec<Reason> = vec![Reason::None; records.len()];
         let mut blocked_by: Vec<u32> = vec![u32::MAX; records.len()];
-        for (i, placement) in hierarchy.placements.iter().enumerate().take(records.len()) {
+        for (i, &placement) in hierarchy.placements.iter().enumerate().take(records.len()) {
             match placement {
-                Placement::Flagged => {
+                Resolved::ORDERED => {}
+                Resolved::FLAGGED => failed[i] = true,
+                by => {
                     failed[i] = true;
+                    reasons[i] = superior_reason(by as usize);
+                    blocked_by[i] = by;
                 }
-                Placement::Blocked { by } => {
-                    failed[i] = true;
-                    reasons[i] = superior_reason(*by);
-                    blocked_by[i] = entry_index(*by);
-                }
-                _ => {}
             }
         }
         let mut hierarchy = hierarchy;
         issues.append(&mut hierarchy.issues);
-        // Superiors first: a user whose in-file superior fails cannot be imported either. The
-        // superiors are copied into a compact array first: the walk in creation order jumps
-        // around it.
-        const NO_SUPERIOR: usize = usize::MAX;
-        let superior_of: Vec<usize> = hierarchy
-            .superiors
-            .iter()
-            .map(|s| if let Superior::InFile { index, .. } = s { *index } else { NO_SUPERIOR })
-            .collect();
+        // Superiors first: a user whose in-file superior fails cannot be imported either.
+        let superior_of: Vec<u32> = std::mem::take(&mut hierarchy.superiors);
         for &i in &hierarchy.order {
+            let i = i as usize;
             let superior = superior_of[i];
-            if superior != NO_SUPERIOR && failed[superior] && !failed[i] {
+            if superior < Resolved::UNRESOLVED && failed[superior as usize] && !failed[i] {
+                let superior = superior as usize;
                 failed[i] = true;
                 if let (Some(reason), Some(by)) = (reasons.get_mut(i), blocked_by.get_mut(i)) {
                     *reason = superior_reason(superior);
@@ -419,7 +409,7 @@ impl Plan {
         plan.order = hierarchy
             .order
             .iter()
-            .copied()
+            .map(|&i| i as usize)
             .filter(|&i| matches!(actions.get(i), Some(Action::Create | Action::Update)))
             .collect();
         plan.entries = entries;
@@ -456,15 +446,15 @@ impl Plan {
     fn mark_skipped_superiors(
         &mut self,
         mut actions: Vec<Action>,
-        order: &[usize],
-        superior_of: &[usize],
+        order: &[u32],
+        superior_of: &[u32],
         issues: &mut Vec<Issue>,
     ) {
-        for &i in order.iter().filter(|&&i| i < self.records.len()) {
+        for i in order.iter().map(|&i| i as usize).filter(|&i| i < self.records.len()) {
             if !matches!(actions[i], Action::Create | Action::Update | Action::Unchanged) {
                 continue;
             }
-            let s = superior_of[i];
+            let s = superior_of[i] as usize;
             if !matches!(actions.get(s), Some(Action::Skip | Action::Fail)) {
                 continue;
             }
@@ -844,14 +834,47 @@ fn entry_index(i: usize) -> u32 {
     u32::try_from(i).unwrap_or(u32::MAX)
 }
 
-fn superior_not_imported(inputs: &[HierarchyInput<'_>], by: usize) -> String {
-    match inputs.get(by) {
-        Some(superior) => format!(
-            "the superior '{}' (row {}) cannot be imported, so this user cannot be either",
-            superior.login.trim(),
-            superior.row
-        ),
-        None => "the superior cannot be imported, so this user cannot be either".to_string(),
+fn superior_not_imported(users: &PlanUsers<'_>, by: usize) -> String {
+    if by >= users.count() {
+        return "the superior cannot be imported, so this user cannot be either".to_string();
+    }
+    format!(
+        "the superior '{}' (row {}) cannot be imported, so this user cannot be either",
+        users.login(by).trim(),
+        users.row(by)
+    )
+}
+
+/// The users of a plan as the hierarchy stage reads them, in place: the records (with their
+/// logins, generated or not), then the rows with errors that have a login.
+struct PlanUsers<'a> {
+    records: &'a [UserRecord],
+    logins: &'a HashMap<usize, String>,
+    invalid: &'a [(u64, String)],
+}
+
+impl Users for PlanUsers<'_> {
+    fn count(&self) -> usize {
+        self.records.len() + self.invalid.len()
+    }
+
+    fn row(&self, i: usize) -> u64 {
+        match self.records.get(i) {
+            Some(record) => record.row(),
+            None => self.invalid.get(i - self.records.len()).map_or(0, |(row, _)| *row),
+        }
+    }
+
+    fn login(&self, i: usize) -> &str {
+        match self.records.get(i) {
+            Some(record) if self.logins.is_empty() => record.login(),
+            Some(record) => self.logins.get(&i).map_or_else(|| record.login(), String::as_str),
+            None => self.invalid.get(i - self.records.len()).map_or("", |(_, login)| login.as_str()),
+        }
+    }
+
+    fn superior(&self, i: usize) -> Option<&str> {
+        self.records.get(i).and_then(UserRecord::superior)
     }
 }
 
