@@ -366,9 +366,15 @@ fn login_hash(trimmed: &str) -> u64 {
 /// The first user of each login, in an open-addressing table of 8-byte slots (a hash tag and a
 /// user index): a third of the memory of a map of strings, one cache line per probe, and the
 /// strings read only to confirm a matching tag.
+///
+/// The trimmed logins are copied end to end into one arena, where a lookup confirms its
+/// candidate: a few megabytes read at random instead of the records' pages.
 struct LoginIndex {
     slots: Vec<(u32, u32)>,
     mask: usize,
+    /// User `i`'s trimmed login is `keys[ends[i - 1]..ends[i]]`.
+    keys: String,
+    ends: Vec<u32>,
 }
 
 impl LoginIndex {
@@ -377,7 +383,13 @@ impl LoginIndex {
     /// The index of the first `count` users.
     fn new<U: Users + ?Sized>(users: &U, count: usize) -> Self {
         let capacity = (count.max(4) * 2).next_power_of_two();
-        let mut index = LoginIndex { slots: vec![(0, Self::EMPTY); capacity], mask: capacity - 1 };
+        let mut keys = String::new();
+        let mut ends = Vec::with_capacity(count);
+        for position in 0..count {
+            keys.push_str(trim(users.login(position)));
+            ends.push(u32::try_from(keys.len()).unwrap_or(u32::MAX));
+        }
+        let mut index = LoginIndex { slots: vec![(0, Self::EMPTY); capacity], mask: capacity - 1, keys, ends };
         // A batch at a time: every first slot is read before any is written, so that the cache
         // misses of a batch overlap.
         let mut hashes = [0u64; Self::BATCH];
@@ -385,7 +397,7 @@ impl LoginIndex {
         while start < count {
             let end = (start + Self::BATCH).min(count);
             for (position, hash) in (start..end).zip(&mut hashes) {
-                *hash = login_hash(trim(users.login(position)));
+                *hash = login_hash(index.key(position));
             }
             let touched = hashes
                 .iter()
@@ -393,36 +405,42 @@ impl LoginIndex {
                 .fold(0u32, |acc, hash| acc ^ index.slots.get(*hash as usize & index.mask).map_or(0, |slot| slot.1));
             std::hint::black_box(touched);
             for (position, &hash) in (start..end).zip(&hashes) {
-                index.insert(users, trim(users.login(position)), hash, index32(position));
+                index.insert(hash, index32(position));
             }
             start = end;
         }
         index
     }
 
+    /// User `i`'s trimmed login.
+    fn key(&self, i: usize) -> &str {
+        let start = i.checked_sub(1).and_then(|p| self.ends.get(p)).map_or(0, |&e| e as usize);
+        let end = self.ends.get(i).map_or(start, |&e| e as usize);
+        self.keys.get(start..end).unwrap_or_default()
+    }
+
     /// Puts `position` in the table under `hash`, unless a user with the same login is there.
-    fn insert<U: Users + ?Sized>(&mut self, users: &U, login: &str, hash: u64, position: u32) {
+    fn insert(&mut self, hash: u64, position: u32) {
         let tag = (hash >> 32) as u32;
+        let login = self.key(position as usize);
         let mut slot = hash as usize & self.mask;
         loop {
-            match self.slots.get_mut(slot) {
-                Some(free) if free.1 == Self::EMPTY => {
-                    *free = (tag, position);
-                    return;
-                }
-                Some(&mut (other_tag, other)) => {
-                    if other_tag == tag && same_login(trim(users.login(other as usize)), login) {
-                        return; // a later duplicate: the first occurrence stays
-                    }
-                }
-                None => return,
+            let Some(&(other_tag, other)) = self.slots.get(slot) else { return };
+            if other == Self::EMPTY {
+                break;
+            }
+            if other_tag == tag && same_login(self.key(other as usize), login) {
+                return; // a later duplicate: the first occurrence stays
             }
             slot = (slot + 1) & self.mask;
+        }
+        if let Some(free) = self.slots.get_mut(slot) {
+            *free = (tag, position);
         }
     }
 
     /// The index of the first user whose login is `trimmed` (ignoring case).
-    fn find<U: Users + ?Sized>(&self, users: &U, trimmed: &str) -> Option<u32> {
+    fn find(&self, trimmed: &str) -> Option<u32> {
         let hash = login_hash(trimmed);
         let tag = (hash >> 32) as u32;
         let mut slot = hash as usize & self.mask;
@@ -431,7 +449,7 @@ impl LoginIndex {
             if position == Self::EMPTY {
                 return None;
             }
-            if slot_tag == tag && same_login(trim(users.login(position as usize)), trimmed) {
+            if slot_tag == tag && same_login(self.key(position as usize), trimmed) {
                 return Some(position);
             }
             slot = (slot + 1) & self.mask;
@@ -451,7 +469,7 @@ impl LoginIndex {
                 let end = (start + Self::BATCH).min(to);
                 queries.clear();
                 queries.extend((start..end).map(|i| users.superior(i).map_or("", trim)));
-                self.find_batch(users, &queries, &mut found);
+                self.find_batch(&queries, &mut found);
                 out.extend(found.iter().take(end - start));
                 start = end;
             }
@@ -483,7 +501,7 @@ impl LoginIndex {
     /// up; `EMPTY` when not found), in stages: every first slot is read, then every candidate
     /// user, then the strings are compared. The memory reads of one stage do not wait for each
     /// other.
-    fn find_batch<U: Users + ?Sized>(&self, users: &U, queries: &[&str], found: &mut [u32; Self::BATCH]) {
+    fn find_batch(&self, queries: &[&str], found: &mut [u32; Self::BATCH]) {
         let mut hashes = [0u64; Self::BATCH];
         let mut first = [(0u32, Self::EMPTY); Self::BATCH];
         for ((query, hash), first) in queries.iter().zip(&mut hashes).zip(&mut first) {
@@ -511,7 +529,7 @@ impl LoginIndex {
         let mut candidates: [&str; Self::BATCH] = [""; Self::BATCH];
         for ((hash, &(tag, position)), candidate) in hashes.iter().zip(&first).zip(&mut candidates) {
             if position < Self::PROBE_ON && tag == (*hash >> 32) as u32 {
-                *candidate = users.login(position as usize);
+                *candidate = self.key(position as usize);
             }
         }
         // Read the first byte of every candidate now, so that those reads overlap too.
@@ -527,11 +545,11 @@ impl LoginIndex {
             *out = if position == Self::EMPTY {
                 Self::EMPTY
             } else if position < Self::PROBE_ON
-                && candidates.get(k).is_some_and(|c| !c.is_empty() && same_login(trim(c), query))
+                && candidates.get(k).is_some_and(|c| !c.is_empty() && same_login(c, query))
             {
                 position
             } else {
-                self.find(users, query).unwrap_or(Self::EMPTY) // a tag that differs, or a collision: probe on
+                self.find(query).unwrap_or(Self::EMPTY) // a tag that differs, or a collision: probe on
             };
         }
     }
@@ -853,19 +871,19 @@ mod tests {
             expected.entry(crate::login_key(login)).or_insert(i);
         }
         for (key, &i) in &expected {
-            assert_eq!(index.find(users, key), Some(i as u32), "{key}");
-            assert_eq!(index.find(users, &key.to_uppercase()), Some(i as u32), "{key} in capitals");
+            assert_eq!(index.find(key), Some(i as u32), "{key}");
+            assert_eq!(index.find(&key.to_uppercase()), Some(i as u32), "{key} in capitals");
         }
-        assert_eq!(index.find(users, "ken"), expected.get("ken").map(|&i| i as u32), "ASCII finds the Kelvin sign");
-        assert_eq!(index.find(users, "élodie"), Some(20_000));
-        assert_eq!(index.find(users, "søren"), Some(20_001));
-        assert_eq!(index.find(users, "user.7"), Some(7), "the first of duplicates");
-        assert_eq!(index.find(users, "user.20000"), None);
-        assert_eq!(index.find(users, "user"), None);
+        assert_eq!(index.find("ken"), expected.get("ken").map(|&i| i as u32), "ASCII finds the Kelvin sign");
+        assert_eq!(index.find("élodie"), Some(20_000));
+        assert_eq!(index.find("søren"), Some(20_001));
+        assert_eq!(index.find("user.7"), Some(7), "the first of duplicates");
+        assert_eq!(index.find("user.20000"), None);
+        assert_eq!(index.find("user"), None);
         // The batched lookup agrees with the single one, empty queries included.
         let queries: Vec<&str> = ["user.1", "", "USER.19999", "nobody", "ken"].to_vec();
         let mut found = [LoginIndex::EMPTY; LoginIndex::BATCH];
-        index.find_batch(users, &queries, &mut found);
+        index.find_batch(&queries, &mut found);
         let ken = expected.get("ken").map_or(LoginIndex::EMPTY, |&i| i as u32);
         assert_eq!(&found[..5], &[1, LoginIndex::EMPTY, 19_999, LoginIndex::EMPTY, ken]);
     }
