@@ -537,6 +537,10 @@ fn custom_len(value: &CustomValue) -> usize {
 
 /// The index of a name, in decimal.
 fn push_index(text: &mut String, index: u32) {
+    if index < 10 {
+        text.push(char::from(b'0' + index as u8));
+        return;
+    }
     let mut digits = [0u8; 10];
     let mut n = index;
     let mut at = digits.len();
