@@ -7,7 +7,7 @@
 //!
 //! | format | read with | notes |
 //! |---|---|---|
-//! | CSV, TSV, text | `csv` crate | delimiter (`,` `;` tab `\|`), encoding (UTF-8, UTF-8 BOM, UTF-16 LE/BE, Windows-1252) sniffed; `sep=;` line honoured |
+//! | CSV, TSV, text | `csv` crate; the validate stage reads UTF-8 in blocks of whole records, splitting lines without quotes in place and the others with `csv-core` (same rows, same numbers) | delimiter (`,` `;` tab `\|`), encoding (UTF-8, UTF-8 BOM, UTF-16 LE/BE, Windows-1252) sniffed; `sep=;` line honoured |
 //! | XLSX, XLSM, XLSB | calamine, streaming cell reader | zip directory checked before anything is decompressed |
 //! | XLS | calamine | the workbook stream is checked first: sheets claiming more than an .xls holds are refused |
 //! | ODS | calamine | |
