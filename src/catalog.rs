@@ -238,7 +238,8 @@ impl PasswordPolicy {
 fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
     if haystack.is_ascii() && needle.is_ascii() {
         let (h, n) = (haystack.as_bytes(), needle.as_bytes());
-        n.len() <= h.len() && h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
+        // `windows(0)` would panic: the empty needle is in every haystack.
+        n.is_empty() || (n.len() <= h.len() && h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n)))
     } else {
         haystack.to_lowercase().contains(&needle.to_lowercase())
     }
@@ -247,6 +248,31 @@ fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn every_common_password_is_refused_in_any_case() {
+        let policy = PasswordPolicy { min_length: 1, ..PasswordPolicy::default() };
+        for common in COMMON_PASSWORDS {
+            for spelling in [common.to_string(), common.to_uppercase()] {
+                let reasons = policy.check(&spelling, None);
+                assert!(reasons.iter().any(|r| r.contains("best-known")), "{spelling}: {reasons:?}");
+            }
+        }
+        assert!(policy.check("password12", None).is_empty());
+        assert!(policy.check("password\0", None).is_empty(), "a NUL byte makes another password");
+    }
+
+    proptest! {
+        /// The search with a first-byte filter agrees with lowercasing both sides.
+        #[test]
+        fn contains_ignore_case_agrees_with_lowercasing(haystack in "[aAbB1é]{0,12}", needle in "[aAbB1é]{0,4}") {
+            prop_assert_eq!(
+                contains_ignore_case(&haystack, &needle),
+                haystack.to_lowercase().contains(&needle.to_lowercase())
+            );
+        }
+    }
 
     #[test]
     fn each_rule_gives_its_reason() {

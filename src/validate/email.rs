@@ -25,8 +25,14 @@ pub(crate) fn fast_valid(email: &str) -> bool {
 }
 
 /// [`fast_valid`] for an address split at its last `@`.
+#[cfg(test)]
 fn fast_parts(local: &[u8], domain: &[u8]) -> bool {
-    !local.is_empty() && local.len() <= 64 && local.iter().all(|&b| is_local_byte(b)) && fast_domain(domain)
+    fast_local(local) && fast_domain(domain).is_some()
+}
+
+/// A local part of 1 to 64 bytes the fast path accepts (all ASCII).
+fn fast_local(local: &[u8]) -> bool {
+    !local.is_empty() && local.len() <= 64 && local.iter().all(|&b| is_local_byte(b))
 }
 
 /// The same proof for an internationalised local part: each non-ASCII letter or digit stands for
@@ -44,41 +50,47 @@ fn fast_valid_international(email: &str) -> bool {
             return false;
         }
     }
-    count > 0 && fast_domain(domain)
+    count > 0 && fast_domain(domain).is_some()
 }
 
 /// Labels of letters, digits and inner hyphens, 1 to 63 bytes, separated by dots; at most 255
-/// bytes in all. One pass over the bytes.
-fn fast_domain(domain: &[u8]) -> bool {
+/// bytes in all. One pass over the bytes. `Some(lowercase)` when the domain is proved valid
+/// (`lowercase`: it has no capital letter), `None` when it is not.
+fn fast_domain(domain: &[u8]) -> Option<bool> {
     if domain.is_empty() || domain.len() > 255 {
-        return false;
+        return None;
     }
     let mut label_start = 0;
     let mut previous = b'.';
+    let mut upper = false;
     for (i, &b) in domain.iter().enumerate() {
         match CLASS[usize::from(b)] {
             ALNUM => {}
+            UPPER => upper = true,
             HYPHEN if previous != b'.' => {}
             DOT if previous != b'.' && previous != b'-' && i - label_start <= 63 => label_start = i + 1,
-            _ => return false,
+            _ => return None,
         }
         previous = b;
     }
-    previous != b'-' && previous != b'.' && domain.len() - label_start <= 63
+    (previous != b'-' && previous != b'.' && domain.len() - label_start <= 63).then_some(!upper)
 }
 
-/// What a byte is to the fast path: a letter or digit, `-`, `.`, another symbol a local part may
-/// hold, or anything else.
+/// What a byte is to the fast path: a lowercase letter or digit, `-`, `.`, another symbol a local
+/// part may hold, a capital letter, or anything else.
 const ALNUM: u8 = 1;
 const HYPHEN: u8 = 2;
 const DOT: u8 = 3;
 const SYMBOL: u8 = 4;
+const UPPER: u8 = 5;
 const CLASS: [u8; 256] = {
     let mut table = [0u8; 256];
     let mut b = 0;
     while b < 128 {
         let c = b as u8;
-        table[b] = if c.is_ascii_alphanumeric() {
+        table[b] = if c.is_ascii_uppercase() {
+            UPPER
+        } else if c.is_ascii_alphanumeric() {
             ALNUM
         } else if c == b'-' {
             HYPHEN
@@ -114,11 +126,12 @@ pub(crate) fn check(email: &str) -> Option<bool> {
         return email.validate_email().then_some(true);
     };
     let (local, domain) = (&email[..at], &email.as_bytes()[at + 1..]);
-    let valid = if local.is_ascii() {
-        fast_parts(local.as_bytes(), domain) || email.validate_email()
-    } else {
-        international_valid(email, at)
-    };
+    if fast_local(local.as_bytes()) {
+        if let Some(lowercase) = fast_domain(domain) {
+            return Some(lowercase);
+        }
+    }
+    let valid = if local.is_ascii() { email.validate_email() } else { international_valid(email, at) };
     valid.then(|| domain.iter().all(|&b| b.is_ascii() && !b.is_ascii_uppercase()))
 }
 
@@ -209,6 +222,14 @@ mod properties {
         // With an ASCII local part, validator alone decides.
         if email.rfind('@').is_none_or(|at| email[..at].is_ascii()) {
             prop_assert_eq!(is_valid(email), email.validate_email());
+        }
+        // "Stored as it is" means that normalising changes nothing; with an ASCII domain, also the
+        // other way round (a domain that is not ASCII is always normalised).
+        if let Some(normal) = check(email) {
+            let ascii_domain = email.rsplit('@').next().is_some_and(str::is_ascii);
+            if normal || ascii_domain {
+                prop_assert_eq!(normal, normalize(email) == email, "'{}'", email);
+            }
         }
         Ok(())
     }

@@ -463,7 +463,9 @@ impl RecordBuilder {
         let start = text.len();
         let mut ends = [0u16; TEXTS + 1];
         for (i, part) in self.texts.iter().enumerate() {
-            text.push_str(part);
+            if !part.is_empty() {
+                text.push_str(part);
+            }
             ends[i] = offset(text.len() - start);
         }
         let extras = &mut self.extras;
