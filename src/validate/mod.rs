@@ -1629,9 +1629,15 @@ fn key_hash(key: &str) -> u32 {
             word.copy_from_slice(chunk);
             words.add_word(u64::from_le_bytes(word));
         }
-        // The last bytes, shifted into a word one by one (no call to copy a few bytes).
+        // The last bytes: from the last eight of the key (already hashed ones shifted out) when it
+        // has eight, else shifted into a word one by one (no call to copy a few bytes).
         let rest = chunks.remainder();
-        let tail = rest.iter().rev().fold(0u64, |word, &b| (word << 8) | u64::from(b));
+        let bytes = key.as_bytes();
+        let last8 = bytes.len().checked_sub(8).and_then(|from| <[u8; 8]>::try_from(bytes.get(from..)?).ok());
+        let tail = match last8 {
+            Some(last8) => u64::from_le_bytes(last8).checked_shr(8 * (8 - rest.len() as u32)).unwrap_or(0),
+            None => rest.iter().rev().fold(0u64, |word, &b| (word << 8) | u64::from(b)),
+        };
         words.add_tail(tail, rest.len());
     } else {
         // Other scripts: the lowercased text's bytes, without building it.

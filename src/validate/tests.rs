@@ -316,6 +316,19 @@ fn key_hashes_ignore_case() {
     assert_ne!(key_hash("ada"), key_hash("adb"));
 }
 
+proptest::proptest! {
+    /// Any key, of any length (word boundaries included), hashes as its lowercase and its
+    /// uppercase forms do, and a changed last byte changes the hash.
+    #[test]
+    fn key_hashes_ignore_case_at_any_length(key in "[a-zA-Z0-9.@_é]{0,40}") {
+        proptest::prop_assert_eq!(key_hash(&key), key_hash(&key.to_lowercase()));
+        proptest::prop_assert_eq!(key_hash(&key), key_hash(&key.to_uppercase()));
+        let other = format!("{key}-");
+        let changed = format!("{key}+");
+        proptest::prop_assert_ne!(key_hash(&other), key_hash(&changed));
+    }
+}
+
 #[test]
 fn password_hashes_only_when_the_config_accepts_them() {
     let csv = "First Name,Last Name,Login,Password\nA,B,ada,\"$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo\"\n";
