@@ -484,17 +484,10 @@ impl BlockReader {
             outlen += nout;
             endlen += nend;
             match result {
-                // The input ends: the next call, with nothing left, ends the record.
-                ReadRecordResult::InputEmpty => {}
-                ReadRecordResult::OutputFull => {
-                    let len = self.out.len();
-                    self.out.resize(len * 2, 0);
-                }
-                ReadRecordResult::OutputEndsFull => {
-                    let len = self.ends.len();
-                    self.ends.resize(len * 2, 0);
-                }
                 ReadRecordResult::Record | ReadRecordResult::End => return (consumed, outlen, endlen),
+                // The input ended (the next call, with nothing left, ends the record), or a buffer
+                // is full.
+                other => super::delimited::make_room(&other, &mut self.out, &mut self.ends),
             }
         }
     }

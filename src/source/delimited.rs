@@ -201,16 +201,8 @@ impl DelimitedRows {
             outlen += nout;
             endlen += nend;
             match result {
-                ReadRecordResult::InputEmpty => {}
-                ReadRecordResult::OutputFull => {
-                    let len = self.out.len();
-                    self.out.resize(len * 2, 0);
-                }
-                ReadRecordResult::OutputEndsFull => {
-                    let len = self.ends.len();
-                    self.ends.resize(len * 2, 0);
-                }
                 ReadRecordResult::Record | ReadRecordResult::End => return Ok((outlen, endlen)),
+                other => make_room(&other, &mut self.out, &mut self.ends),
             }
         }
     }
@@ -268,6 +260,16 @@ fn flag_replacement_chars(row: &mut Row) {
         .at_row(row.number)
         .in_column(i, "");
         row.issues.push(issue);
+    }
+}
+
+/// After csv-core stopped reading a record: doubles its output buffer or its table of field
+/// ends, whichever it filled (nothing for the other results).
+pub(super) fn make_room(result: &ReadRecordResult, out: &mut Vec<u8>, ends: &mut Vec<usize>) {
+    match result {
+        ReadRecordResult::OutputFull => out.resize((out.len() * 2).max(64), 0),
+        ReadRecordResult::OutputEndsFull => ends.resize((ends.len() * 2).max(8), 0),
+        _ => {}
     }
 }
 

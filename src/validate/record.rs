@@ -474,10 +474,7 @@ impl RecordBuilder {
         }
         extras.products.sort_by(|a, b| name(a.0).cmp(name(b.0)));
         for &(id, ref access) in &extras.products {
-            text.push(ENTRY);
-            text.push('p');
-            push_index(text, id);
-            text.push(VALUE);
+            push_indexed_entry(text, 'p', id);
             match access {
                 ProductAccess::None => text.push('-'),
                 ProductAccess::Granted => text.push('+'),
@@ -491,10 +488,7 @@ impl RecordBuilder {
             extras.custom.sort_by(|a, b| name(a.0).cmp(name(b.0)));
         }
         for &(field, ref value) in &extras.custom {
-            text.push(ENTRY);
-            text.push('c');
-            push_index(text, field);
-            text.push(VALUE);
+            push_indexed_entry(text, 'c', field);
             match value {
                 CustomValue::Bool(b) => text.push_str(if *b { "b1" } else { "b0" }),
                 CustomValue::Number(n) => {
@@ -535,6 +529,15 @@ fn custom_len(value: &CustomValue) -> usize {
         CustomValue::Text(t) => t.len(),
         _ => 32,
     }
+}
+
+/// The start of an extra named by the index of its name: its kind, the index, and the separator
+/// before its value.
+fn push_indexed_entry(text: &mut String, kind: char, index: u32) {
+    text.push(ENTRY);
+    text.push(kind);
+    push_index(text, index);
+    text.push(VALUE);
 }
 
 /// The index of a name, in decimal.
