@@ -297,6 +297,10 @@ impl Plan {
                 }
             }
         }
+        // Room for them once (a wrong row high in a forest can block a tenth of a file).
+        let blocked =
+            reasons.iter().filter(|r| matches!(r, Reason::SuperiorFails(_) | Reason::SuperiorInvalid(_))).count();
+        issues.reserve_exact(blocked);
         for (i, (reason, by)) in reasons.iter().zip(&blocked_by).enumerate() {
             if matches!(reason, Reason::SuperiorFails(_) | Reason::SuperiorInvalid(_)) {
                 issues.push(
@@ -746,6 +750,12 @@ impl Plan {
     /// Every issue: validation, hierarchy and plan, file-level first, then by row.
     pub fn issues(&self) -> &[Issue] {
         &self.issues
+    }
+
+    /// Takes the issues out of the plan (what [`Report::from`](crate::Report) uses when the plan
+    /// is no longer needed: a million-row file's issues are not copied).
+    pub(crate) fn take_issues(&mut self) -> Vec<Issue> {
+        std::mem::take(&mut self.issues)
     }
 
     /// True when nothing at file level blocks the import.

@@ -316,8 +316,6 @@ fn import(cli: &Cli, args: &ImportArgs) -> Result<ExitCode, Failure> {
     }
     let plan = plan?;
     if args.dry_run {
-        let report = Report::from_plan(&plan);
-        write_report(&report, &importer, &args.source)?;
         let mut lines = vec!["dry run: nothing was written".to_string()];
         for row in plan.rows().filter(|r| !r.changes.is_empty()).take(20) {
             lines.push(format!("  row {}: update {}", row.row, row.login.unwrap_or_default()));
@@ -325,8 +323,12 @@ fn import(cli: &Cli, args: &ImportArgs) -> Result<ExitCode, Failure> {
                 lines.push(format!("      {}: '{}' -> '{}'", change.field, change.old, change.new));
             }
         }
+        let failed = plan.summary().fail > 0;
+        // The plan is not needed any more: its issues move into the report, its records go.
+        let report = Report::from_plan_owned(plan);
+        write_report(&report, &importer, &args.source)?;
         print(cli, &report, &lines);
-        return Ok(if plan.summary().fail > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS });
+        return Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS });
     }
     let mut options = ApplyOptions::default();
     options.policy = match args.on_error {

@@ -92,6 +92,37 @@ impl Report {
 
     /// The report of a plan (a dry run): what applying it would create, update, and so on.
     pub fn from_plan(plan: &Plan) -> Report {
+        let mut report = Report::from_plan_without_issues(plan);
+        report.issues = plan.issues().to_vec();
+        report
+    }
+
+    /// The report of a plan that is no longer needed: [`Report::from_plan`] without copying its
+    /// issues (what a dry run of a large file wants).
+    ///
+    /// ```
+    /// use user_import::{ImportConfig, Importer, MemoryDirectory, Plan, Report};
+    ///
+    /// # fn main() -> Result<(), user_import::Error> {
+    /// let importer = Importer::new(ImportConfig::default());
+    /// let directory = MemoryDirectory::new();
+    /// let validation = importer.validate_bytes("Login,First Name,Last Name,Email\nada,Ada,L,ada@\n", &directory)?;
+    /// let plan = Plan::new(validation, importer.config(), &directory)?;
+    /// let copied = Report::from_plan(&plan);
+    /// let moved = Report::from_plan_owned(plan);
+    /// assert_eq!(moved, copied);
+    /// assert_eq!(moved.summary.failed, 1);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn from_plan_owned(mut plan: Plan) -> Report {
+        let mut report = Report::from_plan_without_issues(&plan);
+        report.issues = plan.take_issues();
+        report
+    }
+
+    /// [`Report::from_plan`] with no issues yet.
+    fn from_plan_without_issues(plan: &Plan) -> Report {
         let planned = plan.summary();
         let summary = Summary {
             rows: planned.rows,
@@ -103,7 +134,7 @@ impl Report {
             skipped: planned.skip,
             failed: planned.fail,
         };
-        Report::new(summary, plan.issues().to_vec(), plan.mapping())
+        Report::new(summary, Vec::new(), plan.mapping())
     }
 
     /// The report of an applied plan: what was created, updated, and so on.

@@ -1274,9 +1274,9 @@ impl Directory for SqliteStore {
     /// Hashes each login with its row id and version (bumped by every write, even by another
     /// program, through a trigger): exact, and one indexed read per 500 logins.
     fn fingerprint(&self, logins: &[&str]) -> Result<u64> {
-        let keys: Vec<std::borrow::Cow<'_, str>> = logins.iter().map(|l| crate::model::login_key_cow(l)).collect();
+        // Keys are made a batch at a time (a million logins would otherwise hold 24 MB of keys).
         let mut versions = HashMap::new();
-        let chunks = if self.has_users()? { keys.chunks(BATCH) } else { [].chunks(BATCH) };
+        let chunks = if self.has_users()? { logins.chunks(BATCH) } else { [].chunks(BATCH) };
         let mut statement = self
             .conn
             .prepare_cached(
@@ -1284,7 +1284,8 @@ impl Directory for SqliteStore {
             )
             .map_err(|err| self.sql(err))?;
         for chunk in chunks {
-            let mut rows = statement.query([json_array(chunk)]).map_err(|err| self.sql(err))?;
+            let keys: Vec<std::borrow::Cow<'_, str>> = chunk.iter().map(|l| crate::model::login_key_cow(l)).collect();
+            let mut rows = statement.query([json_array(&keys)]).map_err(|err| self.sql(err))?;
             while let Some(row) = rows.next().map_err(|err| self.sql(err))? {
                 let read = (|| {
                     Ok::<_, rusqlite::Error>((row.get::<_, String>(0)?, row.get::<_, i64>(1)?, row.get::<_, i64>(2)?))
@@ -1294,8 +1295,9 @@ impl Directory for SqliteStore {
             }
         }
         let mut set = SetHash::default();
-        for key in &keys {
-            let mut hasher = set.key(key);
+        for login in logins {
+            let key = crate::model::login_key_cow(login);
+            let mut hasher = set.key(&key);
             let (id, version) = versions.get(key.as_ref()).copied().unwrap_or((0, 0));
             hasher.write_bytes(&id.to_le_bytes());
             hasher.write_bytes(&version.to_le_bytes());
