@@ -164,7 +164,8 @@ impl<'t> Blocks<'t> {
 }
 
 /// The cells of a line without quotes, split at `delimiter`, eight bytes at a time (cells are
-/// short: a call to a SIMD search per cell costs more than it saves).
+/// short: a call to a SIMD search per cell costs more than it saves). The delimiter is ASCII
+/// ([`Blocks::new`] refuses any other), so every cut falls between two characters.
 fn split_cells<'l>(line: &'l str, delimiter: u8, cells: &mut Vec<&'l str>) {
     let bytes = line.as_bytes();
     let splat = u64::from_ne_bytes([delimiter; 8]);
