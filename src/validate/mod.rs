@@ -747,9 +747,12 @@ impl Validator {
             if !email.is_empty() && !derived {
                 run.keys.add_email(email, owner);
             }
-            // A record's texts stay on one page: seal the page when they do not fit.
-            let needed = self.builder.get().checked_len;
-            if !pager.has_room(needed) {
+            // A record's texts stay on one page: seal the page when they do not fit (or when the
+            // page already has as many role sets as a record can name).
+            let builder = self.builder.get();
+            let needed = builder.checked_len;
+            let roles = builder.roles.as_ref().unwrap_or(&self.caches.empty_roles);
+            if !pager.has_room(needed) || !pager.has_role_room(roles) {
                 self.seal(run, pager, pending);
                 pager.start_page(needed);
             }
@@ -1226,7 +1229,9 @@ impl CellCaches {
         if let Some(set) = self.role_sets.get(self.role_key.as_str()) {
             return Arc::clone(set);
         }
-        let set = Arc::new(RoleSet(roles.to_vec()));
+        // Ids from 1 (0 is the empty set), one more than the sets interned so far.
+        let id = u32::try_from(self.role_sets.len() + 1).unwrap_or(u32::MAX);
+        let set = Arc::new(RoleSet { roles: roles.to_vec(), id });
         self.role_sets.insert(self.role_key.clone(), Arc::clone(&set));
         set
     }

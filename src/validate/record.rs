@@ -35,13 +35,14 @@ const VALUE: char = '\u{1f}';
 /// The most text one record may hold (its offsets are 16-bit).
 pub(crate) const MAX_RECORD_TEXT: usize = u16::MAX as usize;
 
-/// Texts of many records, end to end, and the names their extras refer to by index (product
-/// ids, custom field names: shared by every page of a file). Wiped when dropped: it holds
-/// passwords.
+/// Texts of many records, end to end, the names their extras refer to by index (product ids,
+/// custom field names: shared by every page of a file), and the role sets of its records (a
+/// record names its set by a one-byte index). Wiped when dropped: it holds passwords.
 #[derive(Default)]
 pub(crate) struct Page {
     text: String,
     names: Arc<[Arc<str>]>,
+    role_sets: Vec<Arc<RoleSet>>,
 }
 
 impl Drop for Page {
@@ -54,9 +55,13 @@ impl Drop for Page {
     }
 }
 
-/// The roles of a record, shared by every record with the same set.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub(crate) struct RoleSet(pub(crate) Vec<Role>);
+/// The roles of a record, shared by every record with the same set; `id` tells the sets of one
+/// validator apart (0 is the empty set), so that a page finds a set's index in one step.
+#[derive(Debug, Default)]
+pub(crate) struct RoleSet {
+    pub(crate) roles: Vec<Role>,
+    pub(crate) id: u32,
+}
 
 const INVALID: u8 = 1;
 const EXISTS: u8 = 2;
@@ -74,7 +79,8 @@ pub struct UserRecord {
     /// End of each fixed text, then of the extras, relative to `start`.
     ends: [u16; TEXTS + 1],
     row: u32,
-    roles: Arc<RoleSet>,
+    /// The record's roles: an index into its page's role sets.
+    role_set: u8,
     timezone: Option<Tz>,
     status: Option<Status>,
     hq_role: Option<HqRole>,
@@ -85,7 +91,7 @@ impl PartialEq for UserRecord {
     fn eq(&self, other: &Self) -> bool {
         self.row == other.row
             && self.all_text() == other.all_text()
-            && self.roles == other.roles
+            && self.roles() == other.roles()
             && (self.timezone, self.status, self.hq_role) == (other.timezone, other.status, other.hq_role)
     }
 }
@@ -183,7 +189,7 @@ impl UserRecord {
 
     /// Roles, in the catalog's spelling.
     pub fn roles(&self) -> &[Role] {
-        &self.roles.0
+        self.page.role_sets.get(usize::from(self.role_set)).map_or(&[], |set| &set.roles)
     }
 
     /// Time zone.
@@ -329,7 +335,7 @@ pub(crate) struct Pending {
     start: u32,
     ends: [u16; TEXTS + 1],
     row: u32,
-    roles: Arc<RoleSet>,
+    role_set: u8,
     timezone: Option<Tz>,
     status: Option<Status>,
     hq_role: Option<HqRole>,
@@ -342,7 +348,7 @@ impl Pending {
             start: self.start,
             ends: self.ends,
             row: self.row,
-            roles: self.roles,
+            role_set: self.role_set,
             timezone: self.timezone,
             status: self.status,
             hq_role: self.hq_role,
@@ -351,11 +357,14 @@ impl Pending {
     }
 }
 
-/// Fills pages with record texts.
+/// Fills pages with record texts (and their role sets).
 #[derive(Default)]
 pub(crate) struct Pager {
     text: String,
     names: Arc<[Arc<str>]>,
+    role_sets: Vec<Arc<RoleSet>>,
+    /// For each set id, its index in `role_sets` plus one (0: not on this page).
+    slot_of: Vec<u16>,
 }
 
 impl Pager {
@@ -364,7 +373,38 @@ impl Pager {
 
     /// A pager whose records name products and custom fields by their index in `names`.
     pub(crate) fn new(names: &Arc<[Arc<str>]>) -> Self {
-        Pager { text: String::new(), names: Arc::clone(names) }
+        Pager { text: String::new(), names: Arc::clone(names), role_sets: Vec::new(), slot_of: Vec::new() }
+    }
+
+    /// True when a record with this role set fits the page's table of role sets (at most 256).
+    pub(crate) fn has_role_room(&self, set: &Arc<RoleSet>) -> bool {
+        self.role_sets.len() < 256 || self.slot(set).is_some()
+    }
+
+    /// The index of a set already on the page being filled.
+    fn slot(&self, set: &RoleSet) -> Option<u8> {
+        let slot = *self.slot_of.get(set.id as usize)?;
+        let index = u8::try_from(slot.checked_sub(1)?).ok()?;
+        // Ids are one validator's: make sure it is this very set.
+        self.role_sets.get(usize::from(index)).filter(|s| std::ptr::eq(&***s, set)).map(|_| index)
+    }
+
+    /// The index of a role set on the page being filled, added when new (the caller made sure
+    /// there is room: see [`Pager::has_role_room`]).
+    fn role_index(&mut self, set: Arc<RoleSet>) -> u8 {
+        if let Some(index) = self.slot(&set) {
+            return index;
+        }
+        let id = set.id as usize;
+        if self.slot_of.len() <= id {
+            self.slot_of.resize(id + 1, 0);
+        }
+        self.role_sets.push(set);
+        let index = self.role_sets.len() - 1;
+        if let Some(slot) = self.slot_of.get_mut(id) {
+            *slot = u16::try_from(index + 1).unwrap_or(0);
+        }
+        u8::try_from(index).unwrap_or(u8::MAX)
     }
 
     /// True when `n` more bytes fit in the page being filled without growing it.
@@ -386,7 +426,12 @@ impl Pager {
         if text.len() < text.capacity() / 4 * 3 {
             text.shrink_to_fit();
         }
-        Arc::new(Page { text, names: Arc::clone(&self.names) })
+        for set in &self.role_sets {
+            if let Some(slot) = self.slot_of.get_mut(set.id as usize) {
+                *slot = 0;
+            }
+        }
+        Arc::new(Page { text, names: Arc::clone(&self.names), role_sets: std::mem::take(&mut self.role_sets) })
     }
 }
 
@@ -510,7 +555,7 @@ impl RecordBuilder {
             start: u32::try_from(start).unwrap_or(u32::MAX),
             ends,
             row: u32::try_from(row).unwrap_or(u32::MAX),
-            roles: self.roles.take().unwrap_or_else(|| Arc::clone(empty_roles)),
+            role_set: pager.role_index(self.roles.take().unwrap_or_else(|| Arc::clone(empty_roles))),
             timezone: self.timezone,
             status: self.status,
             hq_role: self.hq_role,
@@ -608,7 +653,7 @@ mod tests {
     #[test]
     fn a_record_is_small() {
         // No allocation of its own: keep the inline part small.
-        assert!(std::mem::size_of::<UserRecord>() <= 56, "{}", std::mem::size_of::<UserRecord>());
+        assert!(std::mem::size_of::<UserRecord>() <= 40, "{}", std::mem::size_of::<UserRecord>());
     }
 
     #[test]

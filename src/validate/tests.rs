@@ -398,3 +398,29 @@ fn duplicates_among_many_keys_are_all_found() {
         assert!(message.ends_with(&format!("row {first}")), "{message}");
     }
 }
+
+#[test]
+fn records_keep_their_roles_when_a_page_has_hundreds_of_role_sets() {
+    // 600 rows, each with one of 511 role combinations of 9 roles: pages name at most 256 sets,
+    // so some are sealed for their role sets before their text is full.
+    let names: Vec<String> = (0..9).map(|i| format!("R{i}")).collect();
+    let mut config = config();
+    config.catalog = Catalog::new().roles(names.clone());
+    let mut csv = String::from("First Name,Last Name,Login,Roles\n");
+    let mut expected = Vec::new();
+    for row in 0..600usize {
+        let mask = row % 511 + 1;
+        let roles: Vec<&str> = (0..9).filter(|b| mask & (1 << b) != 0).map(|b| names[b].as_str()).collect();
+        csv.push_str(&format!("A,B,user{row},{}\n", roles.join(";")));
+        expected.push(roles.join(";"));
+    }
+    for threads in [1, 2] {
+        let mut config = config.clone();
+        config.options.threads = threads;
+        let v = Importer::new(config).validate_bytes(csv.clone(), &MemoryDirectory::new()).unwrap();
+        assert!(v.issues().is_empty(), "{:?}", v.issues().first());
+        let got: Vec<String> =
+            v.records().iter().map(|r| r.roles().iter().map(Role::name).collect::<Vec<_>>().join(";")).collect();
+        assert_eq!(got, expected, "{threads} thread(s)");
+    }
+}
