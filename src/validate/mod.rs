@@ -1142,8 +1142,8 @@ impl Validator {
 }
 
 /// Cell values seen and what they gave: a column of roles or time zones holds a handful of
-/// distinct values, found by a look at each (length first) until there are more than
-/// [`Memo::FEW`]; then in a hash map, up to [`Memo::MOST`] values.
+/// distinct values. The first [`Memo::FEW`] are found by a look at each (length first) — they are
+/// nearly always the common ones — and the later ones in a hash map, up to [`Memo::MOST`].
 #[derive(Clone)]
 struct Memo<V> {
     few: Vec<(Box<str>, V)>,
@@ -1161,18 +1161,18 @@ impl<V> Memo<V> {
     const MOST: usize = 4096;
 
     fn get(&self, value: &str) -> Option<&V> {
-        if self.many.is_empty() {
-            self.few.iter().find(|(known, _)| known.len() == value.len() && **known == *value).map(|(_, v)| v)
-        } else {
-            self.many.get(value)
+        let few = self.few.iter().find(|(known, _)| known.len() == value.len() && **known == *value);
+        match few {
+            Some((_, v)) => Some(v),
+            None if self.many.is_empty() => None,
+            None => self.many.get(value),
         }
     }
 
     fn insert(&mut self, value: &str, result: V) {
-        if self.many.is_empty() && self.few.len() < Self::FEW {
+        if self.few.len() < Self::FEW {
             self.few.push((value.into(), result));
         } else if self.many.len() < Self::MOST {
-            self.many.extend(self.few.drain(..));
             self.many.insert(value.into(), result);
         }
     }
