@@ -120,30 +120,18 @@ impl SetHash {
         self.0.push(hasher.finish());
     }
 
-    /// The sum of the distinct hashes. Repetitions are rare (a login twice): a bit per value of
-    /// a hash's top 24 bits finds the hashes that may repeat, and only those are sorted.
+    /// The sum of the distinct hashes. Repetitions are rare (a login twice): only the hashes
+    /// whose top 24 bits repeat are sorted to find them.
     pub(crate) fn finish(self) -> u64 {
+        use crate::radix::RepeatedBuckets;
         let mut hashes = self.0;
-        let mut maybe_repeated = if hashes.len() < 4096 {
+        let bucket = |hash: u64| (hash >> 40) as u32;
+        let mut maybe_repeated = if hashes.len() < RepeatedBuckets::WORTH_IT {
             std::mem::take(&mut hashes)
         } else {
-            let slot = |hash: u64| ((hash >> 46) as usize, 1u64 << ((hash >> 40) & 63));
-            let (mut seen, mut twice) = (vec![0u64; 1 << 18], vec![0u64; 1 << 18]);
-            for &hash in &hashes {
-                let (word, bit) = slot(hash);
-                if let (Some(seen), Some(twice)) = (seen.get_mut(word), twice.get_mut(word)) {
-                    if *seen & bit != 0 {
-                        *twice |= bit;
-                    }
-                    *seen |= bit;
-                }
-            }
-            let repeated = |hash: &u64| {
-                let (word, bit) = slot(*hash);
-                twice.get(word).is_some_and(|w| w & bit != 0)
-            };
-            let maybe: Vec<u64> = hashes.iter().copied().filter(repeated).collect();
-            hashes.retain(|hash| !repeated(hash));
+            let repeated = RepeatedBuckets::new(hashes.iter().map(|&h| bucket(h)));
+            let maybe: Vec<u64> = hashes.iter().copied().filter(|&h| repeated.repeated(bucket(h))).collect();
+            hashes.retain(|&h| !repeated.repeated(bucket(h)));
             maybe
         };
         maybe_repeated.sort_unstable();
@@ -425,6 +413,22 @@ mod tests {
         let after = directory.fingerprint(&logins).unwrap();
         assert_ne!(full, after);
         assert_eq!(after, (&&directory).fingerprint(&logins).unwrap(), "references forward it");
+    }
+
+    #[test]
+    fn set_hashes_ignore_order_and_repeats_past_the_prefilter() {
+        let keys: Vec<String> = (0..10_000).map(|i| format!("user{i}")).collect();
+        let set_hash = |keys: &mut dyn Iterator<Item = &String>| {
+            let mut set = SetHash::default();
+            for key in keys {
+                let hasher = set.key(key);
+                set.add(hasher);
+            }
+            set.finish()
+        };
+        let once = set_hash(&mut keys.iter());
+        assert_eq!(once, set_hash(&mut keys.iter().rev().chain(keys.iter().step_by(7))), "order and repeats");
+        assert_ne!(once, set_hash(&mut keys.iter().skip(1)), "a key less");
     }
 
     #[test]

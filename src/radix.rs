@@ -1,6 +1,46 @@
-//! A least-significant-digit radix sort for the hot paths that sort millions of small entries
-//! by an integer key (duplicate detection, fingerprints): several times faster than a comparison
-//! sort there, and stable.
+//! Tools for the hot paths that look for repeats among millions of hashes (duplicate detection,
+//! fingerprints): a prefilter that sets aside the hashes that cannot repeat, and a
+//! least-significant-digit radix sort for the rest (several times faster than a comparison sort
+//! there, and stable).
+
+/// Which values of a 24-bit bucket (the top bits of a hash) came up more than once among a list
+/// of hashes: two bitmaps of 2 MB. A hash whose bucket came up once has no equal in the list, so
+/// only the few percent of hashes in repeated buckets need sorting and comparing.
+pub(crate) struct RepeatedBuckets {
+    twice: Vec<u64>,
+}
+
+impl RepeatedBuckets {
+    /// Fewer entries than this are sorted whole: the bitmaps would cost more than they save.
+    pub(crate) const WORTH_IT: usize = 4096;
+
+    /// The buckets (24-bit values; higher bits are ignored) that come up more than once.
+    pub(crate) fn new(buckets: impl Iterator<Item = u32>) -> Self {
+        let mut seen = vec![0u64; 1 << 18];
+        let mut twice = vec![0u64; 1 << 18];
+        for bucket in buckets {
+            let (word, bit) = Self::slot(bucket);
+            if let (Some(seen), Some(twice)) = (seen.get_mut(word), twice.get_mut(word)) {
+                if *seen & bit != 0 {
+                    *twice |= bit;
+                }
+                *seen |= bit;
+            }
+        }
+        RepeatedBuckets { twice }
+    }
+
+    /// Whether this bucket came up more than once.
+    pub(crate) fn repeated(&self, bucket: u32) -> bool {
+        let (word, bit) = Self::slot(bucket);
+        self.twice.get(word).is_some_and(|w| w & bit != 0)
+    }
+
+    fn slot(bucket: u32) -> (usize, u64) {
+        let bucket = bucket & 0x00FF_FFFF;
+        ((bucket >> 6) as usize, 1u64 << (bucket & 63))
+    }
+}
 
 /// Sorts `entries` by the low `bytes` bytes of `key`, one stable counting pass per byte (a byte
 /// that every entry shares is skipped). `scratch` is reused between calls.
@@ -52,6 +92,16 @@ mod tests {
             super::sort_by_key(&mut sorted, &mut scratch, 4, |v| u64::from(v.0));
             prop_assert_eq!(sorted, expected);
         }
+    }
+
+    #[test]
+    fn repeated_buckets_are_those_that_come_up_twice() {
+        let buckets = [5u32, 0x00FF_FFFF, 5, 64, 0x0100_0040];
+        let repeated = super::RepeatedBuckets::new(buckets.iter().copied());
+        assert!(repeated.repeated(5));
+        assert!(repeated.repeated(64), "the bits above 24 are ignored: 0x0100_0040 is bucket 64");
+        assert!(!repeated.repeated(0x00FF_FFFF));
+        assert!(!repeated.repeated(6));
     }
 
     #[test]

@@ -1757,30 +1757,15 @@ impl Keys {
     }
 }
 
-/// Keeps only the entries whose hash may be shared with another entry: a bit per value of the
-/// hash's top 24 bits marks those seen, a second bit those seen twice. Entries whose hashes
-/// differ in those bits cannot be duplicates, so only a few percent of a file's keys are left to
-/// sort and compare.
+/// Keeps only the entries whose hash may be shared with another entry (see
+/// [`RepeatedBuckets`](crate::radix::RepeatedBuckets)): only a few percent of a file's keys are
+/// left to sort and compare.
 fn keep_repeated_hashes(entries: &mut Vec<(u32, Owner)>) {
-    if entries.len() < 4096 {
-        return; // small files: sorting everything is as fast
+    if entries.len() < crate::radix::RepeatedBuckets::WORTH_IT {
+        return;
     }
-    let mut seen = vec![0u64; 1 << 18];
-    let mut twice = vec![0u64; 1 << 18];
-    let slot = |hash: u32| ((hash >> 14) as usize, 1u64 << ((hash >> 8) & 63));
-    for &(hash, _) in entries.iter() {
-        let (word, bit) = slot(hash);
-        if let (Some(seen), Some(twice)) = (seen.get_mut(word), twice.get_mut(word)) {
-            if *seen & bit != 0 {
-                *twice |= bit;
-            }
-            *seen |= bit;
-        }
-    }
-    entries.retain(|&(hash, _)| {
-        let (word, bit) = slot(hash);
-        twice.get(word).is_some_and(|w| w & bit != 0)
-    });
+    let repeated = crate::radix::RepeatedBuckets::new(entries.iter().map(|&(hash, _)| hash >> 8));
+    entries.retain(|&(hash, _)| repeated.repeated(hash >> 8));
 }
 
 /// A [`Validation`] taken apart, for the plan stage.
