@@ -1229,9 +1229,7 @@ impl CellCaches {
         if let Some(set) = self.role_sets.get(self.role_key.as_str()) {
             return Arc::clone(set);
         }
-        // Ids from 1 (0 is the empty set), one more than the sets interned so far.
-        let id = u32::try_from(self.role_sets.len() + 1).unwrap_or(u32::MAX);
-        let set = Arc::new(RoleSet { roles: roles.to_vec(), id });
+        let set = Arc::new(RoleSet(roles.to_vec()));
         self.role_sets.insert(self.role_key.clone(), Arc::clone(&set));
         set
     }

@@ -55,13 +55,9 @@ impl Drop for Page {
     }
 }
 
-/// The roles of a record, shared by every record with the same set; `id` tells the sets of one
-/// validator apart (0 is the empty set), so that a page finds a set's index in one step.
+/// The roles of a record, shared by every record with the same set.
 #[derive(Debug, Default)]
-pub(crate) struct RoleSet {
-    pub(crate) roles: Vec<Role>,
-    pub(crate) id: u32,
-}
+pub(crate) struct RoleSet(pub(crate) Vec<Role>);
 
 const INVALID: u8 = 1;
 const EXISTS: u8 = 2;
@@ -189,7 +185,7 @@ impl UserRecord {
 
     /// Roles, in the catalog's spelling.
     pub fn roles(&self) -> &[Role] {
-        self.page.role_sets.get(usize::from(self.role_set)).map_or(&[], |set| &set.roles)
+        self.page.role_sets.get(usize::from(self.role_set)).map_or(&[], |set| &set.0)
     }
 
     /// Time zone.
@@ -363,8 +359,6 @@ pub(crate) struct Pager {
     text: String,
     names: Arc<[Arc<str>]>,
     role_sets: Vec<Arc<RoleSet>>,
-    /// For each set id, its index in `role_sets` plus one (0: not on this page).
-    slot_of: Vec<u16>,
 }
 
 impl Pager {
@@ -373,37 +367,25 @@ impl Pager {
 
     /// A pager whose records name products and custom fields by their index in `names`.
     pub(crate) fn new(names: &Arc<[Arc<str>]>) -> Self {
-        Pager { text: String::new(), names: Arc::clone(names), role_sets: Vec::new(), slot_of: Vec::new() }
+        Pager { text: String::new(), names: Arc::clone(names), role_sets: Vec::new() }
     }
 
     /// True when a record with this role set fits the page's table of role sets (at most 256).
     pub(crate) fn has_role_room(&self, set: &Arc<RoleSet>) -> bool {
-        self.role_sets.len() < 256 || self.slot(set).is_some()
-    }
-
-    /// The index of a set already on the page being filled.
-    fn slot(&self, set: &RoleSet) -> Option<u8> {
-        let slot = *self.slot_of.get(set.id as usize)?;
-        let index = u8::try_from(slot.checked_sub(1)?).ok()?;
-        // Ids are one validator's: make sure it is this very set.
-        self.role_sets.get(usize::from(index)).filter(|s| std::ptr::eq(&***s, set)).map(|_| index)
+        self.role_sets.len() < 256 || self.role_sets.iter().any(|s| Arc::ptr_eq(s, set))
     }
 
     /// The index of a role set on the page being filled, added when new (the caller made sure
     /// there is room: see [`Pager::has_role_room`]).
     fn role_index(&mut self, set: Arc<RoleSet>) -> u8 {
-        if let Some(index) = self.slot(&set) {
-            return index;
-        }
-        let id = set.id as usize;
-        if self.slot_of.len() <= id {
-            self.slot_of.resize(id + 1, 0);
-        }
-        self.role_sets.push(set);
-        let index = self.role_sets.len() - 1;
-        if let Some(slot) = self.slot_of.get_mut(id) {
-            *slot = u16::try_from(index + 1).unwrap_or(0);
-        }
+        // A page holds a handful of sets (most files use a few combinations): a scan finds it.
+        let index = match self.role_sets.iter().position(|s| Arc::ptr_eq(s, &set)) {
+            Some(index) => index,
+            None => {
+                self.role_sets.push(set);
+                self.role_sets.len() - 1
+            }
+        };
         u8::try_from(index).unwrap_or(u8::MAX)
     }
 
@@ -425,11 +407,6 @@ impl Pager {
         let mut text = std::mem::take(&mut self.text);
         if text.len() < text.capacity() / 4 * 3 {
             text.shrink_to_fit();
-        }
-        for set in &self.role_sets {
-            if let Some(slot) = self.slot_of.get_mut(set.id as usize) {
-                *slot = 0;
-            }
         }
         Arc::new(Page { text, names: Arc::clone(&self.names), role_sets: std::mem::take(&mut self.role_sets) })
     }
