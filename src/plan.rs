@@ -219,13 +219,7 @@ impl Plan {
         if let (Some(template), false) = (&options.login_template, has_login_column) {
             logins = generate_logins(template, &records, directory)?;
         }
-        // (Logins are generated only for files without a login column: most plans ask no map.)
-        let login_of = |i: usize| -> &str {
-            if logins.is_empty() {
-                return records[i].login();
-            }
-            logins.get(&i).map_or_else(|| records[i].login(), String::as_str)
-        };
+        let login_of = |i: usize| record_login(&records, &logins, i);
 
         // The hierarchy, over valid and invalid rows (a superior that is an invalid row cannot
         // be imported), read in place.
@@ -269,7 +263,6 @@ impl Plan {
         // Why each record whose superior fails cannot be imported, and who blocks it, by record
         // index.
         let mut reasons: Vec<Reason> = vec![Reason::None; records.len()];
-        let mut blocked_by: Vec<u32> = vec![u32::MAX; records.len()];
         for (i, &placement) in hierarchy.placements.iter().enumerate().take(records.len()) {
             match placement {
                 Resolved::ORDERED => {}
@@ -277,7 +270,6 @@ impl Plan {
                 by => {
                     failed[i] = true;
                     reasons[i] = superior_reason(by as usize);
-                    blocked_by[i] = by;
                 }
             }
         }
@@ -291,9 +283,8 @@ impl Plan {
             if superior < Resolved::UNRESOLVED && failed[superior as usize] && !failed[i] {
                 let superior = superior as usize;
                 failed[i] = true;
-                if let (Some(reason), Some(by)) = (reasons.get_mut(i), blocked_by.get_mut(i)) {
+                if let Some(reason) = reasons.get_mut(i) {
                     *reason = superior_reason(superior);
-                    *by = entry_index(superior);
                 }
             }
         }
@@ -301,10 +292,12 @@ impl Plan {
         let blocked =
             reasons.iter().filter(|r| matches!(r, Reason::SuperiorFails(_) | Reason::SuperiorInvalid(_))).count();
         issues.reserve_exact(blocked);
-        for (i, (reason, by)) in reasons.iter().zip(&blocked_by).enumerate() {
+        for (i, &reason) in reasons.iter().enumerate() {
             if matches!(reason, Reason::SuperiorFails(_) | Reason::SuperiorInvalid(_)) {
+                let sentence = blocked_sentence(reason, &records, &logins, &invalid)
+                    .unwrap_or_else(|| "the superior cannot be imported, so this user cannot be either".to_string());
                 issues.push(
-                    Issue::error(IssueCode::SuperiorNotImported, superior_not_imported(&inputs, *by as usize))
+                    Issue::error(IssueCode::SuperiorNotImported, sentence)
                         .at_row(records[i].row())
                         .for_field(Field::Superior.key())
                         .with_value(records[i].superior().unwrap_or_default()),
@@ -487,32 +480,15 @@ impl Plan {
 
     /// The sentence of a reason.
     fn reason_text(&self, reason: Reason) -> Option<String> {
-        // A superior that is a record, by index.
-        let superior = |index: u32| -> (String, u64) {
-            let index = index as usize;
-            self.records
-                .get(index)
-                .map_or((String::new(), 0), |record| (self.login(index).trim().to_string(), record.row()))
-        };
-        Some(match reason {
-            Reason::None => return None,
-            Reason::Invalid => "the row has errors".to_string(),
-            Reason::Unresolved => "the superior cannot be resolved".to_string(),
-            Reason::SuperiorInvalid(k) => {
-                let (row, login) = self.invalid.get(k as usize)?;
-                let login = login.as_deref().unwrap_or_default().trim();
-                format!("the superior '{login}' (row {row}) cannot be imported, so this user cannot be either")
+        match reason {
+            Reason::None => None,
+            Reason::Invalid => Some("the row has errors".to_string()),
+            Reason::Unresolved => Some("the superior cannot be resolved".to_string()),
+            Reason::Text(i) => self.reasons.get(i as usize).map(|text| text.to_string()),
+            Reason::SuperiorFails(_) | Reason::SuperiorInvalid(_) | Reason::SuperiorSkipped(_) => {
+                blocked_sentence(reason, &self.records, &self.logins, &self.invalid)
             }
-            Reason::Text(i) => self.reasons.get(i as usize)?.to_string(),
-            Reason::SuperiorFails(by) => {
-                let (login, row) = superior(by);
-                format!("the superior '{login}' (row {row}) cannot be imported, so this user cannot be either")
-            }
-            Reason::SuperiorSkipped(by) => {
-                let (login, row) = superior(by);
-                format!("the superior '{login}' (row {row}) is not imported, so this user cannot be either")
-            }
-        })
+        }
     }
 
     /// The row number of an entry.
@@ -526,10 +502,7 @@ impl Plan {
     }
 
     fn login(&self, i: usize) -> &str {
-        if self.logins.is_empty() {
-            return self.records[i].login();
-        }
-        self.logins.get(&i).map_or_else(|| self.records[i].login(), String::as_str)
+        record_login(&self.records, &self.logins, i)
     }
 
     /// The groups a record gets: its own, then the distribution rules', then its mirror's.
@@ -844,15 +817,38 @@ fn entry_index(i: usize) -> u32 {
     u32::try_from(i).unwrap_or(u32::MAX)
 }
 
-fn superior_not_imported(users: &PlanUsers<'_>, by: usize) -> String {
-    if by >= users.count() {
-        return "the superior cannot be imported, so this user cannot be either".to_string();
+/// Record `i`'s login: the generated one when the plan made one, else its own.
+fn record_login<'a>(records: &'a [UserRecord], logins: &'a HashMap<usize, String>, i: usize) -> &'a str {
+    // Logins are generated only for files without a login column: most plans ask no map.
+    let own = || records.get(i).map_or("", UserRecord::login);
+    if logins.is_empty() {
+        return own();
     }
-    format!(
-        "the superior '{}' (row {}) cannot be imported, so this user cannot be either",
-        users.login(by).trim(),
-        users.row(by)
-    )
+    logins.get(&i).map_or_else(own, String::as_str)
+}
+
+/// Why a user whose superior is not imported is not imported either, naming the superior (a
+/// record by index, or a row with errors by its place among them); `None` for other reasons.
+fn blocked_sentence(
+    reason: Reason,
+    records: &[UserRecord],
+    logins: &HashMap<usize, String>,
+    invalid: &[(u64, Option<Box<str>>)],
+) -> Option<String> {
+    let record = |by: u32| {
+        let by = by as usize;
+        records.get(by).map(|record| (record_login(records, logins, by), record.row()))
+    };
+    let (login, row, verb) = match reason {
+        Reason::SuperiorFails(by) => record(by).map(|(login, row)| (login, row, "cannot be imported"))?,
+        Reason::SuperiorSkipped(by) => record(by).map(|(login, row)| (login, row, "is not imported"))?,
+        Reason::SuperiorInvalid(k) => {
+            let (row, login) = invalid.get(k as usize)?;
+            (login.as_deref().unwrap_or_default(), *row, "cannot be imported")
+        }
+        _ => return None,
+    };
+    Some(format!("the superior '{}' (row {row}) {verb}, so this user cannot be either", login.trim()))
 }
 
 /// The users of a plan as the hierarchy stage reads them, in place: the records (with their
@@ -876,11 +872,10 @@ impl Users for PlanUsers<'_> {
     }
 
     fn login(&self, i: usize) -> &str {
-        match self.records.get(i) {
-            Some(record) if self.logins.is_empty() => record.login(),
-            Some(record) => self.logins.get(&i).map_or_else(|| record.login(), String::as_str),
-            None => self.invalid.get(i - self.records.len()).map_or("", |(_, login)| login.as_str()),
+        if i < self.records.len() {
+            return record_login(self.records, self.logins, i);
         }
+        self.invalid.get(i - self.records.len()).map_or("", |(_, login)| login.as_str())
     }
 
     fn superior(&self, i: usize) -> Option<&str> {
