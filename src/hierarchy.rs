@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use crate::issue::{Issue, IssueCode};
-use crate::model::{login_key_cow, trim};
+use crate::model::{login_key_cow, login_key_hash, same_login_key, trim};
 use crate::schema::Field;
 
 /// One user of the file, as the hierarchy stage sees it.
@@ -287,11 +287,11 @@ fn resolve_superiors<'u, U: Users + ?Sized, E>(
             continue;
         };
         let trimmed = trim(written);
-        let login = users.login(position);
+        let login = index.key(position); // trimmed once, when the index was built
         let superior = if trimmed.is_empty() {
             Resolved::NO_SUPERIOR
-        } else if same_login(trimmed, trim(login)) {
-            let message = format!("'{}' is named as their own superior", trim(login));
+        } else if same_login_key(trimmed, login) {
+            let message = format!("'{login}' is named as their own superior");
             issues.push(superior_issue(IssueCode::SelfReference, message, users.row(position), written));
             Resolved::UNRESOLVED
         } else if let Some(found) = found {
@@ -329,40 +329,6 @@ fn resolve_superiors<'u, U: Users + ?Sized, E>(
     Ok((superiors, issues))
 }
 
-/// Whether two trimmed logins have the same [`login_key`](crate::login_key), without building
-/// the keys when both are ASCII.
-fn same_login(a: &str, b: &str) -> bool {
-    if a.is_ascii() && b.is_ascii() {
-        a.eq_ignore_ascii_case(b)
-    } else {
-        login_key_cow(a) == login_key_cow(b)
-    }
-}
-
-/// A hash of a trimmed login that equal login keys share: the bytes of the key a word at a time,
-/// with the ASCII case bit set (so an ASCII login hashes as its lowercase form without building
-/// it; other logins hash their lowercased key).
-fn login_hash(trimmed: &str) -> u64 {
-    let key = if trimmed.is_ascii() { Cow::Borrowed(trimmed) } else { login_key_cow(trimmed) };
-    const FOLD: u64 = 0x2020_2020_2020_2020;
-    let mut hash: u64 = key.len() as u64;
-    let mut chunks = key.as_bytes().chunks_exact(8);
-    for chunk in &mut chunks {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        hash = (hash.rotate_left(5) ^ (u64::from_le_bytes(word) | FOLD)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-    let rest = chunks.remainder();
-    let word = rest.iter().rev().fold(0u64, |word, &b| (word << 8) | u64::from(b));
-    hash = (hash.rotate_left(5) ^ (word | FOLD)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    // Mix every bit into every other (murmur3's finaliser): the table uses the low bits.
-    hash ^= hash >> 33;
-    hash = hash.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    hash ^= hash >> 33;
-    hash = hash.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-    hash ^ (hash >> 33)
-}
-
 /// The first user of each login, in an open-addressing table of 8-byte slots (a hash tag and a
 /// user index): a third of the memory of a map of strings, one cache line per probe, and the
 /// strings read only to confirm a matching tag.
@@ -397,7 +363,7 @@ impl LoginIndex {
         while start < count {
             let end = (start + Self::BATCH).min(count);
             for (position, hash) in (start..end).zip(&mut hashes) {
-                *hash = login_hash(index.key(position));
+                *hash = login_key_hash(index.key(position));
             }
             let touched = hashes
                 .iter()
@@ -429,7 +395,7 @@ impl LoginIndex {
             if other == Self::EMPTY {
                 break;
             }
-            if other_tag == tag && same_login(self.key(other as usize), login) {
+            if other_tag == tag && same_login_key(self.key(other as usize), login) {
                 return; // a later duplicate: the first occurrence stays
             }
             slot = (slot + 1) & self.mask;
@@ -441,7 +407,7 @@ impl LoginIndex {
 
     /// The index of the first user whose login is `trimmed` (ignoring case).
     fn find(&self, trimmed: &str) -> Option<u32> {
-        let hash = login_hash(trimmed);
+        let hash = login_key_hash(trimmed);
         let tag = (hash >> 32) as u32;
         let mut slot = hash as usize & self.mask;
         loop {
@@ -449,7 +415,7 @@ impl LoginIndex {
             if position == Self::EMPTY {
                 return None;
             }
-            if slot_tag == tag && same_login(self.key(position as usize), trimmed) {
+            if slot_tag == tag && same_login_key(self.key(position as usize), trimmed) {
                 return Some(position);
             }
             slot = (slot + 1) & self.mask;
@@ -506,7 +472,7 @@ impl LoginIndex {
         let mut first = [(0u32, Self::EMPTY); Self::BATCH];
         for ((query, hash), first) in queries.iter().zip(&mut hashes).zip(&mut first) {
             if !query.is_empty() {
-                *hash = login_hash(query);
+                *hash = login_key_hash(query);
                 *first = self.slots.get(*hash as usize & self.mask).copied().unwrap_or((0, Self::EMPTY));
             }
         }
@@ -545,7 +511,7 @@ impl LoginIndex {
             *out = if position == Self::EMPTY {
                 Self::EMPTY
             } else if position < Self::PROBE_ON
-                && candidates.get(k).is_some_and(|c| !c.is_empty() && same_login(c, query))
+                && candidates.get(k).is_some_and(|c| !c.is_empty() && same_login_key(c, query))
             {
                 position
             } else {

@@ -504,6 +504,54 @@ pub(crate) fn login_key_cow(login: &str) -> Cow<'_, str> {
     }
 }
 
+/// Whether two trimmed logins (or emails) have the same [`login_key`], without building the keys
+/// when both are ASCII: the one test of "the same user" for duplicates in a file, superiors and
+/// existing users.
+pub(crate) fn same_login_key(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        a.eq_ignore_ascii_case(b)
+    } else {
+        login_key_cow(a) == login_key_cow(b)
+    }
+}
+
+/// A 64-bit hash that logins with the same [`login_key`] share, of a login already trimmed: the
+/// duplicate check and the hierarchy's index find candidates with it, then compare the strings.
+///
+/// ASCII and Latin-1 logins (lead bytes below 0xC4) are hashed as they are, eight bytes at a
+/// time with the 0x20 bit of every byte set: their letters differ from their lowercase forms
+/// only in that bit of their last byte, so no lowercase copy is made. Other logins hash their
+/// [`login_key`] (which lowercases a final sigma as `ς`, as a comparison of keys does).
+pub(crate) fn login_key_hash(trimmed: &str) -> u64 {
+    const FOLD: u64 = 0x2020_2020_2020_2020;
+    const STEP: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+    let latin1 = trimmed.is_ascii() || trimmed.bytes().all(|b| b < 0xC4);
+    let key = if latin1 { Cow::Borrowed(trimmed) } else { login_key_cow(trimmed) };
+    let bytes = key.as_bytes();
+    let mut hash = bytes.len() as u64;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        hash = (hash.rotate_left(5) ^ (u64::from_le_bytes(word) | FOLD)).wrapping_mul(STEP);
+    }
+    // The last bytes: from the last eight (those already hashed shifted out) when there are
+    // eight, else shifted in one by one (no call to copy a few bytes).
+    let rest = chunks.remainder();
+    let last8 = bytes.len().checked_sub(8).and_then(|from| <[u8; 8]>::try_from(bytes.get(from..)?).ok());
+    let tail = match last8 {
+        Some(last8) => u64::from_le_bytes(last8).checked_shr(8 * (8 - rest.len() as u32)).unwrap_or(0),
+        None => rest.iter().rev().fold(0u64, |word, &b| (word << 8) | u64::from(b)),
+    };
+    hash = (hash.rotate_left(5) ^ (tail | FOLD)).wrapping_mul(STEP);
+    // Mix every bit into every other (murmur3's finaliser): tables use the low bits.
+    hash ^= hash >> 33;
+    hash = hash.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    hash ^= hash >> 33;
+    hash = hash.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    hash ^ (hash >> 33)
+}
+
 // `Password` deserializes from a plain string (for configs and stores); it still never prints.
 impl<'de> Deserialize<'de> for Password {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -514,6 +562,22 @@ impl<'de> Deserialize<'de> for Password {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Logins with the same key hash alike: a login and its key, and a login and its
+        /// capitals whenever those have the same key (Latin-1, Greek with a final sigma, the
+        /// Kelvin sign, dotted I, ß included).
+        #[test]
+        fn equal_login_keys_hash_alike(login in "[a-zA-Z0-9.@_ éÉÿŸßẞΣσςΑαİiK\u{212A}Жж]{0,20}") {
+            let trimmed = trim(&login);
+            prop_assert_eq!(login_key_hash(trimmed), login_key_hash(&login_key(&login)));
+            let capitals = login.to_uppercase();
+            if login_key(&capitals) == login_key(&login) {
+                prop_assert_eq!(login_key_hash(trim(&capitals)), login_key_hash(trimmed));
+            }
+        }
+    }
 
     #[test]
     fn a_user_with_a_password_never_prints_it() {

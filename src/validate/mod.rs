@@ -24,7 +24,7 @@ use crate::directory::Directory;
 use crate::error::Result;
 use crate::issue::{Issue, IssueCode, Severity};
 use crate::mapping::Mapping;
-use crate::model::{eq_ignore_case, login_key, login_key_cow, HqRole, ProductAccess, Role, Status};
+use crate::model::{login_key, login_key_cow, same_login_key, HqRole, ProductAccess, Role, Status};
 use crate::schema::{Field, Target};
 use crate::source::{
     header_name, shape_row, Block, BlockReader, BlockRow, Blocks, Row, RowView, Shape, SourceInfo, Table,
@@ -1617,84 +1617,12 @@ struct Duplicate {
     email: bool,
 }
 
-/// A hash of a key (already trimmed: logins and emails are) that ignores ASCII case, a word at
-/// a time (lowercased first when the key is not ASCII). Equal keys ignoring case always hash alike; different keys may too, and
-/// are told apart on the strings.
+/// A 32-bit hash of a key (already trimmed: logins and emails are) that keys equal ignoring
+/// case share: [`login_key_hash`](crate::model::login_key_hash) folded in two. Different keys may
+/// share it too, and are told apart on the strings.
 fn key_hash(key: &str) -> u32 {
-    let mut words = FoldedWords::default();
-    // Characters up to U+00FF (ASCII and Latin-1: lead bytes below 0xC4) differ from their
-    // lowercase form only in the 0x20 bit of their last byte, which the folding ignores: their
-    // bytes hash as the lowercased text would, a word at a time.
-    if key.is_ascii() || key.bytes().all(|b| b < 0xC4) {
-        let mut chunks = key.as_bytes().chunks_exact(8);
-        for chunk in &mut chunks {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(chunk);
-            words.add_word(u64::from_le_bytes(word));
-        }
-        // The last bytes: from the last eight of the key (already hashed ones shifted out) when it
-        // has eight, else shifted into a word one by one (no call to copy a few bytes).
-        let rest = chunks.remainder();
-        let bytes = key.as_bytes();
-        let last8 = bytes.len().checked_sub(8).and_then(|from| <[u8; 8]>::try_from(bytes.get(from..)?).ok());
-        let tail = match last8 {
-            Some(last8) => u64::from_le_bytes(last8).checked_shr(8 * (8 - rest.len() as u32)).unwrap_or(0),
-            None => rest.iter().rev().fold(0u64, |word, &b| (word << 8) | u64::from(b)),
-        };
-        words.add_tail(tail, rest.len());
-    } else {
-        // Other scripts: the lowercased text's bytes, without building it.
-        let mut buf = [0u8; 4];
-        for c in key.chars() {
-            for lower in c.to_lowercase() {
-                lower.encode_utf8(&mut buf).bytes().for_each(|b| words.add_byte(b));
-            }
-        }
-    }
-    words.finish()
-}
-
-/// Packs bytes into little-endian words, ORs in the ASCII case bit, and hashes the words.
-#[derive(Default)]
-struct FoldedWords {
-    hash: FxHasher,
-    word: u64,
-    filled: u32,
-    len: u64,
-}
-
-impl FoldedWords {
-    const FOLD: u64 = 0x2020_2020_2020_2020;
-
-    fn add_word(&mut self, word: u64) {
-        self.hash.add(word | Self::FOLD);
-        self.len += 8;
-    }
-
-    /// The last, partial word (`n` bytes, zero-padded), when nothing else follows.
-    fn add_tail(&mut self, word: u64, n: usize) {
-        self.word = word;
-        self.filled = n as u32;
-    }
-
-    fn add_byte(&mut self, byte: u8) {
-        self.word |= u64::from(byte) << (8 * self.filled);
-        self.filled += 1;
-        if self.filled == 8 {
-            self.add_word(self.word);
-            self.word = 0;
-            self.filled = 0;
-        }
-    }
-
-    fn finish(mut self) -> u32 {
-        if self.filled > 0 {
-            self.hash.add(self.word | Self::FOLD);
-            self.len += u64::from(self.filled);
-        }
-        let h = (self.hash.0 ^ self.len).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        (h >> 32) as u32 ^ h as u32
-    }
+    let hash = crate::model::login_key_hash(key);
+    (hash >> 32) as u32 ^ hash as u32
 }
 
 impl Keys {
@@ -1739,7 +1667,7 @@ impl Keys {
                 members.sort_by_key(|m| m.0);
                 for i in 1..members.len() {
                     let key = cells::trim(&members[i].1);
-                    if let Some(first) = members[..i].iter().find(|m| eq_ignore_case(cells::trim(&m.1), key)) {
+                    if let Some(first) = members[..i].iter().find(|m| same_login_key(cells::trim(&m.1), key)) {
                         out.push(Duplicate {
                             row: members[i].0,
                             first_row: first.0,

@@ -424,3 +424,12 @@ fn records_keep_their_roles_when_a_page_has_hundreds_of_role_sets() {
         assert_eq!(got, expected, "{threads} thread(s)");
     }
 }
+
+#[test]
+fn key_hashes_follow_login_keys_for_a_final_sigma() {
+    assert_eq!(login_key("ΟΔΥΣΣΕΑΣ"), login_key("οδυσσεας"));
+    assert_eq!(key_hash("ΟΔΥΣΣΕΑΣ"), key_hash("οδυσσεας"));
+    // And so the duplicate check finds them (it missed them when it lowercased char by char).
+    let v = run(config(), "First Name,Last Name,Login\nA,B,ΟΔΥΣΣΕΑΣ\nC,D,οδυσσεας\n");
+    assert!(has(&v, 3, "Login", "duplicate_in_file"), "{:?}", v.issues());
+}
