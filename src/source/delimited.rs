@@ -223,14 +223,16 @@ impl RowSource for DelimitedRows {
 /// Fills `row` with a record parsed by `csv-core`: `bytes` holds the fields end to end and
 /// `ends` the end offset of each. The row's number is already set.
 pub(crate) fn fill_row(row: &mut Row, bytes: &[u8], ends: &[usize], encoding: TextEncoding) {
+    // The fields end to end can be valid UTF-8 when the fields are not: `\xC3` and `\xA9` on
+    // either side of a delimiter join into 'é'. Every field end must fall between characters.
     match simdutf8::basic::from_utf8(bytes) {
-        Ok(text) => {
+        Ok(text) if ends.iter().all(|&end| text.is_char_boundary(end)) => {
             row.cells.set_record(text, ends);
             if encoding != TextEncoding::Utf8 && encoding != TextEncoding::Utf8Bom {
                 flag_replacement_chars(row);
             }
         }
-        Err(_) => {
+        _ => {
             // A UTF-8 file with a stray Windows-1252 row (pasted from an old file): read
             // that row as Windows-1252 and say so.
             row.cells.clear();
@@ -310,6 +312,20 @@ mod tests {
         assert!(rows.next_row(&mut row).unwrap());
         assert!(rows.next_row(&mut row).unwrap());
         assert_eq!(row.get(0), Some("Müller"));
+        assert_eq!(row.issues()[0].code, IssueCode::Encoding);
+    }
+
+    #[test]
+    fn a_character_split_by_a_delimiter_is_not_utf8() {
+        // b"\xC3" and b"\xA9" are each invalid UTF-8; side by side they would be 'é'.
+        let data = b"a,b\n\xC3,\xA9a\n".to_vec();
+        let options = Options { encoding: Some(TextEncoding::Utf8), delimiter: None, quote: b'"' };
+        let (_, mut rows) =
+            open(&options, Stream::Memory(Cursor::new(SharedBytes(Box::new(data.clone())))), &data).unwrap();
+        let mut row = Row::default();
+        assert!(rows.next_row(&mut row).unwrap());
+        assert!(rows.next_row(&mut row).unwrap());
+        assert_eq!(row.iter().collect::<Vec<_>>(), ["\u{C3}", "\u{A9}a"]);
         assert_eq!(row.issues()[0].code, IssueCode::Encoding);
     }
 
