@@ -204,17 +204,20 @@ impl PasswordPolicy {
         if chars > self.max_length {
             reasons.push(format!("it has {chars} characters; at most {} are allowed", self.max_length));
         }
-        if self.require_lowercase && !password.chars().any(char::is_lowercase) {
-            reasons.push("it needs a lowercase letter".to_string());
-        }
-        if self.require_uppercase && !password.chars().any(char::is_uppercase) {
-            reasons.push("it needs an uppercase letter".to_string());
-        }
-        if self.require_digit && !password.chars().any(|c| c.is_ascii_digit()) {
-            reasons.push("it needs a digit".to_string());
-        }
-        if self.require_symbol && !password.chars().any(|c| !c.is_alphanumeric()) {
-            reasons.push("it needs a symbol (neither a letter nor a digit)".to_string());
+        if self.require_lowercase || self.require_uppercase || self.require_digit || self.require_symbol {
+            let has = CharKinds::of(password);
+            if self.require_lowercase && !has.lowercase {
+                reasons.push("it needs a lowercase letter".to_string());
+            }
+            if self.require_uppercase && !has.uppercase {
+                reasons.push("it needs an uppercase letter".to_string());
+            }
+            if self.require_digit && !has.digit {
+                reasons.push("it needs a digit".to_string());
+            }
+            if self.require_symbol && !has.symbol {
+                reasons.push("it needs a symbol (neither a letter nor a digit)".to_string());
+            }
         }
         if self.forbid_login {
             let long_enough = |l: &&str| l.len() >= 3 && (l.is_ascii() || l.chars().count() >= 3);
@@ -231,6 +234,66 @@ impl PasswordPolicy {
             reasons.push("it is one of the best-known passwords".to_string());
         }
         reasons
+    }
+}
+
+/// The kinds of characters a password holds, as the policy's rules read them: a lowercase
+/// letter, an uppercase letter, an ASCII digit, a symbol (neither a letter nor a digit).
+#[derive(Debug, Default, PartialEq, Eq)]
+struct CharKinds {
+    lowercase: bool,
+    uppercase: bool,
+    digit: bool,
+    symbol: bool,
+}
+
+impl CharKinds {
+    const LOWER: u8 = 1;
+    const UPPER: u8 = 2;
+    const DIGIT: u8 = 4;
+    const SYMBOL: u8 = 8;
+    /// The kind of each ASCII byte.
+    const ASCII: [u8; 128] = {
+        let mut table = [0u8; 128];
+        let mut b = 0;
+        while b < 128 {
+            let c = b as u8;
+            table[b] = if c.is_ascii_lowercase() {
+                Self::LOWER
+            } else if c.is_ascii_uppercase() {
+                Self::UPPER
+            } else if c.is_ascii_digit() {
+                Self::DIGIT
+            } else {
+                Self::SYMBOL
+            };
+            b += 1;
+        }
+        table
+    };
+
+    /// One pass over the bytes of an ASCII password (nearly all of them), else over its chars.
+    fn of(password: &str) -> Self {
+        if password.is_ascii() {
+            let seen = password.bytes().fold(0u8, |seen, b| seen | Self::ASCII[usize::from(b & 0x7F)]);
+            CharKinds {
+                lowercase: seen & Self::LOWER != 0,
+                uppercase: seen & Self::UPPER != 0,
+                digit: seen & Self::DIGIT != 0,
+                symbol: seen & Self::SYMBOL != 0,
+            }
+        } else {
+            Self::of_chars(password)
+        }
+    }
+
+    fn of_chars(password: &str) -> Self {
+        password.chars().fold(CharKinds::default(), |has, c| CharKinds {
+            lowercase: has.lowercase || c.is_lowercase(),
+            uppercase: has.uppercase || c.is_uppercase(),
+            digit: has.digit || c.is_ascii_digit(),
+            symbol: has.symbol || !c.is_alphanumeric(),
+        })
     }
 }
 
@@ -264,6 +327,12 @@ mod tests {
     }
 
     proptest! {
+        /// The byte table reads ASCII passwords as the char classes do.
+        #[test]
+        fn char_kinds_of_bytes_and_of_chars_agree(password in "\\PC{0,16}|[\\x00-\\x7F]{0,16}") {
+            prop_assert_eq!(CharKinds::of(&password), CharKinds::of_chars(&password));
+        }
+
         /// The search with a first-byte filter agrees with lowercasing both sides.
         #[test]
         fn contains_ignore_case_agrees_with_lowercasing(haystack in "[aAbB1é]{0,12}", needle in "[aAbB1é]{0,4}") {

@@ -45,7 +45,12 @@ fn fast_valid_international(email: &str) -> bool {
     let mut count = 0;
     for c in local.chars() {
         count += 1;
-        let ok = if c.is_ascii() { is_local_byte(c as u8) } else { c.is_alphanumeric() };
+        let ok = if c.is_ascii() {
+            is_local_byte(c as u8)
+        } else {
+            // Latin-1 letters (é, ø, ß...) without the Unicode tables; × and ÷ are not letters.
+            (matches!(c, '\u{C0}'..='\u{FF}') && c != '\u{D7}' && c != '\u{F7}') || c.is_alphanumeric()
+        };
         if !ok || count > 64 {
             return false;
         }

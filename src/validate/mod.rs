@@ -364,8 +364,8 @@ impl Validator {
             }
             issues.push(issue);
         }
+        // Empty: every caller clears the builder (or writes it out, which clears it) after a row.
         let mut builder = self.builder.0.take().unwrap_or_default();
-        builder.clear();
         let columns = std::mem::take(&mut self.columns);
         for column in &columns {
             if row.cell_has_issue(column.index) {

@@ -433,13 +433,12 @@ impl RecordBuilder {
             }
         }
         // The password scratch held a secret: wipe it, not just forget it (a plain fill kept by
-        // `black_box`, as pages are wiped; the allocation is kept for the next row).
+        // `black_box`, as pages are wiped; the allocation is kept for the next row). Only its
+        // length: the bytes beyond held earlier passwords, wiped when their rows were done.
         let password = &mut self.texts[Text::Password as usize];
         if !password.is_empty() {
             let mut bytes = std::mem::take(password).into_bytes();
-            let capacity = bytes.capacity();
-            bytes.clear();
-            bytes.resize(capacity, 0);
+            bytes.fill(0);
             std::hint::black_box(&bytes);
             bytes.clear();
             *password = String::from_utf8(bytes).unwrap_or_default();
