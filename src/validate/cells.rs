@@ -14,7 +14,7 @@ fn is_space(c: char) -> bool {
 }
 
 /// A value trimmed of all white space (no-break spaces too).
-#[inline]
+#[inline(always)]
 pub(crate) fn trim(value: &str) -> &str {
     // Nearly every cell starts and ends with a printable character: nothing to trim. Each end is
     // looked at on its own, and a non-ASCII end is decoded only as far as its one character.
@@ -40,6 +40,7 @@ pub(crate) fn trim(value: &str) -> &str {
 
 /// A name trimmed, with inner runs of white space folded into one space. Borrows when the
 /// value needs no change (the common case).
+#[inline(always)]
 pub(crate) fn clean_name(value: &str) -> Cow<'_, str> {
     let trimmed = trim(value);
     // Fast path: printable characters with single spaces need no change. Bytes of characters
@@ -56,6 +57,12 @@ pub(crate) fn clean_name(value: &str) -> Cow<'_, str> {
     if plain {
         return Cow::Borrowed(trimmed);
     }
+    fold_name(trimmed)
+}
+
+/// [`clean_name`] for a name that may need a change.
+#[cold]
+fn fold_name(trimmed: &str) -> Cow<'_, str> {
     let mut previous_space = false;
     let needs_change = trimmed.chars().any(|c| {
         let odd = (is_space(c) && (previous_space || c != ' ')) || c.is_control();
@@ -114,10 +121,17 @@ const LOGIN_BYTES: [bool; 256] = {
 
 /// Why a login is not acceptable, if it is not: 1 to 100 characters, letters (any script),
 /// digits and `. _ - @ + '`, no spaces.
+#[inline(always)]
 pub(crate) fn login_problem(login: &str) -> Option<String> {
     if login.len() <= 100 && login.bytes().all(|b| LOGIN_BYTES[usize::from(b)]) {
         return None;
     }
+    login_problem_slow(login)
+}
+
+/// [`login_problem`] for a login that is not plain ASCII or is long.
+#[cold]
+fn login_problem_slow(login: &str) -> Option<String> {
     let count = login.chars().count();
     if count > 100 {
         return Some(format!("it has {count} characters; at most 100 are allowed"));
