@@ -227,14 +227,21 @@ impl PasswordPolicy {
                 }
             }
         }
-        if self.forbid_common
-            && password.len() <= 12
-            && COMMON_PASSWORDS.iter().any(|c| c.len() == password.len() && c.eq_ignore_ascii_case(password))
-        {
+        if self.forbid_common && is_common_password(password) {
             reasons.push("it is one of the best-known passwords".to_string());
         }
         reasons
     }
+}
+
+/// True when `password` is one of [`COMMON_PASSWORDS`] in any case: only those of its length are
+/// compared.
+fn is_common_password(password: &str) -> bool {
+    static BY_LENGTH: std::sync::LazyLock<Vec<Vec<&'static str>>> = std::sync::LazyLock::new(|| {
+        let longest = COMMON_PASSWORDS.iter().map(|c| c.len()).max().unwrap_or(0);
+        (0..=longest).map(|len| COMMON_PASSWORDS.iter().copied().filter(|c| c.len() == len).collect()).collect()
+    });
+    BY_LENGTH.get(password.len()).is_some_and(|same| same.iter().any(|c| c.eq_ignore_ascii_case(password)))
 }
 
 /// The kinds of characters a password holds, as the policy's rules read them: a lowercase
