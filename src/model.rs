@@ -493,14 +493,13 @@ pub fn login_key(login: &str) -> String {
 /// capital letter: the usual case), for code that compares many logins.
 pub(crate) fn login_key_cow(login: &str) -> Cow<'_, str> {
     let trimmed = trim(login);
-    if trimmed.is_ascii() {
-        if trimmed.bytes().any(|b| b.is_ascii_uppercase()) {
-            Cow::Owned(trimmed.to_ascii_lowercase())
-        } else {
-            Cow::Borrowed(trimmed)
-        }
-    } else {
-        Cow::Owned(trimmed.to_lowercase())
+    // One pass with no early exit (it vectorises): bit 0 for a byte beyond ASCII, bit 1 for a
+    // capital letter.
+    let seen = trimmed.bytes().fold(0u8, |seen, b| seen | (b >> 7) | (u8::from(b.is_ascii_uppercase()) << 1));
+    match seen {
+        0 => Cow::Borrowed(trimmed),
+        2 => Cow::Owned(trimmed.to_ascii_lowercase()),
+        _ => Cow::Owned(trimmed.to_lowercase()),
     }
 }
 
@@ -508,6 +507,10 @@ pub(crate) fn login_key_cow(login: &str) -> Cow<'_, str> {
 /// when both are ASCII: the one test of "the same user" for duplicates in a file, superiors and
 /// existing users.
 pub(crate) fn same_login_key(a: &str, b: &str) -> bool {
+    // Nearly always the login as its user wrote it: the same bytes, one comparison.
+    if a == b {
+        return true;
+    }
     if a.is_ascii() && b.is_ascii() {
         a.eq_ignore_ascii_case(b)
     } else {
