@@ -848,7 +848,18 @@ fn blocked_sentence(
         }
         _ => return None,
     };
-    Some(format!("the superior '{}' (row {row}) {verb}, so this user cannot be either", login.trim()))
+    // Written piece by piece: a plan of a large file says it for every user of a blocked subtree,
+    // and `format!` costs several times as much.
+    let login = login.trim();
+    let mut sentence = String::with_capacity(login.len() + verb.len() + 64);
+    sentence.push_str("the superior '");
+    sentence.push_str(login);
+    sentence.push_str("' (row ");
+    sentence.push_str(itoa::Buffer::new().format(row));
+    sentence.push_str(") ");
+    sentence.push_str(verb);
+    sentence.push_str(", so this user cannot be either");
+    Some(sentence)
 }
 
 /// The users of a plan as the hierarchy stage reads them, in place: the records (with their

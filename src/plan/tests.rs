@@ -56,6 +56,8 @@ fn a_superior_that_is_an_invalid_row_is_not_imported() {
     let codes: Vec<(Option<u64>, &IssueCode)> = p.issues().iter().map(|i| (i.row, &i.code)).collect();
     assert!(codes.contains(&(Some(3), &IssueCode::SuperiorNotImported)), "{codes:?}");
     assert!(codes.contains(&(Some(4), &IssueCode::SuperiorNotImported)), "{codes:?}");
+    let eve = p.issues().iter().find(|i| i.row == Some(4) && i.code == IssueCode::SuperiorNotImported).unwrap();
+    assert_eq!(eve.message, "the superior 'ada' (row 3) cannot be imported, so this user cannot be either");
     let rows: Vec<_> = p.rows().collect();
     assert_eq!((rows[0].login.as_deref(), rows[0].reason.as_deref()), (Some("boss"), Some("the row has errors")));
     assert!(rows[1].reason.as_deref().unwrap().contains("'boss' (row 2) cannot be imported"));
