@@ -302,15 +302,20 @@ mod tests {
         assert_eq!(got[4].1, ["j", "k"]);
     }
 
-    #[test]
-    fn a_stray_windows_1252_row_is_read_and_flagged() {
-        let data = b"a,b\nM\xFCller,x\n".to_vec();
+    /// The second row of a file read as UTF-8.
+    fn second_utf8_row(data: &[u8]) -> Row {
         let options = Options { encoding: Some(TextEncoding::Utf8), delimiter: None, quote: b'"' };
         let (_, mut rows) =
-            open(&options, Stream::Memory(Cursor::new(SharedBytes(Box::new(data.clone())))), &data).unwrap();
+            open(&options, Stream::Memory(Cursor::new(SharedBytes(Box::new(data.to_vec())))), data).unwrap();
         let mut row = Row::default();
         assert!(rows.next_row(&mut row).unwrap());
         assert!(rows.next_row(&mut row).unwrap());
+        row
+    }
+
+    #[test]
+    fn a_stray_windows_1252_row_is_read_and_flagged() {
+        let row = second_utf8_row(b"a,b\nM\xFCller,x\n");
         assert_eq!(row.get(0), Some("Müller"));
         assert_eq!(row.issues()[0].code, IssueCode::Encoding);
     }
@@ -318,13 +323,7 @@ mod tests {
     #[test]
     fn a_character_split_by_a_delimiter_is_not_utf8() {
         // b"\xC3" and b"\xA9" are each invalid UTF-8; side by side they would be 'é'.
-        let data = b"a,b\n\xC3,\xA9a\n".to_vec();
-        let options = Options { encoding: Some(TextEncoding::Utf8), delimiter: None, quote: b'"' };
-        let (_, mut rows) =
-            open(&options, Stream::Memory(Cursor::new(SharedBytes(Box::new(data.clone())))), &data).unwrap();
-        let mut row = Row::default();
-        assert!(rows.next_row(&mut row).unwrap());
-        assert!(rows.next_row(&mut row).unwrap());
+        let row = second_utf8_row(b"a,b\n\xC3,\xA9a\n");
         assert_eq!(row.iter().collect::<Vec<_>>(), ["\u{C3}", "\u{A9}a"]);
         assert_eq!(row.issues()[0].code, IssueCode::Encoding);
     }
