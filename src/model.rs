@@ -526,9 +526,10 @@ pub(crate) fn same_login_key(a: &str, b: &str) -> bool {
 /// only in that bit of their last byte, so no lowercase copy is made. Other logins hash their
 /// [`login_key`] (which lowercases a final sigma as `ς`, as a comparison of keys does).
 ///
-/// The words are mixed as wyhash mixes them (a 64×64→128-bit multiply folded in two), sixteen
-/// bytes per multiply, the last sixteen read from the end (overlapping the rest): a login or an
-/// email address takes one to three multiplies, none waiting for another.
+/// The words are mixed as wyhash mixes them (a 64×64→128-bit multiply folded in two): the first
+/// and last eight bytes (overlapping when shorter than sixteen) in one multiply, every sixteen
+/// bytes between in another, and one to finish: a login or an email address takes two to four
+/// multiplies, none of the middle ones waiting for another.
 pub(crate) fn login_key_hash(trimmed: &str) -> u64 {
     match folded_hash(trimmed.as_bytes()) {
         (hash, false) => hash,
