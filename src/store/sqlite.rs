@@ -1274,34 +1274,41 @@ impl Directory for SqliteStore {
     /// Hashes each login with its row id and version (bumped by every write, even by another
     /// program, through a trigger): exact, and one indexed read per 500 logins.
     fn fingerprint(&self, logins: &[&str]) -> Result<u64> {
-        // Keys are made a batch at a time (a million logins would otherwise hold 24 MB of keys).
-        let mut versions = HashMap::new();
-        let chunks = if self.has_users()? { logins.chunks(BATCH) } else { [].chunks(BATCH) };
+        // A batch at a time: its keys are made once, looked up, and hashed (a million logins
+        // would otherwise hold 24 MB of keys).
+        let has_users = self.has_users()?;
         let mut statement = self
             .conn
             .prepare_cached(
                 "SELECT login_key, id, version FROM users WHERE login_key IN (SELECT value FROM json_each(?1))",
             )
             .map_err(|err| self.sql(err))?;
-        for chunk in chunks {
-            let keys: Vec<std::borrow::Cow<'_, str>> = chunk.iter().map(|l| crate::model::login_key_cow(l)).collect();
-            let mut rows = statement.query([json_array(&keys)]).map_err(|err| self.sql(err))?;
-            while let Some(row) = rows.next().map_err(|err| self.sql(err))? {
-                let read = (|| {
-                    Ok::<_, rusqlite::Error>((row.get::<_, String>(0)?, row.get::<_, i64>(1)?, row.get::<_, i64>(2)?))
-                })();
-                let (key, id, version) = read.map_err(|err| self.sql(err))?;
-                versions.insert(key, (id, version));
-            }
-        }
         let mut set = SetHash::default();
-        for login in logins {
-            let key = crate::model::login_key_cow(login);
-            let mut hasher = set.key(&key);
-            let (id, version) = versions.get(key.as_ref()).copied().unwrap_or((0, 0));
-            hasher.write_bytes(&id.to_le_bytes());
-            hasher.write_bytes(&version.to_le_bytes());
-            set.add(hasher);
+        let mut versions = HashMap::new();
+        for chunk in logins.chunks(BATCH) {
+            let keys: Vec<std::borrow::Cow<'_, str>> = chunk.iter().map(|l| crate::model::login_key_cow(l)).collect();
+            versions.clear();
+            if has_users {
+                let mut rows = statement.query([json_array(&keys)]).map_err(|err| self.sql(err))?;
+                while let Some(row) = rows.next().map_err(|err| self.sql(err))? {
+                    let read = (|| {
+                        Ok::<_, rusqlite::Error>((
+                            row.get::<_, String>(0)?,
+                            row.get::<_, i64>(1)?,
+                            row.get::<_, i64>(2)?,
+                        ))
+                    })();
+                    let (key, id, version) = read.map_err(|err| self.sql(err))?;
+                    versions.insert(key, (id, version));
+                }
+            }
+            for key in &keys {
+                let mut hasher = set.key(key);
+                let (id, version) = versions.get(key.as_ref()).copied().unwrap_or((0, 0));
+                hasher.write_bytes(&id.to_le_bytes());
+                hasher.write_bytes(&version.to_le_bytes());
+                set.add(hasher);
+            }
         }
         Ok(set.finish())
     }
