@@ -537,6 +537,12 @@ pub(crate) fn login_key_hash(trimmed: &str) -> u64 {
     }
 }
 
+/// Up to eight bytes as the low bytes of a little-endian word (the bytes of a hash's last,
+/// partial word).
+pub(crate) fn shifted_in(bytes: &[u8]) -> u64 {
+    bytes.iter().rev().fold(0u64, |word, &b| (word << 8) | u64::from(b))
+}
+
 /// [`login_key_hash`] of bytes taken as they are, and whether they hold a byte at or above 0xC4
 /// (a character beyond Latin-1: the hash is then that of the key instead).
 fn folded_hash(bytes: &[u8]) -> (u64, bool) {
@@ -560,7 +566,7 @@ fn folded_hash(bytes: &[u8]) -> (u64, bool) {
     let (first, last) = if len >= 8 {
         (word(0), word(len - 8))
     } else {
-        let short = bytes.iter().rev().fold(0u64, |w, &b| (w << 8) | u64::from(b));
+        let short = shifted_in(bytes);
         (short, short)
     };
     let mut beyond = beyond_latin1(first) | beyond_latin1(last);

@@ -725,8 +725,8 @@ impl Plan {
         &self.issues
     }
 
-    /// Takes the issues out of the plan (what [`Report::from`](crate::Report) uses when the plan
-    /// is no longer needed: a million-row file's issues are not copied).
+    /// Takes the issues out of the plan (what [`Report::from_plan_owned`](crate::Report::from_plan_owned)
+    /// uses when the plan is no longer needed: a million-row file's issues are not copied).
     pub(crate) fn take_issues(&mut self) -> Vec<Issue> {
         std::mem::take(&mut self.issues)
     }
