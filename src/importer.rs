@@ -7,6 +7,7 @@ use crate::config::ImportConfig;
 use crate::directory::Directory;
 use crate::error::Result;
 use crate::mapping::Mapping;
+use crate::report::Report;
 use crate::schema::{normalize_name, Field, Target};
 use crate::source::{SourceBuilder, Table};
 use crate::validate::{RowOutcome, Rule, Validation, Validator};
@@ -138,6 +139,60 @@ impl Importer {
         let mut table = self.source_builder().from_bytes(bytes)?;
         let mapping = self.map(&table)?;
         self.validate(&mut table, mapping, directory)
+    }
+
+    /// Parse, map and validate a file for its report only: the issues and counts of
+    /// [`Importer::validate_path`], without keeping the valid records (a third of the memory of
+    /// a large file). What an admin checking a file before importing it wants; to plan the
+    /// import, validate with [`Importer::validate_path`] or [`Importer::plan_path`].
+    ///
+    /// ```
+    /// use user_import::{ImportConfig, Importer, MemoryDirectory};
+    ///
+    /// # fn main() -> Result<(), user_import::Error> {
+    /// let importer = Importer::new(ImportConfig::default());
+    /// let report = importer.check_path("examples/data/users.csv", &MemoryDirectory::new())?;
+    /// assert_eq!((report.summary.rows, report.summary.valid), (5, 5));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn check_path(&self, path: impl AsRef<Path>, directory: &dyn Directory) -> Result<Report> {
+        let path = path.as_ref();
+        let mut table = self.open(path)?;
+        let mapping = self.map(&table)?;
+        self.check(&mut table, mapping, directory).map_err(|e| e.with_file(path.display().to_string()))
+    }
+
+    /// [`Importer::check_path`] for bytes in memory (an upload).
+    ///
+    /// ```
+    /// use user_import::{ImportConfig, Importer, MemoryDirectory};
+    ///
+    /// # fn main() -> Result<(), user_import::Error> {
+    /// let importer = Importer::new(ImportConfig::default());
+    /// let csv = "Login,First Name,Last Name,Email\nada,Ada,Lovelace,ada@example.com\nbob,Bob,B,bob@\n";
+    /// let report = importer.check_bytes(csv, &MemoryDirectory::new())?;
+    /// assert_eq!((report.summary.rows, report.summary.valid, report.summary.invalid), (2, 1, 1));
+    /// assert_eq!(report.issues[0].to_string(), "row 3, column 'Email': 'bob@' is not an email address");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn check_bytes<B: AsRef<[u8]> + Send + Sync + 'static>(
+        &self,
+        bytes: B,
+        directory: &dyn Directory,
+    ) -> Result<Report> {
+        let mut table = self.source_builder().from_bytes(bytes)?;
+        let mapping = self.map(&table)?;
+        self.check(&mut table, mapping, directory)
+    }
+
+    /// [`Importer::check_path`] for a table opened and mapped by the caller (the stages one by
+    /// one).
+    pub fn check(&self, table: &mut Table, mapping: Mapping, directory: &dyn Directory) -> Result<Report> {
+        let mut validator = self.validator(table, mapping);
+        validator.keep_records(false);
+        Ok(Report::from_validation(&validator.validate(table, directory)?))
     }
 
     /// Parse, map, validate and plan a file: the preview of an import (a dry run).

@@ -188,6 +188,8 @@ pub struct Validator {
     separators: Arc<[char]>,
     rules: Vec<Arc<dyn Rule>>,
     progress: Option<Arc<dyn Progress>>,
+    /// False when the records are counted and dropped (see [`Validator::keep_records`]).
+    keep_records: bool,
     builder: RecordBuilderCell,
     caches: CellCaches,
     has_login_column: bool,
@@ -281,6 +283,7 @@ impl Validator {
             names: names.into(),
             rules: Vec::new(),
             progress: None,
+            keep_records: true,
             builder: RecordBuilderCell::default(),
             caches: CellCaches::default(),
         }
@@ -289,6 +292,17 @@ impl Validator {
     /// Adds a host rule.
     pub fn add_rule(&mut self, rule: Arc<dyn Rule>) -> &mut Self {
         self.rules.push(rule);
+        self
+    }
+
+    /// Whether [`Validator::validate`] keeps the valid records (the default) or only counts
+    /// them, for a validation that is reported and never planned: `false` drops everything of a
+    /// valid row but the keys the duplicate and directory checks compare (login, email, user to
+    /// mirror) as soon as it is checked, and the records themselves at the end — a third of the
+    /// memory. The issues and counts are exactly those of a validation that keeps them.
+    /// Host rules see whole records either way.
+    pub(crate) fn keep_records(&mut self, keep: bool) -> &mut Self {
+        self.keep_records = keep;
         self
     }
 
@@ -747,9 +761,12 @@ impl Validator {
             if !email.is_empty() && !derived {
                 run.keys.add_email(email, owner);
             }
+            let builder = self.builder.get();
+            if !self.keep_records && self.rules.is_empty() {
+                builder.keep_lookups_only();
+            }
             // A record's texts stay on one page: seal the page when they do not fit (or when the
             // page already has as many role sets as a record can name).
-            let builder = self.builder.get();
             let needed = builder.checked_len;
             let roles = builder.roles.as_ref().unwrap_or(&self.caches.empty_roles);
             if !pager.has_room(needed) || !pager.has_role_room(roles) {
@@ -1119,7 +1136,11 @@ impl Validator {
             run.add_cross_row(table_issues);
             run.compact();
         }
-        let Run { records: kept, mut invalid_rows, mut issues, side, mut invalid_logins, .. } = run;
+        let Run { records: mut kept, mut invalid_rows, mut issues, side, mut invalid_logins, .. } = run;
+        let valid = kept.len() as u64;
+        if !self.keep_records {
+            kept = Vec::new();
+        }
         invalid_rows.sort_unstable();
         invalid_logins.extend(side.into_iter().filter_map(|keys| {
             let login = keys.login.or_else(|| if self.login_column.is_none() { keys.email } else { None })?;
@@ -1134,6 +1155,7 @@ impl Validator {
             headers: self.headers.clone(),
             mapping: self.mapping.clone(),
             records: kept,
+            valid,
             invalid_rows,
             invalid_logins,
             issues: file_issues,
@@ -1712,6 +1734,8 @@ pub struct Validation {
     headers: Vec<String>,
     mapping: Mapping,
     records: Vec<UserRecord>,
+    /// Rows without an error: `records.len()`, or their count when they were not kept.
+    valid: u64,
     invalid_rows: Vec<u64>,
     invalid_logins: Vec<(u64, String)>,
     issues: Vec<Issue>,
@@ -1778,12 +1802,12 @@ impl Validation {
 
     /// Data rows read.
     pub fn rows(&self) -> u64 {
-        (self.records.len() + self.invalid_rows.len()) as u64
+        self.valid + self.invalid_rows.len() as u64
     }
 
     /// Rows without an error.
     pub fn valid(&self) -> u64 {
-        self.records.len() as u64
+        self.valid
     }
 
     /// Rows with at least one error.

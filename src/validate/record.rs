@@ -432,9 +432,18 @@ impl RecordBuilder {
                 text.clear();
             }
         }
-        // The password scratch held a secret: wipe it, not just forget it (a plain fill kept by
-        // `black_box`, as pages are wiped; the allocation is kept for the next row). Only its
-        // length: the bytes beyond held earlier passwords, wiped when their rows were done.
+        self.wipe_password();
+        self.roles = None;
+        self.timezone = None;
+        self.status = None;
+        self.hq_role = None;
+        self.extras.clear();
+    }
+
+    /// The password scratch held a secret: wipe it, not just forget it (a plain fill kept by
+    /// `black_box`, as pages are wiped; the allocation is kept for the next row). Only its
+    /// length: the bytes beyond held earlier passwords, wiped when their rows were done.
+    fn wipe_password(&mut self) {
         let password = &mut self.texts[Text::Password as usize];
         if !password.is_empty() {
             let mut bytes = std::mem::take(password).into_bytes();
@@ -443,11 +452,22 @@ impl RecordBuilder {
             bytes.clear();
             *password = String::from_utf8(bytes).unwrap_or_default();
         }
-        self.roles = None;
-        self.timezone = None;
-        self.status = None;
-        self.hq_role = None;
+    }
+
+    /// Forgets what the validate stage does not read back from its records once the row is
+    /// checked — everything but the login, the email and the user to mirror (the keys of the
+    /// duplicate and directory checks): for a validation that counts its records instead of
+    /// keeping them. The record's roles, time zone and status are kept (they take no text).
+    pub(crate) fn keep_lookups_only(&mut self) {
+        const KEPT: [Text; 3] = [Text::Login, Text::Email, Text::Mirror];
+        for (i, text) in self.texts.iter_mut().enumerate() {
+            if i != Text::Password as usize && !KEPT.iter().any(|&kept| kept as usize == i) {
+                text.clear();
+            }
+        }
+        self.wipe_password();
         self.extras.clear();
+        self.checked_len = self.text_len();
     }
 
     pub(crate) fn set(&mut self, field: Text, value: &str) {
