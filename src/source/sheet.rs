@@ -21,7 +21,6 @@ const BATCH: usize = 512;
 const AHEAD: usize = 4;
 
 enum Message {
-    Opened(SourceInfo),
     Rows(Vec<Row>),
     Failed(Error),
     Done,
@@ -36,25 +35,49 @@ pub(crate) struct SheetRows {
     done: bool,
 }
 
-/// Starts reading a workbook; returns once the sheet is chosen (or the workbook refused).
+/// A workbook opened, its sheet chosen: what the worker reads.
+enum Workbook {
+    Xlsx(calamine::Xlsx<Seekable>),
+    Xlsb(calamine::Xlsb<Seekable>),
+    Xls(calamine::Xls<Seekable>),
+    Ods(calamine::Ods<Seekable>),
+}
+
+/// Opens a workbook, chooses its sheet and starts reading it on a worker thread.
+///
+/// The workbook is opened on the calling thread: opening reads its shared tables (an XLSX's
+/// shared strings are most of the memory a read takes), and memory freed by the thread that
+/// goes on to the next stages is memory those stages reuse — freed by a worker, it would stay
+/// with the worker's allocator arena. A panic inside calamine, here or in the worker, ends as an
+/// `unreadable` error instead of bringing the host down.
 pub(crate) fn open(
     reader: Seekable,
     format: Format,
     selector: &SheetSelector,
     max_columns: usize,
 ) -> Result<(SourceInfo, SheetRows)> {
+    let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| open_workbook(reader, format, selector)));
+    let (workbook, name, info) = match opened {
+        Ok(opened) => opened?,
+        Err(panic) => return Err(Error::corrupt(format, panic_reason(panic.as_ref()))),
+    };
     let (tx, rx) = mpsc::sync_channel(AHEAD);
-    let selector = selector.clone();
     let worker = thread::Builder::new().name("user-import-sheet".into()).spawn(move || {
-        if let Err(err) = read_workbook(reader, format, &selector, max_columns, &tx) {
+        if let Err(err) = read_sheet(workbook, &name, format, max_columns, &tx) {
             let _ = tx.send(Message::Failed(err));
         }
     })?;
-    let mut rows = SheetRows { rx, batch: Vec::new().into_iter(), worker: Some(worker), format, done: false };
-    match rows.receive()? {
-        Some(Message::Opened(info)) => Ok((info, rows)),
-        _ => Err(Error::corrupt(format, "the workbook reader stopped before opening a sheet")),
-    }
+    Ok((info, SheetRows { rx, batch: Vec::new().into_iter(), worker: Some(worker), format, done: false }))
+}
+
+/// What a panic inside calamine says, for a person.
+fn panic_reason(panic: &(dyn std::any::Any + Send)) -> String {
+    let detail = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    format!("the reader stopped on damaged data: {detail}")
 }
 
 impl SheetRows {
@@ -73,14 +96,7 @@ impl SheetRows {
             Err(_) => {
                 self.done = true;
                 let reason = match self.worker.take().map(JoinHandle::join) {
-                    Some(Err(panic)) => {
-                        let detail = panic
-                            .downcast_ref::<&str>()
-                            .map(|s| (*s).to_string())
-                            .or_else(|| panic.downcast_ref::<String>().cloned())
-                            .unwrap_or_default();
-                        format!("the reader stopped on damaged data: {detail}")
-                    }
+                    Some(Err(panic)) => panic_reason(panic.as_ref()),
                     _ => "the reader stopped unexpectedly".to_string(),
                 };
                 Err(Error::corrupt(self.format, reason))
@@ -116,53 +132,67 @@ impl Drop for SheetRows {
     }
 }
 
-fn read_workbook(
-    reader: Seekable,
-    format: Format,
-    selector: &SheetSelector,
-    max_columns: usize,
-    tx: &SyncSender<Message>,
-) -> Result<()> {
-    let mut out = Assembler::new(tx, max_columns);
-    match format {
+/// Opens a workbook and chooses its sheet: the workbook, the sheet's name, and what the parse
+/// stage tells about the file.
+fn open_workbook(reader: Seekable, format: Format, selector: &SheetSelector) -> Result<(Workbook, String, SourceInfo)> {
+    Ok(match format {
         Format::Xlsx => {
-            let mut workbook = calamine::Xlsx::new(reader).map_err(|e| workbook_error(format, e))?;
+            let workbook = calamine::Xlsx::new(reader).map_err(|e| workbook_error(format, e))?;
             let (name, info) = choose(workbook.sheets_metadata(), selector, format)?;
-            out.send(Message::Opened(info))?;
-            let mut cells = workbook.worksheet_cells_reader(&name).map_err(|e| workbook_error(format, e))?;
-            while let Some(cell) = cells.next_cell().map_err(|e| workbook_error(format, e))? {
-                out.push(cell.get_position(), Value::from(cell.get_value()))?;
-            }
+            (Workbook::Xlsx(workbook), name, info)
         }
         Format::Xlsb => {
-            let mut workbook = calamine::Xlsb::new(reader).map_err(|e| workbook_error(format, e))?;
+            let workbook = calamine::Xlsb::new(reader).map_err(|e| workbook_error(format, e))?;
             let (name, info) = choose(workbook.sheets_metadata(), selector, format)?;
-            out.send(Message::Opened(info))?;
-            let mut cells = workbook.worksheet_cells_reader(&name).map_err(|e| workbook_error(format, e))?;
-            while let Some(cell) = cells.next_cell().map_err(|e| workbook_error(format, e))? {
-                out.push(cell.get_position(), Value::from(cell.get_value()))?;
-            }
+            (Workbook::Xlsb(workbook), name, info)
         }
         Format::Xls => {
             // calamine would size its grids from what the file claims: check the claims first.
             let reader = super::xls::checked_workbook(reader)?;
-            let mut workbook = calamine::Xls::new(reader).map_err(|e| match e {
+            let workbook = calamine::Xls::new(reader).map_err(|e| match e {
                 calamine::XlsError::Password => ErrorKind::Encrypted.into(),
                 other => workbook_error(format, other),
             })?;
             let (name, info) = choose(workbook.sheets_metadata(), selector, format)?;
-            out.send(Message::Opened(info))?;
-            let range = workbook.worksheet_range(&name).map_err(|e| workbook_error(format, e))?;
-            push_range(&mut out, &range)?;
+            (Workbook::Xls(workbook), name, info)
         }
         Format::Ods => {
-            let mut workbook = calamine::Ods::new(reader).map_err(|e| workbook_error(format, e))?;
+            let workbook = calamine::Ods::new(reader).map_err(|e| workbook_error(format, e))?;
             let (name, info) = choose(workbook.sheets_metadata(), selector, format)?;
-            out.send(Message::Opened(info))?;
-            let range = workbook.worksheet_range(&name).map_err(|e| workbook_error(format, e))?;
-            push_range(&mut out, &range)?;
+            (Workbook::Ods(workbook), name, info)
         }
         Format::Csv => return Err(Error::corrupt(format, "not a workbook")),
+    })
+}
+
+/// Reads the chosen sheet's cells into rows, sent a batch at a time (on the worker thread).
+fn read_sheet(
+    workbook: Workbook,
+    name: &str,
+    format: Format,
+    max_columns: usize,
+    tx: &SyncSender<Message>,
+) -> Result<()> {
+    let mut out = Assembler::new(tx, max_columns);
+    match workbook {
+        Workbook::Xlsx(mut workbook) => {
+            let mut cells = workbook.worksheet_cells_reader(name).map_err(|e| workbook_error(format, e))?;
+            while let Some(cell) = cells.next_cell().map_err(|e| workbook_error(format, e))? {
+                out.push(cell.get_position(), Value::from(cell.get_value()))?;
+            }
+        }
+        Workbook::Xlsb(mut workbook) => {
+            let mut cells = workbook.worksheet_cells_reader(name).map_err(|e| workbook_error(format, e))?;
+            while let Some(cell) = cells.next_cell().map_err(|e| workbook_error(format, e))? {
+                out.push(cell.get_position(), Value::from(cell.get_value()))?;
+            }
+        }
+        Workbook::Xls(mut workbook) => {
+            push_range(&mut out, &workbook.worksheet_range(name).map_err(|e| workbook_error(format, e))?)?
+        }
+        Workbook::Ods(mut workbook) => {
+            push_range(&mut out, &workbook.worksheet_range(name).map_err(|e| workbook_error(format, e))?)?
+        }
     }
     out.finish()
 }
