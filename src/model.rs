@@ -507,15 +507,30 @@ pub(crate) fn login_key_cow(login: &str) -> Cow<'_, str> {
 /// when both are ASCII: the one test of "the same user" for duplicates in a file, superiors and
 /// existing users.
 pub(crate) fn same_login_key(a: &str, b: &str) -> bool {
-    // Nearly always the login as its user wrote it: the same bytes, one comparison.
-    if a == b {
+    let (x, y) = (a.as_bytes(), b.as_bytes());
+    if x.len() == y.len() {
+        // One walk, most often ended by the first byte that differs (a superior against the
+        // login of the user naming them, keys sharing a hash): up to there both texts are the
+        // same but for the case of ASCII letters, so where two ASCII bytes differ otherwise,
+        // the keys differ too.
+        for (&p, &q) in x.iter().zip(y) {
+            if p != q {
+                if (p | q) >= 0x80 {
+                    return login_key_cow(a) == login_key_cow(b);
+                }
+                if !p.eq_ignore_ascii_case(&q) {
+                    return false;
+                }
+            }
+        }
         return true;
     }
+    // Texts of different lengths have different keys unless a character changes its length
+    // when lowercased (the Kelvin sign, a dotted capital I): never in ASCII.
     if a.is_ascii() && b.is_ascii() {
-        a.eq_ignore_ascii_case(b)
-    } else {
-        login_key_cow(a) == login_key_cow(b)
+        return false;
     }
+    login_key_cow(a) == login_key_cow(b)
 }
 
 /// A 64-bit hash that logins with the same [`login_key`] share, of a login already trimmed: the
@@ -610,6 +625,31 @@ mod tests {
         #[test]
         fn bytes_beyond_latin1_are_always_seen(text in "\\PC{0,40}") {
             prop_assert_eq!(folded_hash(text.as_bytes()).1, text.bytes().any(|b| b >= 0xC4));
+        }
+
+        /// `same_login_key` is the comparison of the keys, whatever the texts (ASCII, Latin-1,
+        /// Greek with a final sigma, the Kelvin sign, dotted I, ß; the same text in other cases).
+        #[test]
+        fn same_login_key_compares_keys(
+            a in "[a-zA-Z0-9.@_ éÉÿŸßẞΣσςΑαİiK\u{212A}Жж]{0,12}",
+            b in "[a-zA-Z0-9.@_ éÉÿŸßẞΣσςΑαİiK\u{212A}Жж]{0,12}",
+            flips in proptest::collection::vec(any::<bool>(), 12),
+        ) {
+            let (a, b) = (trim(&a), trim(&b));
+            prop_assert_eq!(same_login_key(a, b), login_key(a) == login_key(b), "{:?} {:?}", a, b);
+            // The same text with some letters in the other case: nearly always the same key.
+            let other: String = a
+                .chars()
+                .zip(flips.iter().cycle())
+                .map(|(c, &flip)| match (flip, c.is_lowercase()) {
+                    (false, _) => c.to_string(),
+                    (true, true) => c.to_uppercase().collect(),
+                    (true, false) => c.to_lowercase().collect(),
+                })
+                .collect();
+            let other = trim(&other);
+            prop_assert_eq!(same_login_key(a, other), login_key(a) == login_key(other), "{:?} {:?}", a, other);
+            prop_assert_eq!(same_login_key(other, a), login_key(a) == login_key(other), "{:?} {:?}", other, a);
         }
 
         /// Logins with the same key hash alike: a login and its key, and a login and its
