@@ -204,6 +204,38 @@ impl Importer {
         Ok(self.validation(validation))
     }
 
+    /// Parses, maps and validates a file for its report only: the issues and counts of
+    /// `validate_path`, without keeping the valid records (a third of the memory of a large
+    /// file). To plan the import, validate with `validate_path` or plan with `plan_path`.
+    #[uniffi::method(default(directory = None, progress = None, cancel = None))]
+    pub fn check_path(
+        &self,
+        path: String,
+        directory: Option<Arc<dyn PackedDirectory>>,
+        progress: Option<Arc<dyn ProgressListener>>,
+        cancel: Option<Arc<CancelToken>>,
+    ) -> Result<Arc<Report>, UserImportError> {
+        let run = self.run(progress, cancel);
+        run.check_not_cancelled()?;
+        let report = with_directory(directory.as_ref(), |dir| run.finish(run.importer.check_path(&path, dir)))?;
+        Ok(Report::wrap(report, &self.config))
+    }
+
+    /// `check_path` for bytes in memory (an upload).
+    #[uniffi::method(default(directory = None, progress = None, cancel = None))]
+    pub fn check_bytes(
+        &self,
+        bytes: Vec<u8>,
+        directory: Option<Arc<dyn PackedDirectory>>,
+        progress: Option<Arc<dyn ProgressListener>>,
+        cancel: Option<Arc<CancelToken>>,
+    ) -> Result<Arc<Report>, UserImportError> {
+        let run = self.run(progress, cancel);
+        run.check_not_cancelled()?;
+        let report = with_directory(directory.as_ref(), |dir| run.finish(run.importer.check_bytes(bytes, dir)))?;
+        Ok(Report::wrap(report, &self.config))
+    }
+
     /// Plan stage over a validation: what an import would do, row by row (a dry run).
     #[uniffi::method(default(directory = None))]
     pub fn plan(

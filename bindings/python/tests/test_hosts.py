@@ -304,3 +304,22 @@ def test_host_rules_add_issues_and_their_exceptions_arrive(users_csv):
     with pytest.raises(ui.UserImportError.Callback) as err:
         ui.Importer.from_toml(USERS_TOML).with_rule(Raising()).validate_path(users_csv)
     assert "rule engine offline" in err.value.detail
+
+
+def test_a_check_reports_what_a_validation_reports_without_keeping_records(importer, users_csv):
+    existing = [user("user4", email="user4@example.com"), user("owner", email="user7@example.com")]
+    directory = DictDirectory(existing)
+    upload = big_upload(3000) + b"Dup,Row,USER1,dup@example.com,Viewer\nBad,Mail,bad,bad@,Viewer\n"
+    validated = importer.validate_bytes(upload, directory).report()
+    checked = importer.check_bytes(upload, directory)
+    assert checked.to_json() == validated.to_json()
+    summary = checked.summary()
+    assert (summary.rows, summary.valid, summary.invalid) == (3002, 2999, 3)
+    codes = {i.code for i in checked.issues(0, 100)}
+    assert {"duplicate_in_file", "exists_in_directory", "invalid_email"} <= codes
+    assert directory.calls, "the directory was asked"
+    assert importer.check_path(users_csv).to_json() == importer.validate_path(users_csv).report().to_json()
+    token = ui.CancelToken()
+    token.cancel()
+    with pytest.raises(ui.UserImportError.Cancelled):
+        importer.check_bytes(upload, cancel=token)

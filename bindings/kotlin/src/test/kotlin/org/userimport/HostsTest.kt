@@ -15,6 +15,23 @@ class HostsTest {
         ApplyOptions(policy = policy, fileName = fileName, comment = comment, passwordHashing = Fixtures.fastHashing)
 
     @Test
+    fun aCheckReportsWhatAValidationReportsWithoutKeepingRecords() {
+        val existing = listOf(Fixtures.user("user4", "user4@example.com"), Fixtures.user("owner", "user7@example.com"))
+        val directory = MapDirectory(existing)
+        val upload = Fixtures.upload(3000) + "Dup,Row,USER1,dup@example.com,Viewer\nBad,Mail,bad,bad@,Viewer\n".toByteArray()
+        val validated = importer.validateBytes(upload, directory).report()
+        val checked = importer.checkBytes(upload, directory)
+        assertEquals(validated.toJson(), checked.toJson())
+        assertEquals(listOf(3002uL, 2999uL, 3uL), checked.summary().let { listOf(it.rows, it.valid, it.invalid) })
+        val codes = checked.issues(0uL, 100uL).map { it.code }.toSet()
+        assertTrue(codes.containsAll(listOf("duplicate_in_file", "exists_in_directory", "invalid_email")), "$codes")
+        assertEquals(importer.validatePath(Fixtures.usersCsv).report().toJson(), importer.checkPath(Fixtures.usersCsv).toJson())
+        val token = CancelToken()
+        token.cancel()
+        assertFailsWith<UserImportException.Cancelled> { importer.checkBytes(upload, cancel = token) }
+    }
+
+    @Test
     fun aKotlinDirectoryIsAskedInBatches() {
         val existing = (0 until 3000 step 2).map { Fixtures.user("user$it", "user$it@example.com", listOf("Viewer")) }
         val directory = MapDirectory(existing)
