@@ -310,16 +310,6 @@ impl SqliteStore {
             if version >= target {
                 return Ok(());
             }
-            if version == 0 {
-                let tables: i64 = conn
-                    .query_row("SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'", [], |r| r.get(0))
-                    .map_err(|err| self.sql(err))?;
-                if tables > 0 {
-                    return Err(self.error(
-                        "this database holds another application's tables, not user-import's; choose another file",
-                    ));
-                }
-            }
             conn.execute_batch("BEGIN IMMEDIATE").map_err(|err| self.sql(err))?;
             let applied = (|| {
                 // Another process may have upgraded the file while this one waited for the lock:
@@ -327,6 +317,22 @@ impl SqliteStore {
                 let (now, _) = self.header()?;
                 if now != version {
                     return conn.execute_batch("ROLLBACK").map_err(|err| self.sql(err));
+                }
+                // Tables in a file without our version are another application's. Counted inside
+                // the transaction: outside it, another import creating this store could commit
+                // its tables between the two reads, and they would be taken for a stranger's.
+                if now == 0 {
+                    let tables: i64 = conn
+                        .query_row("SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'", [], |r| {
+                            r.get(0)
+                        })
+                        .map_err(|err| self.sql(err))?;
+                    if tables > 0 {
+                        return Err(self.error(
+                            "this database holds another application's tables, not user-import's; choose another \
+                             file",
+                        ));
+                    }
                 }
                 let script = MIGRATIONS.get(version).copied().unwrap_or_default();
                 conn.execute_batch(script).map_err(|err| self.sql(err))?;
@@ -1562,6 +1568,32 @@ mod tests {
              reads up to 2); upgrade user-import to open it"
         );
         assert_eq!(err.code(), crate::IssueCode::Unreadable);
+    }
+
+    /// Several imports creating the same store at once: each opens it (one creates the tables,
+    /// the others wait and find them), none takes the first one's tables for a stranger's.
+    #[test]
+    fn a_new_store_opened_by_many_at_once_opens_for_all() {
+        let dir = tempfile::tempdir().unwrap();
+        // The window is a few microseconds wide: the code before the fix failed within a few
+        // hundred rounds.
+        for round in 0..400 {
+            let path = dir.path().join(format!("users{round}.db"));
+            let start = std::sync::Barrier::new(6);
+            std::thread::scope(|scope| {
+                let opened: Vec<_> = (0..6)
+                    .map(|_| {
+                        scope.spawn(|| {
+                            start.wait();
+                            SqliteStore::open(&path).map(|_| ()).map_err(|err| err.to_string())
+                        })
+                    })
+                    .collect();
+                for opened in opened {
+                    assert_eq!(opened.join().unwrap(), Ok(()), "round {round}");
+                }
+            });
+        }
     }
 
     #[test]
