@@ -220,6 +220,12 @@ impl Plan {
             logins = generate_logins(template, &records, directory)?;
         }
         let login_of = |i: usize| record_login(&records, &logins, i);
+        // The state of the directory this plan is computed against, taken before anything is
+        // read from it: a change made while the plan reads counts as a change since the plan
+        // (the plan is refused, never applied over data it did not see). Taken now, too, its
+        // scratch is gone before the plan's own memory grows.
+        let fingerprint =
+            directory.fingerprint(&fingerprint_logins(&records, &logins, options.mirror_user.as_deref()))?;
 
         // The hierarchy, over valid and invalid rows (a superior that is an invalid row cannot
         // be imported), read in place.
@@ -359,7 +365,7 @@ impl Plan {
             groups_to_create: Vec::new(),
             custom_fields: Vec::new(),
             mapping: mapping.clone(),
-            fingerprint: 0,
+            fingerprint,
             can_import,
         };
         plan.records = records;
@@ -427,9 +433,6 @@ impl Plan {
         plan.groups_to_create = groups;
         plan.custom_fields = config.schema.custom_fields.clone();
         plan.custom_fields.extend(accepted_custom.into_iter().map(|name| CustomField::new(name, CustomKind::Text)));
-
-        // The state of the directory this plan was computed against.
-        plan.fingerprint = directory.fingerprint(&plan.fingerprint_logins())?;
 
         fill_columns(&mut issues, &mapping);
         sort_issues(&mut issues);
@@ -765,12 +768,11 @@ impl Plan {
         self.fingerprint
     }
 
-    /// The logins the fingerprint covers: every user of the file's valid rows and the mirror
-    /// users, in file order (a fingerprint ignores order, case and repetitions).
+    /// The logins the fingerprint covers: every user of the file's valid rows and every user
+    /// whose permissions they mirror (found or not), in file order (a fingerprint ignores order,
+    /// case and repetitions).
     pub fn fingerprint_logins(&self) -> Vec<&str> {
-        let mut logins: Vec<&str> = (0..self.records.len()).map(|i| self.login(i)).collect();
-        logins.extend(self.mirrors.keys().map(String::as_str));
-        logins
+        fingerprint_logins(&self.records, &self.logins, self.config.options.mirror_user.as_deref())
     }
 
     /// The configuration the plan was made with.
@@ -818,6 +820,19 @@ fn entry_index(i: usize) -> u32 {
 }
 
 /// Record `i`'s login: the generated one when the plan made one, else its own.
+/// [`Plan::fingerprint_logins`] of these records (with their generated logins) and the
+/// configuration's mirror user.
+fn fingerprint_logins<'a>(
+    records: &'a [UserRecord],
+    logins: &'a HashMap<usize, String>,
+    mirror_user: Option<&'a str>,
+) -> Vec<&'a str> {
+    let mut all: Vec<&str> = (0..records.len()).map(|i| record_login(records, logins, i)).collect();
+    all.extend(records.iter().filter_map(UserRecord::mirror));
+    all.extend(mirror_user);
+    all
+}
+
 fn record_login<'a>(records: &'a [UserRecord], logins: &'a HashMap<usize, String>, i: usize) -> &'a str {
     // Logins are generated only for files without a login column: most plans ask no map.
     let own = || records.get(i).map_or("", UserRecord::login);

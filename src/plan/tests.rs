@@ -209,6 +209,61 @@ fn a_plan_knows_the_directory_state_it_was_made_against() {
 }
 
 #[test]
+fn the_fingerprint_covers_the_configured_mirror_user_even_when_missing() {
+    let mut directory = MemoryDirectory::new();
+    let mut config = config();
+    config.options.mirror_user = Some("template.user".into());
+    let p = plan(config, "First Name,Last Name,Login\nAda,Lovelace,ada\n", &directory);
+    assert!(p.issues().iter().any(|i| i.message.contains("'template.user'")), "{:?}", p.issues());
+    assert!(p.fingerprint_logins().contains(&"template.user"));
+    let refs = p.fingerprint_logins();
+    assert_eq!(directory.fingerprint(&refs).unwrap(), p.fingerprint());
+    directory.insert(User::new("template.user", "Template", "User"));
+    assert_ne!(directory.fingerprint(&refs).unwrap(), p.fingerprint(), "creating the mirror user is a change");
+}
+
+/// A directory that notes what the plan stage asks of it, in order.
+struct Recorder {
+    inner: MemoryDirectory,
+    calls: std::cell::RefCell<Vec<&'static str>>,
+}
+
+impl Directory for Recorder {
+    fn find_by_logins(&self, logins: &[&str]) -> crate::Result<Vec<User>> {
+        self.calls.borrow_mut().push("find_by_logins");
+        self.inner.find_by_logins(logins)
+    }
+    fn find_by_emails(&self, emails: &[&str]) -> crate::Result<Vec<User>> {
+        self.calls.borrow_mut().push("find_by_emails");
+        self.inner.find_by_emails(emails)
+    }
+    fn fingerprint(&self, logins: &[&str]) -> crate::Result<u64> {
+        self.calls.borrow_mut().push("fingerprint");
+        self.inner.fingerprint(logins)
+    }
+}
+
+/// The plan takes the directory's fingerprint before it reads anything from it: a change made
+/// while it reads makes the plan stale instead of being overwritten by it.
+#[test]
+fn the_fingerprint_is_taken_before_the_plan_reads_the_directory() {
+    let mut inner = MemoryDirectory::new();
+    inner.insert(User::new("boss", "Boss", "B"));
+    inner.insert(User::new("ada", "Ada", "Byron"));
+    let directory = Recorder { inner, calls: std::cell::RefCell::new(Vec::new()) };
+    let csv = "First Name,Last Name,Login,Superior User\nAda,Lovelace,ada,boss\nBob,B,bob,outside\n";
+    let importer = Importer::new(config());
+    let validation = importer.validate_bytes(csv, &directory).unwrap();
+    directory.calls.borrow_mut().clear();
+    let p = Plan::new(validation, importer.config(), &directory).unwrap();
+    let calls = directory.calls.borrow();
+    assert_eq!(calls.first(), Some(&"fingerprint"), "{calls:?}");
+    assert_eq!(calls.iter().filter(|c| **c == "fingerprint").count(), 1, "{calls:?}");
+    assert!(calls.contains(&"find_by_logins"), "the plan read the directory: {calls:?}");
+    assert_eq!(actions(&p), [(2, Action::Update), (3, Action::Fail)]);
+}
+
+#[test]
 fn a_skip_cascades_down_a_long_chain_in_one_pass() {
     // 20,000 existing users in one chain under a new user: update-only skips the new user, and
     // with it the whole chain (the cascade is settled in hierarchy order, not by repeated scans).
