@@ -220,10 +220,11 @@ impl Plan {
             logins = generate_logins(template, &records, directory)?;
         }
         let login_of = |i: usize| record_login(&records, &logins, i);
-        // The state of the directory this plan is computed against, taken before anything is
-        // read from it: a change made while the plan reads counts as a change since the plan
-        // (the plan is refused, never applied over data it did not see). Taken now, too, its
-        // scratch is gone before the plan's own memory grows.
+        // The state of the directory this plan is computed against, taken before the plan reads
+        // users from it (only a login template's check of which logins are free comes first: it
+        // decides which logins are covered): a change made while the plan reads counts as a
+        // change since the plan, which is then refused, never applied over data it did not see.
+        // Taken now, too, its scratch is gone before the plan's own memory grows.
         let fingerprint =
             directory.fingerprint(&fingerprint_logins(&records, &logins, options.mirror_user.as_deref()))?;
 
@@ -819,7 +820,6 @@ fn entry_index(i: usize) -> u32 {
     u32::try_from(i).unwrap_or(u32::MAX)
 }
 
-/// Record `i`'s login: the generated one when the plan made one, else its own.
 /// [`Plan::fingerprint_logins`] of these records (with their generated logins) and the
 /// configuration's mirror user.
 fn fingerprint_logins<'a>(
@@ -833,6 +833,7 @@ fn fingerprint_logins<'a>(
     all
 }
 
+/// Record `i`'s login: the generated one when the plan made one, else its own.
 fn record_login<'a>(records: &'a [UserRecord], logins: &'a HashMap<usize, String>, i: usize) -> &'a str {
     // Logins are generated only for files without a login column: most plans ask no map.
     let own = || records.get(i).map_or("", UserRecord::login);

@@ -1,9 +1,10 @@
 //! Workbooks (XLSX, XLSB, XLS, ODS) through calamine, on a background thread.
 //!
-//! calamine's streaming cell readers borrow the workbook, so the workbook lives on a worker
-//! thread that turns cells into rows and sends them in batches over a bounded channel. The
-//! parse stage therefore holds only a few batches in memory, the second core does the XML work,
-//! and a panic inside a reader ends as an `unreadable` error instead of bringing the host down.
+//! calamine's streaming cell readers borrow the workbook, so the workbook, once opened on the
+//! calling thread, moves to a worker thread that turns cells into rows and sends them in batches
+//! over a bounded channel. The parse stage therefore holds only a few batches in memory, the
+//! second core does the XML work, and a panic inside a reader ends as an `unreadable` error
+//! instead of bringing the host down.
 
 use std::fmt::Write as _;
 use std::sync::mpsc::{self, Receiver, SyncSender};
