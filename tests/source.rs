@@ -347,7 +347,8 @@ fn a_table_dropped_early_does_not_wait_for_the_whole_workbook() {
 
 #[test]
 fn a_reader_panic_inside_calamine_ends_as_unreadable() {
-    // A damaged XLS on which calamine 0.38 fails an assertion: the worker thread contains it.
+    // A damaged XLS on which calamine 0.38 fails an assertion while the workbook is opened (on
+    // the calling thread, inside the library's catch_unwind): it ends as an error, not a panic.
     let result = SourceBuilder::new().from_path(fixture("regressions/xls_reader_panic.xls")).map(read_table);
     let err = result.expect_err("the damaged file must be refused");
     assert_eq!(err.code(), IssueCode::Unreadable);
