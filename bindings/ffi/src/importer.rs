@@ -64,6 +64,20 @@ impl Run {
 }
 
 impl Importer {
+    /// One call of the core importer with the host's directory, progress listener and cancel
+    /// token: refused when already cancelled; a host callback's failure wins over the result.
+    fn call<T>(
+        &self,
+        directory: Option<Arc<dyn PackedDirectory>>,
+        progress: Option<Arc<dyn ProgressListener>>,
+        cancel: Option<Arc<CancelToken>>,
+        f: impl FnOnce(&core::Importer, &dyn core::Directory) -> Result<T, core::Error>,
+    ) -> Result<T, UserImportError> {
+        let run = self.run(progress, cancel);
+        run.check_not_cancelled()?;
+        with_directory(directory.as_ref(), |dir| run.finish(f(&run.importer, dir)))
+    }
+
     fn run(&self, progress: Option<Arc<dyn ProgressListener>>, cancel: Option<Arc<CancelToken>>) -> Run {
         let mut importer = core::Importer::new((*self.config).clone());
         let mut slots = Vec::with_capacity(self.rules.len());
@@ -167,10 +181,8 @@ impl Importer {
             UserImportError::invalid_argument("this source has been read already; open the file again to read it again")
         })?;
         let mapping = lock(&mapping.inner).clone();
-        let run = self.run(progress, cancel);
-        run.check_not_cancelled()?;
         let validation =
-            with_directory(directory.as_ref(), |dir| run.finish(run.importer.validate(&mut table, mapping, dir)))?;
+            self.call(directory, progress, cancel, |importer, dir| importer.validate(&mut table, mapping, dir))?;
         Ok(self.validation(validation))
     }
 
@@ -183,9 +195,7 @@ impl Importer {
         progress: Option<Arc<dyn ProgressListener>>,
         cancel: Option<Arc<CancelToken>>,
     ) -> Result<Arc<Validation>, UserImportError> {
-        let run = self.run(progress, cancel);
-        run.check_not_cancelled()?;
-        let validation = with_directory(directory.as_ref(), |dir| run.finish(run.importer.validate_path(&path, dir)))?;
+        let validation = self.call(directory, progress, cancel, |importer, dir| importer.validate_path(&path, dir))?;
         Ok(self.validation(validation))
     }
 
@@ -198,9 +208,7 @@ impl Importer {
         progress: Option<Arc<dyn ProgressListener>>,
         cancel: Option<Arc<CancelToken>>,
     ) -> Result<Arc<Validation>, UserImportError> {
-        let run = self.run(progress, cancel);
-        run.check_not_cancelled()?;
-        let validation = with_directory(directory.as_ref(), |dir| run.finish(run.importer.validate_bytes(bytes, dir)))?;
+        let validation = self.call(directory, progress, cancel, |importer, dir| importer.validate_bytes(bytes, dir))?;
         Ok(self.validation(validation))
     }
 
@@ -216,9 +224,7 @@ impl Importer {
         progress: Option<Arc<dyn ProgressListener>>,
         cancel: Option<Arc<CancelToken>>,
     ) -> Result<Arc<Report>, UserImportError> {
-        let run = self.run(progress, cancel);
-        run.check_not_cancelled()?;
-        let report = with_directory(directory.as_ref(), |dir| run.finish(run.importer.check_path(&path, dir)))?;
+        let report = self.call(directory, progress, cancel, |importer, dir| importer.check_path(&path, dir))?;
         Ok(Report::wrap(report, &self.config))
     }
 
@@ -231,9 +237,7 @@ impl Importer {
         progress: Option<Arc<dyn ProgressListener>>,
         cancel: Option<Arc<CancelToken>>,
     ) -> Result<Arc<Report>, UserImportError> {
-        let run = self.run(progress, cancel);
-        run.check_not_cancelled()?;
-        let report = with_directory(directory.as_ref(), |dir| run.finish(run.importer.check_bytes(bytes, dir)))?;
+        let report = self.call(directory, progress, cancel, |importer, dir| importer.check_bytes(bytes, dir))?;
         Ok(Report::wrap(report, &self.config))
     }
 
@@ -259,9 +263,7 @@ impl Importer {
         progress: Option<Arc<dyn ProgressListener>>,
         cancel: Option<Arc<CancelToken>>,
     ) -> Result<Arc<Plan>, UserImportError> {
-        let run = self.run(progress, cancel);
-        run.check_not_cancelled()?;
-        let plan = with_directory(directory.as_ref(), |dir| run.finish(run.importer.plan_path(&path, dir)))?;
+        let plan = self.call(directory, progress, cancel, |importer, dir| importer.plan_path(&path, dir))?;
         Ok(self.plan_of(plan))
     }
 
@@ -274,9 +276,7 @@ impl Importer {
         progress: Option<Arc<dyn ProgressListener>>,
         cancel: Option<Arc<CancelToken>>,
     ) -> Result<Arc<Plan>, UserImportError> {
-        let run = self.run(progress, cancel);
-        run.check_not_cancelled()?;
-        let plan = with_directory(directory.as_ref(), |dir| run.finish(run.importer.plan_bytes(bytes, dir)))?;
+        let plan = self.call(directory, progress, cancel, |importer, dir| importer.plan_bytes(bytes, dir))?;
         Ok(self.plan_of(plan))
     }
 
@@ -296,8 +296,7 @@ impl Importer {
                 field.parse::<core::Target>().map_err(|err| UserImportError::invalid_argument(err.to_string()))?;
             form.push((target, value.as_str()));
         }
-        let run = self.run(None, None);
-        let outcome = with_directory(directory.as_ref(), |dir| run.finish(run.importer.check_user(&form, dir)))?;
+        let outcome = self.call(directory, None, None, |importer, dir| importer.check_user(&form, dir))?;
         Ok(FormCheck {
             user: outcome.record.as_ref().map(|r| User::preview(&r.to_user())),
             issues: outcome.issues.iter().map(Issue::from).collect(),
