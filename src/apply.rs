@@ -1,12 +1,4 @@
-//! The apply stage: a [`Plan`] written to a [`UserStore`], in one transaction.
-//!
-//! Two error policies: **all-or-nothing** (the default: any row that fails means nothing is
-//! written) and **continue as is** (the valid rows are written; invalid rows, and rows whose
-//! superior failed, are skipped and reported), plus an optional threshold (refuse when more than
-//! N rows, or P% of the rows, fail). A plan carries a fingerprint of the directory state it was
-//! computed against: if the store's users changed since, the plan is refused rather than
-//! overwriting newer data. Applying a plan whose rows are all unchanged writes nothing at all,
-//! so importing the same file twice leaves the store untouched the second time.
+//! The apply stage: a [`Plan`] written to a [`UserStore`], in one transaction (see [`apply`]).
 
 use serde::{Deserialize, Serialize};
 
@@ -139,7 +131,15 @@ pub struct Outcome {
     pub issues: Vec<Issue>,
 }
 
-/// Applies a plan to a store: see the [module documentation](self).
+/// Applies a plan to a store, in one transaction.
+///
+/// Two error policies: **all-or-nothing** (the default: any row that fails means nothing is
+/// written) and **continue as is** (the valid rows are written; invalid rows, and rows whose
+/// superior failed, are skipped and reported), plus an optional threshold (refuse when more than
+/// N rows, or P% of the rows, fail). A plan carries a fingerprint of the directory state it was
+/// computed against: if the store's users changed since, the plan is refused rather than
+/// overwriting newer data. Applying a plan whose rows are all unchanged writes nothing at all,
+/// so importing the same file twice leaves the store untouched the second time.
 ///
 /// Returns an error (and writes nothing) when the store's users changed since the plan was made,
 /// or when the store fails — in which case its transaction is rolled back.

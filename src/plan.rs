@@ -1,18 +1,4 @@
-//! The plan stage: for every row, exactly one planned outcome — create, update, unchanged, skip
-//! or fail — with the reason, and for updates a field-by-field diff. A dry run stops here: the
-//! plan *is* the preview a person checks before confirming.
-//!
-//! On top of the validated records the plan decides: logins generated from a template when the
-//! file has none; superiors resolved and ordered ([`resolve_hierarchy`]), users whose superior
-//! cannot be imported skipped (`superior_not_imported`); product access defaults (an empty cell
-//! gives the product's lowest role, or no access, as the catalog says); groups from the file and
-//! from ordered distribution rules; roles, groups and product access copied from a mirror user;
-//! new users without a password invited (pending); merges with existing users (overwrite, or fill
-//! only empty fields).
-//!
-//! The plan keeps the compact records of the validate stage; [`Plan::user`] builds the [`User`]
-//! a row will write on demand (the apply stage builds them a batch at a time), so a plan of a
-//! million rows stays close to the size of the file.
+//! The plan stage: one planned outcome per row (see [`Plan`]).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
@@ -149,7 +135,22 @@ enum Reason {
     SuperiorSkipped(u32),
 }
 
-/// The plan of an import: see the [module documentation](self).
+/// The plan of an import: for every row, exactly one planned outcome — create, update,
+/// unchanged, skip or fail — with the reason, and for updates a field-by-field diff. A dry run
+/// stops here: the plan *is* the preview a person checks before confirming.
+///
+/// On top of the validated records the plan decides: logins generated from a template when the
+/// file has none; superiors resolved and ordered
+/// ([`resolve_hierarchy`](crate::resolve_hierarchy)), users whose superior cannot be imported
+/// skipped (`superior_not_imported`); product access defaults (an empty cell gives the product's
+/// lowest role, or no access, as the catalog says); groups from the file and from ordered
+/// distribution rules; roles, groups and product access copied from a mirror user; new users
+/// without a password invited (pending); merges with existing users (overwrite, or fill only
+/// empty fields).
+///
+/// The plan keeps the compact records of the validate stage; [`Plan::user`] builds the [`User`]
+/// a row will write on demand (the apply stage builds them a batch at a time), so a plan of a
+/// million rows stays close to the size of the file.
 #[derive(Clone, Debug)]
 pub struct Plan {
     config: ImportConfig,
@@ -178,7 +179,7 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// Plans an import: see the [module documentation](self).
+    /// Plans an import: see [`Plan`].
     ///
     /// ```
     /// use user_import::{Action, ImportConfig, Importer, MemoryDirectory, Plan, User};

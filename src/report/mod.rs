@@ -1,21 +1,4 @@
-//! Reports: the counts, the issues and the mapping of an import, written as JSON, CSV or an
-//! XLSX workbook a person fixes and imports again.
-//!
-//! One [`Report`] value is built from any stage's result ([`Report::from_validation`],
-//! [`Report::from_plan`], [`Report::from_outcome`]) and every format is written from it:
-//!
-//! * [`Report::to_json`] / [`Report::write_json`]: the JSON contract of the design
-//!   (`summary`, `issues`, `mapping`, `custom_fields`);
-//! * [`Report::write_csv`]: one line per issue;
-//! * [`Report::write_xlsx`]: the rows of the file as they were sent, bad cells filled red with
-//!   the reason in a note, an `Errors` column, and a first `Summary` sheet;
-//! * [`Display`](fmt::Display): one line for a person, e.g.
-//!   `1,204 rows: 1,180 created, 12 updated, 12 failed (8 invalid email, 4 unknown role)`.
-//!
-//! Every text written to a CSV or XLSX cell that a spreadsheet program would take for a formula
-//! (it starts with `=`, `+`, `-`, `@`, a tab or a carriage return) is neutralised with a leading
-//! `'`, and XLSX cells are written as strings, never as formulas. Passwords never appear: issues
-//! do not keep them, and the password column of the XLSX report is left empty.
+//! Reports of any stage, as JSON, CSV or an XLSX workbook (see [`Report`]).
 
 mod template;
 
@@ -50,7 +33,24 @@ pub const SUMMARY_SHEET: &str = crate::source::REPORT_SUMMARY_SHEET;
 /// What the password column's header note says in an XLSX report.
 const PASSWORD_NOTE: &str = "passwords are not copied into reports; type them again";
 
-/// The report of an import: counts, issues, mapping and custom fields.
+/// The report of an import: counts, issues, mapping and custom fields, written as JSON, CSV or
+/// an XLSX workbook a person fixes and imports again.
+///
+/// One [`Report`] value is built from any stage's result ([`Report::from_validation`],
+/// [`Report::from_plan`], [`Report::from_outcome`]) and every format is written from it:
+///
+/// * [`Report::to_json`] / [`Report::write_json`]: the JSON contract of the design
+///   (`summary`, `issues`, `mapping`, `custom_fields`);
+/// * [`Report::write_csv`]: one line per issue;
+/// * [`Report::write_xlsx`]: the rows of the file as they were sent, bad cells filled red with
+///   the reason in a note, an `Errors` column, and a first `Summary` sheet;
+/// * [`Display`](fmt::Display): one line for a person, e.g.
+///   `1,204 rows: 1,180 created, 12 updated, 12 failed (8 invalid email, 4 unknown role)`.
+///
+/// Every text written to a CSV or XLSX cell that a spreadsheet program would take for a formula
+/// (it starts with `=`, `+`, `-`, `@`, a tab or a carriage return) is neutralised with a leading
+/// `'`, and XLSX cells are written as strings, never as formulas. Passwords never appear: issues
+/// do not keep them, and the password column of the XLSX report is left empty.
 ///
 /// ```
 /// use user_import::{ImportConfig, Importer, MemoryDirectory, Report};
@@ -180,8 +180,8 @@ impl Report {
     }
 
     /// Writes the issues as CSV, one line each, under the header
-    /// `row,column,field,code,severity,message,value` (texts neutralised, see the
-    /// [module documentation](self)).
+    /// `row,column,field,code,severity,message,value` (texts a spreadsheet program would take
+    /// for a formula are neutralised, see [`Report`]).
     pub fn write_csv(&self, writer: impl Write) -> io::Result<()> {
         let mut csv = csv::Writer::from_writer(writer);
         csv.write_record(["row", "column", "field", "code", "severity", "message", "value"])?;
