@@ -1281,20 +1281,17 @@ fn target_label(config: &ImportConfig, target: &Target) -> String {
     }
 }
 
-/// Issues in report order: file-level first, then by row and column.
+/// Issues in report order: file-level first, then by row and column; ties keep their order.
 ///
-/// A stable sort of the keys alone, then one move of each issue: issues are large, and a plan
-/// can hold a hundred thousand of them.
-pub(crate) fn sort_issues(issues: &mut Vec<Issue>) {
+/// The keys are sorted with the issues' positions, then the issues are swapped into place: no
+/// second array of issues (they are 160 bytes each, and a plan of a million rows holds 151,000).
+pub(crate) fn sort_issues(issues: &mut [Issue]) {
     let key =
         |issue: &Issue| (issue.row.map_or(0, |row| row.saturating_add(1)), issue.column_index.unwrap_or(usize::MAX));
     if issues.windows(2).all(|pair| key(&pair[0]) <= key(&pair[1])) {
         return;
     }
-    let mut order: Vec<((u64, usize), usize)> = issues.iter().enumerate().map(|(i, issue)| (key(issue), i)).collect();
-    order.sort_unstable();
-    let mut slots: Vec<Option<Issue>> = std::mem::take(issues).into_iter().map(Some).collect();
-    *issues = order.iter().filter_map(|&(_, i)| slots.get_mut(i).and_then(Option::take)).collect();
+    issues.sort_by_cached_key(key);
 }
 
 /// Rows read by the feeding thread are handed over this many at a time.
