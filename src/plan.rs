@@ -373,9 +373,20 @@ impl Plan {
         plan.records = records;
         plan.existing = existing;
 
-        let mut valid_entries: Vec<Entry> = Vec::with_capacity(plan.records.len());
+        // Both kinds of rows in file order: the rows with errors (sorted by row) are slotted in
+        // as the records (in file order) go by, so the entries are written once.
+        plan.invalid = invalid;
+        let mut entries: Vec<Entry> = Vec::with_capacity(plan.records.len() + plan.invalid.len());
         let mut actions: Vec<Action> = Vec::with_capacity(plan.records.len());
+        let invalid_entry =
+            |k: usize| Entry { index: entry_index(k), valid: false, action: Action::Fail, reason: Reason::Invalid };
+        let mut next_invalid = 0;
         for i in 0..plan.records.len() {
+            let row = plan.records[i].row();
+            while plan.invalid.get(next_invalid).is_some_and(|&(invalid_row, _)| invalid_row < row) {
+                entries.push(invalid_entry(next_invalid));
+                next_invalid += 1;
+            }
             let (action, reason) = if failed[i] {
                 let reason = match reasons[i] {
                     Reason::None => Reason::Unresolved,
@@ -397,19 +408,9 @@ impl Plan {
                 (Action::Create, Reason::None)
             };
             actions.push(action);
-            valid_entries.push(Entry { index: entry_index(i), valid: true, action, reason });
+            entries.push(Entry { index: entry_index(i), valid: true, action, reason });
         }
-        plan.invalid = invalid;
-        // Both kinds of rows in file order: two sorted lists merged.
-        let mut entries = Vec::with_capacity(valid_entries.len() + plan.invalid.len());
-        let mut valid = valid_entries.into_iter().peekable();
-        for (k, &(row, _)) in plan.invalid.iter().enumerate() {
-            while let Some(entry) = valid.next_if(|e| plan.records[e.index as usize].row() < row) {
-                entries.push(entry);
-            }
-            entries.push(Entry { index: entry_index(k), valid: false, action: Action::Fail, reason: Reason::Invalid });
-        }
-        entries.extend(valid);
+        entries.extend((next_invalid..plan.invalid.len()).map(invalid_entry));
         // Skipped and failed users are not superiors anyone can have either.
         plan.order = hierarchy
             .order
