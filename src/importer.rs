@@ -124,10 +124,7 @@ impl Importer {
 
     /// Parse, map and validate a file in one call.
     pub fn validate_path(&self, path: impl AsRef<Path>, directory: &dyn Directory) -> Result<Validation> {
-        let path = path.as_ref();
-        let mut table = self.open(path)?;
-        let mapping = self.map(&table)?;
-        self.validate(&mut table, mapping, directory).map_err(|e| e.with_file(path.display().to_string()))
+        self.on_path(path.as_ref(), |table, mapping| self.validate(table, mapping, directory))
     }
 
     /// Parse, map and validate bytes in memory (an upload) in one call.
@@ -136,9 +133,7 @@ impl Importer {
         bytes: B,
         directory: &dyn Directory,
     ) -> Result<Validation> {
-        let mut table = self.source_builder().from_bytes(bytes)?;
-        let mapping = self.map(&table)?;
-        self.validate(&mut table, mapping, directory)
+        self.on_bytes(bytes, |table, mapping| self.validate(table, mapping, directory))
     }
 
     /// Parse, map and validate a file for its report only: the issues and counts of
@@ -158,10 +153,7 @@ impl Importer {
     /// # }
     /// ```
     pub fn check_path(&self, path: impl AsRef<Path>, directory: &dyn Directory) -> Result<Report> {
-        let path = path.as_ref();
-        let mut table = self.open(path)?;
-        let mapping = self.map(&table)?;
-        self.check(&mut table, mapping, directory).map_err(|e| e.with_file(path.display().to_string()))
+        self.on_path(path.as_ref(), |table, mapping| self.check(table, mapping, directory))
     }
 
     /// [`Importer::check_path`] for bytes in memory (an upload).
@@ -183,9 +175,25 @@ impl Importer {
         bytes: B,
         directory: &dyn Directory,
     ) -> Result<Report> {
+        self.on_bytes(bytes, |table, mapping| self.check(table, mapping, directory))
+    }
+
+    /// Opens and maps a file, then runs `stage` on it; the stage's errors name the file.
+    fn on_path<T>(&self, path: &Path, stage: impl FnOnce(&mut Table, Mapping) -> Result<T>) -> Result<T> {
+        let mut table = self.open(path)?;
+        let mapping = self.map(&table)?;
+        stage(&mut table, mapping).map_err(|e| e.with_file(path.display().to_string()))
+    }
+
+    /// Opens and maps bytes in memory, then runs `stage` on them.
+    fn on_bytes<B: AsRef<[u8]> + Send + Sync + 'static, T>(
+        &self,
+        bytes: B,
+        stage: impl FnOnce(&mut Table, Mapping) -> Result<T>,
+    ) -> Result<T> {
         let mut table = self.source_builder().from_bytes(bytes)?;
         let mapping = self.map(&table)?;
-        self.check(&mut table, mapping, directory)
+        stage(&mut table, mapping)
     }
 
     /// [`Importer::check_path`] for a table opened and mapped by the caller (the stages one by
