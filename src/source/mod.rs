@@ -672,6 +672,12 @@ impl Table {
     pub(crate) fn max_rows(&self) -> u64 {
         self.limits.max_rows
     }
+
+    /// True when the rows are already read ahead on a thread of their own (a workbook's sheet):
+    /// a further reading thread would only pass them on, and hold a few more batches.
+    pub(crate) fn reads_ahead(&self) -> bool {
+        matches!(self.source, Source::Sheet(_))
+    }
 }
 
 /// Fits a raw row to the header: trailing empty cells dropped, short rows padded, ragged rows
@@ -770,6 +776,8 @@ impl Iterator for Rows<'_> {
 /// block at a time), or any other row source.
 enum Source {
     Delimited(Box<delimited::DelimitedRows>),
+    /// A workbook's sheet, read by calamine on a worker thread of its own.
+    Sheet(Box<sheet::SheetRows>),
     Other(Box<dyn RowSource>),
 }
 
@@ -777,6 +785,7 @@ impl Source {
     fn next_row(&mut self, row: &mut Row) -> Result<bool> {
         match self {
             Source::Delimited(rows) => rows.next_row(row),
+            Source::Sheet(rows) => rows.next_row(row),
             Source::Other(source) => source.next_row(row),
         }
     }
@@ -935,13 +944,13 @@ impl SourceBuilder {
                 let mut reader = input.into_seekable(head, self.limits.max_file_bytes)?;
                 let detected = sniff::inspect_zip(&mut reader, &self.limits)?;
                 let (info, source) = sheet::open(reader, detected, &self.sheet, self.limits.max_columns)?;
-                (info, Source::Other(Box::new(source)), false)
+                (info, Source::Sheet(Box::new(source)), false)
             }
             (sniff::Kind::Cfb, _) => {
                 let mut reader = input.into_seekable(head, self.limits.max_file_bytes)?;
                 sniff::inspect_cfb(&mut reader)?;
                 let (info, source) = sheet::open(reader, Format::Xls, &self.sheet, self.limits.max_columns)?;
-                (info, Source::Other(Box::new(source)), false)
+                (info, Source::Sheet(Box::new(source)), false)
             }
         };
         let known: HashSet<String> = match &self.header_names {

@@ -688,7 +688,8 @@ impl Validator {
     /// UTF-8 delimited text is read a block of records at a time, each block checked on its own
     /// and the blocks merged in file order; with [`ImportOptions::threads`](crate::ImportOptions::threads)
     /// above 1, that many threads check blocks at once. Any other table is read row by row (with
-    /// threads above 1, on a second thread, a batch of rows ahead). The result is the same.
+    /// threads above 1, on a second thread, a batch of rows ahead, unless it already reads ahead
+    /// on a thread of its own, as a workbook's sheet does). The result is the same.
     pub fn validate(&mut self, table: &mut Table, directory: &dyn Directory) -> Result<Validation> {
         let threads = self.config.options.thread_count();
         let max_rows = table.max_rows();
@@ -697,7 +698,7 @@ impl Validator {
             table.finish_blocks(rows);
             return Ok(self.finish(run, Some(table.info().clone())));
         }
-        let run = if threads > 1 {
+        let run = if threads > 1 && !table.reads_ahead() {
             std::thread::scope(|scope| {
                 let feed = RowFeed::spawn(scope, table);
                 self.check_rows(feed, directory)
