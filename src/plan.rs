@@ -176,6 +176,9 @@ pub struct Plan {
     mapping: crate::mapping::Mapping,
     fingerprint: u64,
     can_import: bool,
+    /// The group rules' regular expressions, compiled once (by rule index; `None` for the other
+    /// conditions).
+    group_patterns: Vec<Option<regex::Regex>>,
 }
 
 impl Plan {
@@ -369,6 +372,7 @@ impl Plan {
             mapping: mapping.clone(),
             fingerprint,
             can_import,
+            group_patterns: config.options.group_rules.iter().map(|rule| compile_condition(&rule.when)).collect(),
         };
         plan.records = records;
         plan.existing = existing;
@@ -520,8 +524,8 @@ impl Plan {
                 groups.push(g.to_string());
             }
         };
-        for rule in &self.config.options.group_rules {
-            if rule_matches(&rule.when, field_value(record, &rule.field).as_deref()) {
+        for (rule, pattern) in self.config.options.group_rules.iter().zip(&self.group_patterns) {
+            if rule_matches(&rule.when, pattern.as_ref(), field_value(record, &rule.field).as_deref()) {
                 push(&rule.group);
                 if self.config.options.group_rule_match == RuleMatch::First {
                     break;
@@ -942,7 +946,18 @@ fn field_value(record: &UserRecord, target: &Target) -> Option<String> {
     }
 }
 
-fn rule_matches(condition: &Condition, value: Option<&str>) -> bool {
+/// The regular expression of a `matches` condition, anchored to the whole value, compiled (the
+/// configuration's checks have compiled it once already: it does).
+fn compile_condition(condition: &Condition) -> Option<regex::Regex> {
+    match condition {
+        Condition::Matches(pattern) => regex::Regex::new(&format!("^(?:{pattern})$")).ok(),
+        _ => None,
+    }
+}
+
+/// True when `value` meets `condition`; `pattern` is the condition's compiled regular
+/// expression, for `matches`.
+fn rule_matches(condition: &Condition, pattern: Option<&regex::Regex>, value: Option<&str>) -> bool {
     let eq = crate::model::eq_ignore_case;
     match (condition, value) {
         (Condition::Present, value) => value.is_some(),
@@ -950,9 +965,7 @@ fn rule_matches(condition: &Condition, value: Option<&str>) -> bool {
         (Condition::Equals(want), Some(v)) => eq(want, v),
         (Condition::OneOf(wants), Some(v)) => wants.iter().any(|w| eq(w, v)),
         (Condition::StartsWith(prefix), Some(v)) => v.to_lowercase().starts_with(&prefix.to_lowercase()),
-        (Condition::Matches(pattern), Some(v)) => {
-            regex::Regex::new(&format!("^(?:{pattern})$")).is_ok_and(|re| re.is_match(v))
-        }
+        (Condition::Matches(_), Some(v)) => pattern.is_some_and(|re| re.is_match(v)),
     }
 }
 
