@@ -16,8 +16,8 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::issue::{Issue, IssueCode};
 use crate::source::{Format, Row, RowSource, Seekable, SheetInfo, SheetSelector, SourceInfo};
 
-/// Rows sent per message.
-const BATCH: usize = 512;
+/// Rows sent per message: the worker holds up to `AHEAD + 2` batches, in its own allocator arena.
+const BATCH: usize = 128;
 /// Batches the worker may run ahead.
 const AHEAD: usize = 4;
 
