@@ -210,12 +210,31 @@ impl Report {
     /// The header and the cells keep their original texts (neutralised), so a person fixes the
     /// red cells and imports the sheet again; the password column is left empty (its header
     /// note says why).
+    ///
+    /// The source is read twice (a first pass finds the widest row) and the data sheet written a
+    /// row at a time through a temporary file, so memory holds the issues, not the file.
     pub fn write_xlsx(
         &self,
         source: impl AsRef<Path>,
         source_options: &SourceBuilder,
         out: impl AsRef<Path>,
     ) -> Result<()> {
+        // A first pass finds the widest row (the Errors column comes after it) and whether the
+        // rows come in order, as they do unless a hand-made workbook stores them otherwise: then
+        // the data sheet is written a row at a time through a temporary file (rust_xlsxwriter's
+        // constant-memory mode), so a report of a million rows holds neither the file nor the
+        // sheet in memory. The second pass writes the rows as it reads them.
+        let (width, in_order) = {
+            let mut table = source_options.from_path(source.as_ref())?;
+            let (mut width, mut last, mut in_order) = (table.headers().len(), table.header_row(), true);
+            for row in table.rows() {
+                let row = row?;
+                width = width.max(row.len());
+                in_order &= row.number() > last;
+                last = row.number();
+            }
+            (width, in_order)
+        };
         let mut table = source_options.from_path(source.as_ref())?;
         let headers = table.headers().to_vec();
         let header_row = table.header_row().saturating_sub(1);
@@ -225,14 +244,8 @@ impl Report {
             .clone()
             .filter(|name| !name.trim().eq_ignore_ascii_case(SUMMARY_SHEET))
             .unwrap_or_else(|| "Users".to_string());
-        let mut rows = Vec::new();
-        for row in table.rows() {
-            let row = row?;
-            rows.push((row.number(), row.iter().map(str::to_string).collect::<Vec<_>>()));
-        }
 
         let password = self.mapping.iter().position(|(_, field)| field.as_deref() == Some(Field::Password.key()));
-        let width = rows.iter().map(|(_, cells)| cells.len()).chain([headers.len()]).max().unwrap_or(0);
         let errors_col = col(width)?;
 
         // Issues by row, and by (row, column).
@@ -251,10 +264,15 @@ impl Report {
         summary.set_name(SUMMARY_SHEET).map_err(write_error)?;
         self.write_summary_sheet(summary, &bold, &sheet_name).map_err(write_error)?;
 
-        let data = workbook.add_worksheet();
+        // Without a usable temporary directory, the sheet is kept in memory instead.
+        if !(in_order && workbook.add_worksheet_with_constant_memory().is_ok()) {
+            workbook.add_worksheet();
+        }
+        let data = workbook.worksheet_from_index(1).map_err(write_error)?;
         if data.set_name(&sheet_name).is_err() {
             data.set_name("Users").map_err(write_error)?;
         }
+        data.set_column_width(errors_col, 60).map_err(write_error)?;
         let header_at = row_num(header_row)?;
         for (i, header) in headers.iter().enumerate() {
             data.write_string_with_format(header_at, col(i)?, xlsx_text(header), &bold).map_err(write_error)?;
@@ -263,14 +281,15 @@ impl Report {
         if let Some(p) = password {
             data.insert_note(header_at, col(p)?, &note(PASSWORD_NOTE)).map_err(write_error)?;
         }
-        data.set_column_width(errors_col, 60).map_err(write_error)?;
 
-        for (number, cells) in &rows {
+        for row in table.rows() {
+            let row = row?;
+            let number = row.number();
             let at = row_num(number.saturating_sub(1))?;
-            let issues = by_row.get(number).map(Vec::as_slice).unwrap_or_default();
-            for (i, cell) in cells.iter().enumerate() {
+            let issues = by_row.get(&number).map(Vec::as_slice).unwrap_or_default();
+            for (i, cell) in row.iter().enumerate() {
                 let cell_issues: Vec<&&Issue> = issues.iter().filter(|issue| issue.column_index == Some(i)).collect();
-                let text = if Some(i) == password { "" } else { cell.as_str() };
+                let text = if Some(i) == password { "" } else { cell };
                 if cell_issues.is_empty() {
                     if !text.is_empty() {
                         data.write_string(at, col(i)?, xlsx_text(text)).map_err(write_error)?;
