@@ -93,7 +93,8 @@ pub use crate::model::{
 };
 pub use crate::plan::{Action, FieldChange, Plan, PlanSummary, PlannedRow};
 pub use crate::report::{
-    neutralize, write_csv_template, write_xlsx_template, Report, ERRORS_HEADER, SUMMARY_SHEET, TEMPLATE_SHEET,
+    neutralize, write_csv_template, write_xlsx_template, Report, ERRORS_HEADER, MAX_XLSX_NOTES, SUMMARY_SHEET,
+    TEMPLATE_SHEET,
 };
 pub use crate::schema::{
     builtin_header_names, normalize_name, CustomField, CustomKind, Field, FieldSpec, Schema, Target, UnknownTarget,

@@ -33,6 +33,12 @@ pub const SUMMARY_SHEET: &str = crate::source::REPORT_SUMMARY_SHEET;
 /// What the password column's header note says in an XLSX report.
 const PASSWORD_NOTE: &str = "passwords are not copied into reports; type them again";
 
+/// The most bad cells of an XLSX report that get a note with their reasons. rust_xlsxwriter
+/// keeps every note in memory (a few kilobytes each, twice over while saving) until the workbook
+/// is written, and nobody reads tens of thousands of notes one by one: beyond this, the cells are
+/// still filled red, and every row's reasons stay in its Errors column.
+pub const MAX_XLSX_NOTES: usize = 10_000;
+
 /// The report of an import: counts, issues, mapping and custom fields, written as JSON, CSV or
 /// an XLSX workbook a person fixes and imports again.
 ///
@@ -213,11 +219,24 @@ impl Report {
     ///
     /// The source is read twice (a first pass finds the widest row) and the data sheet written a
     /// row at a time through a temporary file, so memory holds the issues, not the file.
+    ///
+    /// The first [`MAX_XLSX_NOTES`] bad cells get their note; the `Summary` sheet says so when
+    /// there are more.
     pub fn write_xlsx(
         &self,
         source: impl AsRef<Path>,
         source_options: &SourceBuilder,
         out: impl AsRef<Path>,
+    ) -> Result<()> {
+        self.write_xlsx_with_notes(source.as_ref(), source_options, out.as_ref(), MAX_XLSX_NOTES)
+    }
+
+    fn write_xlsx_with_notes(
+        &self,
+        source: &Path,
+        source_options: &SourceBuilder,
+        out: &Path,
+        max_notes: usize,
     ) -> Result<()> {
         // A first pass finds the widest row (the Errors column comes after it) and whether the
         // rows come in order, as they do unless a hand-made workbook stores them otherwise: then
@@ -225,7 +244,7 @@ impl Report {
         // constant-memory mode), so a report of a million rows holds neither the file nor the
         // sheet in memory. The second pass writes the rows as it reads them.
         let (width, in_order) = {
-            let mut table = source_options.from_path(source.as_ref())?;
+            let mut table = source_options.from_path(source)?;
             let (mut width, mut last, mut in_order) = (table.headers().len(), table.header_row(), true);
             for row in table.rows() {
                 let row = row?;
@@ -235,7 +254,7 @@ impl Report {
             }
             (width, in_order)
         };
-        let mut table = source_options.from_path(source.as_ref())?;
+        let mut table = source_options.from_path(source)?;
         let headers = table.headers().to_vec();
         let header_row = table.header_row().saturating_sub(1);
         let sheet_name = table
@@ -255,6 +274,12 @@ impl Report {
                 by_row.entry(row).or_default().push(issue);
             }
         }
+        let mut bad_cells: Vec<(u64, usize)> =
+            self.issues.iter().filter_map(|issue| Some((issue.row?, issue.column_index?))).collect();
+        bad_cells.sort_unstable();
+        bad_cells.dedup();
+        let bad_cells = bad_cells.len();
+        let mut notes_left = max_notes;
 
         let mut workbook = Workbook::new();
         let bold = Format::new().set_bold();
@@ -262,7 +287,8 @@ impl Report {
 
         let summary = workbook.add_worksheet();
         summary.set_name(SUMMARY_SHEET).map_err(write_error)?;
-        self.write_summary_sheet(summary, &bold, &sheet_name).map_err(write_error)?;
+        let notes = (bad_cells > max_notes).then_some((max_notes, bad_cells));
+        self.write_summary_sheet(summary, &bold, &sheet_name, notes).map_err(write_error)?;
 
         // Without a usable temporary directory, the sheet is kept in memory instead.
         if !(in_order && workbook.add_worksheet_with_constant_memory().is_ok()) {
@@ -296,8 +322,11 @@ impl Report {
                     }
                 } else {
                     data.write_string_with_format(at, col(i)?, xlsx_text(text), &bad).map_err(write_error)?;
-                    let reasons: Vec<&str> = cell_issues.iter().map(|issue| issue.message.as_str()).collect();
-                    data.insert_note(at, col(i)?, &note(&reasons.join("\n"))).map_err(write_error)?;
+                    if notes_left > 0 {
+                        notes_left -= 1;
+                        let reasons: Vec<&str> = cell_issues.iter().map(|issue| issue.message.as_str()).collect();
+                        data.insert_note(at, col(i)?, &note(&reasons.join("\n"))).map_err(write_error)?;
+                    }
                 }
             }
             if !issues.is_empty() {
@@ -306,15 +335,17 @@ impl Report {
             }
         }
         data.set_active(true);
-        workbook.save(out.as_ref()).map_err(write_error)?;
+        workbook.save(out).map_err(write_error)?;
         Ok(())
     }
 
+    /// `notes`: how many bad cells have a note, of how many, when not all do.
     fn write_summary_sheet(
         &self,
         sheet: &mut Worksheet,
         bold: &Format,
         data_sheet: &str,
+        notes: Option<(usize, usize)>,
     ) -> std::result::Result<(), XlsxError> {
         let s = &self.summary;
         sheet.write_string_with_format(0, 0, "Import report", bold)?;
@@ -361,6 +392,16 @@ impl Report {
              then import this file again as it is: this sheet and the '{ERRORS_HEADER}' column are ignored."
         );
         sheet.write_string(at, 0, xlsx_text(&hint))?;
+        if let Some((noted, bad)) = notes {
+            at += 1;
+            let text = format!(
+                "The first {} of the {} red cells have a note with their reasons; the '{ERRORS_HEADER}' column of \
+                 every row lists them all.",
+                thousands(noted as u64),
+                thousands(bad as u64)
+            );
+            sheet.write_string(at, 0, xlsx_text(&text))?;
+        }
         sheet.set_column_width(0, 24)?;
         sheet.set_column_width(1, 12)?;
         Ok(())
@@ -523,6 +564,44 @@ mod tests {
 
     fn report(summary: Summary, issues: Vec<Issue>) -> Report {
         Report { summary, issues, mapping: Vec::new(), custom_fields: Vec::new() }
+    }
+
+    #[test]
+    fn xlsx_notes_stop_at_the_limit_and_the_summary_says_so() {
+        use calamine::Reader;
+        use std::io::Read;
+        let dir = tempfile::tempdir().unwrap();
+        let source = dir.path().join("users.csv");
+        let rows: String = (0..5).map(|i| format!("Ada,Lovelace,ada{i},ada{i}@\n")).collect();
+        std::fs::write(&source, format!("First Name,Last Name,Login,Email\n{rows}")).unwrap();
+        let importer = crate::Importer::new(crate::ImportConfig::default());
+        let validation = importer.validate_path(&source, &crate::MemoryDirectory::new()).unwrap();
+        let report = Report::from_validation(&validation);
+        assert_eq!(report.issues.iter().filter(|i| i.column_index.is_some()).count(), 5, "{:?}", report.issues);
+
+        let notes_and_summary = |max_notes: usize| {
+            let out = dir.path().join(format!("report-{max_notes}.xlsx"));
+            report.write_xlsx_with_notes(&source, &importer.source_builder(), &out, max_notes).unwrap();
+            let mut zip = zip::ZipArchive::new(std::fs::File::open(&out).unwrap()).unwrap();
+            let mut comments = String::new();
+            zip.by_name("xl/comments1.xml").unwrap().read_to_string(&mut comments).unwrap();
+            let mut workbook = calamine::open_workbook_auto(&out).unwrap();
+            let summary = workbook.worksheet_range(SUMMARY_SHEET).unwrap();
+            let texts: Vec<String> = summary.rows().filter_map(|r| r.first().map(|c| c.to_string())).collect();
+            let data = workbook.worksheet_range("Users").unwrap();
+            let errors: Vec<String> = data.rows().skip(1).map(|r| r[4].to_string()).collect();
+            (comments.matches("<comment ").count(), texts, errors)
+        };
+        let (notes, summary, errors) = notes_and_summary(2);
+        assert_eq!(notes, 2);
+        assert!(summary.iter().any(|t| t.starts_with("The first 2 of the 5 red cells have a note")), "{summary:?}");
+        assert!(
+            errors.iter().all(|e| e.contains("is not an email address")),
+            "every row keeps its reasons: {errors:?}"
+        );
+        let (notes, summary, _) = notes_and_summary(MAX_XLSX_NOTES);
+        assert_eq!(notes, 5);
+        assert!(!summary.iter().any(|t| t.contains("red cells have a note")), "{summary:?}");
     }
 
     #[test]
