@@ -238,21 +238,34 @@ impl Report {
         out: &Path,
         max_notes: usize,
     ) -> Result<()> {
-        // A first pass finds the widest row (the Errors column comes after it) and whether the
-        // rows come in order, as they do unless a hand-made workbook stores them otherwise: then
-        // the data sheet is written a row at a time through a temporary file (rust_xlsxwriter's
-        // constant-memory mode), so a report of a million rows holds neither the file nor the
-        // sheet in memory. The second pass writes the rows as it reads them.
-        let (width, in_order) = {
+        // Issues by row, and by (row, column).
+        let mut by_row: HashMap<u64, Vec<&Issue>> = HashMap::new();
+        for issue in self.issues.iter() {
+            if let Some(row) = issue.row {
+                by_row.entry(row).or_default().push(issue);
+            }
+        }
+        // A first pass finds the widest row (the Errors column comes after it), counts the red
+        // cells, and checks that the rows come in order, as they do unless a hand-made workbook
+        // stores them otherwise: then the data sheet is written a row at a time through a
+        // temporary file (rust_xlsxwriter's constant-memory mode), so a report of a million rows
+        // holds neither the file nor the sheet in memory. The second pass writes the rows as it
+        // reads them.
+        let (width, bad_cells, in_order) = {
             let mut table = source_options.from_path(source)?;
-            let (mut width, mut last, mut in_order) = (table.headers().len(), table.header_row(), true);
+            let (mut width, mut bad_cells, mut last, mut in_order) =
+                (table.headers().len(), 0, table.header_row(), true);
             for row in table.rows() {
                 let row = row?;
                 width = width.max(row.len());
+                if let Some(issues) = by_row.get(&row.number()) {
+                    bad_cells +=
+                        (0..row.len()).filter(|&i| issues.iter().any(|issue| issue.column_index == Some(i))).count();
+                }
                 in_order &= row.number() > last;
                 last = row.number();
             }
-            (width, in_order)
+            (width, bad_cells, in_order)
         };
         let mut table = source_options.from_path(source)?;
         let headers = table.headers().to_vec();
@@ -267,18 +280,6 @@ impl Report {
         let password = self.mapping.iter().position(|(_, field)| field.as_deref() == Some(Field::Password.key()));
         let errors_col = col(width)?;
 
-        // Issues by row, and by (row, column).
-        let mut by_row: HashMap<u64, Vec<&Issue>> = HashMap::new();
-        for issue in self.issues.iter() {
-            if let Some(row) = issue.row {
-                by_row.entry(row).or_default().push(issue);
-            }
-        }
-        let mut bad_cells: Vec<(u64, usize)> =
-            self.issues.iter().filter_map(|issue| Some((issue.row?, issue.column_index?))).collect();
-        bad_cells.sort_unstable();
-        bad_cells.dedup();
-        let bad_cells = bad_cells.len();
         let mut notes_left = max_notes;
 
         let mut workbook = Workbook::new();
