@@ -946,8 +946,8 @@ fn field_value(record: &UserRecord, target: &Target) -> Option<String> {
     }
 }
 
-/// The regular expression of a `matches` condition, anchored to the whole value, compiled (the
-/// configuration's checks have compiled it once already: it does).
+/// The regular expression of a `matches` condition, anchored to the whole value, compiled; `None`
+/// for the other conditions (the configuration's checks refuse a pattern that does not compile).
 fn compile_condition(condition: &Condition) -> Option<regex::Regex> {
     match condition {
         Condition::Matches(pattern) => regex::Regex::new(&format!("^(?:{pattern})$")).ok(),
