@@ -291,7 +291,14 @@ impl Report {
         let notes = (bad_cells > max_notes).then_some((max_notes, bad_cells));
         self.write_summary_sheet(summary, &bold, &sheet_name, notes).map_err(write_error)?;
 
-        // Without a usable temporary directory, the sheet is kept in memory instead.
+        // The sheet's temporary file (unnamed: gone when closed) goes beside the report, in a
+        // directory the report is written to anyway and on disk, where the system's temporary
+        // directory may be memory (tmpfs). When it cannot, the system's temporary directory is
+        // used, and without either the sheet is kept in memory instead.
+        if in_order {
+            let beside = out.parent().filter(|dir| !dir.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            let _ = workbook.set_tempdir(beside);
+        }
         if !(in_order && workbook.add_worksheet_with_constant_memory().is_ok()) {
             workbook.add_worksheet();
         }
