@@ -66,6 +66,18 @@ pub enum Condition {
     Present,
 }
 
+impl Condition {
+    /// A `matches` condition's regular expression, anchored to the whole value and compiled: the
+    /// configuration's checks refuse it when it does not compile, the plan tests values with it.
+    /// `None` for the other conditions.
+    pub(crate) fn regex(&self) -> Option<std::result::Result<regex::Regex, regex::Error>> {
+        match self {
+            Condition::Matches(pattern) => Some(regex::Regex::new(&format!("^(?:{pattern})$"))),
+            _ => None,
+        }
+    }
+}
+
 /// An ordered distribution rule: when a field meets a condition, the user joins a group
 /// (seed: "the order of automatic distribution rule application").
 ///
@@ -357,9 +369,8 @@ impl ImportConfig {
             return Err(Error::config("password_policy.min_length is larger than max_length"));
         }
         for rule in &self.options.group_rules {
-            if let Condition::Matches(pattern) = &rule.when {
-                regex::Regex::new(pattern)
-                    .map_err(|e| Error::config(format!("group rule for '{}': bad pattern: {e}", rule.group)))?;
+            if let Some(Err(e)) = rule.when.regex() {
+                return Err(Error::config(format!("group rule for '{}': bad pattern: {e}", rule.group)));
             }
             if !self.catalog.groups.is_empty()
                 && self.catalog.group(&rule.group).is_none()
@@ -412,6 +423,12 @@ mod tests {
         assert!(err.to_string().contains("lists no values"), "{err}");
         let err = ImportConfig::from_toml_str("[options.mapping]\n\"Mail\" = \"product:nope\"").unwrap_err();
         assert!(err.to_string().contains("product 'nope'"), "{err}");
+        let rule = "[options]\ncreate_missing_groups = true\n[[options.group_rules]]\nfield = \"email\"\n";
+        let err = ImportConfig::from_toml_str(&format!("{rule}when = {{ matches = \"(sales\" }}\ngroup = \"Sales\""))
+            .unwrap_err();
+        assert!(err.to_string().contains("group rule for 'Sales': bad pattern"), "{err}");
+        assert!(ImportConfig::from_toml_str(&format!("{rule}when = {{ matches = \".*@sales\" }}\ngroup = \"Sales\""))
+            .is_ok());
     }
 
     #[test]

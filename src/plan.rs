@@ -372,7 +372,12 @@ impl Plan {
             mapping: mapping.clone(),
             fingerprint,
             can_import,
-            group_patterns: config.options.group_rules.iter().map(|rule| compile_condition(&rule.when)).collect(),
+            group_patterns: config
+                .options
+                .group_rules
+                .iter()
+                .map(|rule| rule.when.regex().and_then(Result::ok))
+                .collect(),
         };
         plan.records = records;
         plan.existing = existing;
@@ -943,15 +948,6 @@ fn field_value(record: &UserRecord, target: &Target) -> Option<String> {
             ProductAccess::Granted => "yes".to_string(),
             ProductAccess::None => "no".to_string(),
         }),
-    }
-}
-
-/// The regular expression of a `matches` condition, anchored to the whole value, compiled; `None`
-/// for the other conditions (the configuration's checks refuse a pattern that does not compile).
-fn compile_condition(condition: &Condition) -> Option<regex::Regex> {
-    match condition {
-        Condition::Matches(pattern) => regex::Regex::new(&format!("^(?:{pattern})$")).ok(),
-        _ => None,
     }
 }
 
