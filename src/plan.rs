@@ -317,10 +317,7 @@ impl Plan {
         }
 
         // Mirror users.
-        let mut mirror_logins: Vec<&str> = records.iter().filter_map(UserRecord::mirror).collect();
-        if let Some(mirror) = &options.mirror_user {
-            mirror_logins.push(mirror);
-        }
+        let mut mirror_logins: Vec<&str> = mirror_logins(&records, options.mirror_user.as_deref()).collect();
         mirror_logins.sort_unstable();
         mirror_logins.dedup();
         let mut mirrors = HashMap::new();
@@ -839,9 +836,14 @@ fn fingerprint_logins<'a>(
     mirror_user: Option<&'a str>,
 ) -> Vec<&'a str> {
     let mut all: Vec<&str> = (0..records.len()).map(|i| record_login(records, logins, i)).collect();
-    all.extend(records.iter().filter_map(UserRecord::mirror));
-    all.extend(mirror_user);
+    all.extend(mirror_logins(records, mirror_user));
     all
+}
+
+/// The users whose permissions these records mirror, then the configuration's mirror user
+/// (repetitions kept).
+fn mirror_logins<'a>(records: &'a [UserRecord], mirror_user: Option<&'a str>) -> impl Iterator<Item = &'a str> {
+    records.iter().filter_map(UserRecord::mirror).chain(mirror_user)
 }
 
 /// Record `i`'s login: the generated one when the plan made one, else its own.
