@@ -12,6 +12,11 @@ use zeroize::Zeroizing;
 use crate::error::{Error, Result};
 use crate::model::{Password, User};
 
+/// The argon2 variant and version of every hash [`hash_passwords`] computes (and writes into its
+/// PHC string).
+const ALGORITHM: Algorithm = Algorithm::Argon2id;
+const VERSION: Version = Version::V0x13;
+
 /// The cost of the argon2id hashes [`hash_passwords`] computes.
 ///
 /// The default is the argon2 crate's recommendation (OWASP's first choice): 19 MiB of memory, 2
@@ -53,7 +58,7 @@ impl Argon2Params {
                 self.memory_kib, self.iterations, self.parallelism
             ))
         })?;
-        Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+        Ok(Argon2::new(ALGORITHM, VERSION, params))
     }
 }
 
@@ -182,8 +187,8 @@ impl<'h> HashMemory<'h> {
         let out = buffer.get_mut(..length).ok_or(argon2::password_hash::Error::OutputSize)?;
         self.hasher.hash_password_into_with_memory(password, &salt, out, &mut self.blocks[..])?;
         let hash = PasswordHash {
-            algorithm: Algorithm::Argon2id.ident(),
-            version: Some(Version::V0x13.into()),
+            algorithm: ALGORITHM.ident(),
+            version: Some(VERSION.into()),
             params: ParamsString::try_from(params)?,
             salt: Some(salt),
             hash: Some(Output::new(out)?),
