@@ -259,8 +259,7 @@ impl Report {
                 let row = row?;
                 width = width.max(row.len());
                 if let Some(issues) = by_row.get(&row.number()) {
-                    bad_cells +=
-                        (0..row.len()).filter(|&i| issues.iter().any(|issue| issue.column_index == Some(i))).count();
+                    bad_cells += (0..row.len()).filter(|&i| cell_reasons(issues, i).next().is_some()).count();
                 }
                 in_order &= row.number() > last;
                 last = row.number();
@@ -322,9 +321,9 @@ impl Report {
             let at = row_num(number.saturating_sub(1))?;
             let issues = by_row.get(&number).map(Vec::as_slice).unwrap_or_default();
             for (i, cell) in row.iter().enumerate() {
-                let cell_issues: Vec<&&Issue> = issues.iter().filter(|issue| issue.column_index == Some(i)).collect();
+                let reasons: Vec<&str> = cell_reasons(issues, i).collect();
                 let text = if Some(i) == password { "" } else { cell };
-                if cell_issues.is_empty() {
+                if reasons.is_empty() {
                     if !text.is_empty() {
                         data.write_string(at, col(i)?, xlsx_text(text)).map_err(write_error)?;
                     }
@@ -332,7 +331,6 @@ impl Report {
                     data.write_string_with_format(at, col(i)?, xlsx_text(text), &bad).map_err(write_error)?;
                     if notes_left > 0 {
                         notes_left -= 1;
-                        let reasons: Vec<&str> = cell_issues.iter().map(|issue| issue.message.as_str()).collect();
                         data.insert_note(at, col(i)?, &note(&reasons.join("\n"))).map_err(write_error)?;
                     }
                 }
@@ -514,6 +512,11 @@ fn row_reason(issue: &Issue) -> String {
         Some(column) => format!("{column}: {}", issue.message),
         None => issue.message.clone(),
     }
+}
+
+/// The messages of a row's issues about the cell in `column`: a red cell when there are any.
+fn cell_reasons<'a>(issues: &'a [&'a Issue], column: usize) -> impl Iterator<Item = &'a str> + 'a {
+    issues.iter().filter(move |issue| issue.column_index == Some(column)).map(|issue| issue.message.as_str())
 }
 
 fn note(text: &str) -> Note {
