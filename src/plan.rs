@@ -169,7 +169,7 @@ pub struct Plan {
     /// Mirror users by login key.
     mirrors: HashMap<String, User>,
     /// Record indices of the creates and updates, every superior before its subordinates.
-    order: Vec<usize>,
+    order: Vec<u32>,
     issues: Vec<Issue>,
     groups_to_create: Vec<String>,
     custom_fields: Vec<CustomField>,
@@ -286,7 +286,8 @@ impl Plan {
         }
         let mut hierarchy = hierarchy;
         issues.append(&mut hierarchy.issues);
-        // Superiors first: a user whose in-file superior fails cannot be imported either.
+        hierarchy.placements = Vec::new(); // read: its memory goes before the plan's grows
+                                           // Superiors first: a user whose in-file superior fails cannot be imported either.
         let superior_of: Vec<u32> = std::mem::take(&mut hierarchy.superiors);
         for &i in &hierarchy.order {
             let i = i as usize;
@@ -299,23 +300,6 @@ impl Plan {
                 }
             }
         }
-        // Room for them once (a wrong row high in a forest can block a tenth of a file).
-        let blocked =
-            reasons.iter().filter(|r| matches!(r, Reason::SuperiorFails(_) | Reason::SuperiorInvalid(_))).count();
-        issues.reserve_exact(blocked);
-        for (i, &reason) in reasons.iter().enumerate() {
-            if matches!(reason, Reason::SuperiorFails(_) | Reason::SuperiorInvalid(_)) {
-                let sentence = blocked_sentence(reason, &records, &logins, &invalid)
-                    .unwrap_or_else(|| "the superior cannot be imported, so this user cannot be either".to_string());
-                issues.push(
-                    Issue::error(IssueCode::SuperiorNotImported, sentence)
-                        .at_row(records[i].row())
-                        .for_field(Field::Superior.key())
-                        .with_value(records[i].superior().unwrap_or_default()),
-                );
-            }
-        }
-
         // Mirror users.
         let mut mirror_logins: Vec<&str> = mirror_logins(&records, options.mirror_user.as_deref()).collect();
         mirror_logins.sort_unstable();
@@ -417,22 +401,24 @@ impl Plan {
             entries.push(Entry { index: entry_index(i), valid: true, action, reason });
         }
         entries.extend((next_invalid..plan.invalid.len()).map(invalid_entry));
+        drop((failed, reasons));
         // Skipped and failed users are not superiors anyone can have either.
         plan.order = hierarchy
             .order
             .iter()
-            .map(|&i| i as usize)
-            .filter(|&i| matches!(actions.get(i), Some(Action::Create | Action::Update)))
+            .copied()
+            .filter(|&i| matches!(actions.get(i as usize), Some(Action::Create | Action::Update)))
             .collect();
         plan.entries = entries;
         plan.mark_skipped_superiors(actions, &hierarchy.order, &superior_of, &mut issues);
-        drop(hierarchy);
+        drop((hierarchy, superior_of));
+        plan.add_blocked_issues(&mut issues);
 
         // Groups to create and custom fields to add.
         let mut groups: Vec<String> = Vec::new();
         if config.options.create_missing_groups {
             for &i in &plan.order {
-                for group in plan.groups_of(i) {
+                for group in plan.groups_of(i as usize) {
                     if config.catalog.group(&group).is_none() && !groups.contains(&group) {
                         groups.push(group);
                     }
@@ -481,7 +467,33 @@ impl Plan {
                     .with_value(self.records[i].superior().unwrap_or_default()),
             );
         }
-        self.order.retain(|&i| matches!(actions[i], Action::Create | Action::Update));
+        self.order.retain(|&i| matches!(actions.get(i as usize), Some(Action::Create | Action::Update)));
+    }
+
+    /// Adds the issue of every user that cannot be imported because its superior cannot be, in
+    /// row order, written from the entries' reasons (once the scratch of the plan is gone: a
+    /// wrong row high in a forest can block a tenth of a file).
+    fn add_blocked_issues(&self, issues: &mut Vec<Issue>) {
+        let blocked = |entry: &&Entry| {
+            entry.valid && matches!(entry.reason, Reason::SuperiorFails(_) | Reason::SuperiorInvalid(_))
+        };
+        issues.reserve_exact(self.entries.iter().filter(blocked).count());
+        for entry in self.entries.iter().filter(blocked) {
+            let Some(record) = self.records.get(entry.index as usize) else { continue };
+            let sentence = blocked_sentence(entry.reason, &self.records, &self.logins, &self.invalid)
+                .unwrap_or_else(|| "the superior cannot be imported, so this user cannot be either".to_string());
+            issues.push(
+                Issue::error(IssueCode::SuperiorNotImported, sentence)
+                    .at_row(record.row())
+                    .for_field(Field::Superior.key())
+                    .with_value(record.superior().unwrap_or_default()),
+            );
+        }
+    }
+
+    /// The record indexes of the creates and updates, every superior before its subordinates.
+    fn ordered(&self) -> impl Iterator<Item = usize> + '_ {
+        self.order.iter().map(|&i| i as usize)
     }
 
     /// A reason of the plan's own.
@@ -750,10 +762,9 @@ impl Plan {
 
     /// The logins of the new users to invite (no password), in creation order.
     pub fn invitations(&self) -> Vec<String> {
-        self.order
-            .iter()
-            .filter(|&&i| !self.existing.contains_key(&i) && !self.records[i].has_password())
-            .map(|&i| self.login(i).to_string())
+        self.ordered()
+            .filter(|i| !self.existing.contains_key(i) && !self.records[*i].has_password())
+            .map(|i| self.login(i).to_string())
             .collect()
     }
 
@@ -792,7 +803,7 @@ impl Plan {
     /// The users to write, in creation order (every superior before its subordinates): the
     /// action and the complete user (with its password as given, not hashed yet).
     pub fn writes(&self) -> impl Iterator<Item = (u64, Action, User)> + '_ {
-        self.order.iter().map(move |&i| {
+        self.ordered().map(move |i| {
             let row = self.records[i].row();
             match self.existing.get(&i) {
                 Some(stored) => (row, Action::Update, self.merged_user(i, stored)),
@@ -803,7 +814,7 @@ impl Plan {
 
     /// The users of one action (create or update) in creation order; only those are built.
     pub fn writes_of(&self, action: Action) -> impl Iterator<Item = User> + '_ {
-        self.order.iter().filter_map(move |&i| match (self.existing.get(&i), action) {
+        self.ordered().filter_map(move |i| match (self.existing.get(&i), action) {
             (Some(stored), Action::Update) => Some(self.merged_user(i, stored)),
             (None, Action::Create) => Some(self.new_user(i)),
             _ => None,
