@@ -5,6 +5,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -248,13 +249,14 @@ impl Severity {
 pub struct Issue {
     /// Row number as a person sees it, or `None` for a file-level issue.
     pub row: Option<u64>,
-    /// The column's header text, when the issue concerns one cell or column.
-    pub column: Option<String>,
+    /// The column's header text, when the issue concerns one cell or column (shared by the
+    /// issues of a column).
+    pub column: Option<Arc<str>>,
     /// The 0-based index of that column in the file (not part of the JSON contract).
     #[serde(skip)]
     pub column_index: Option<usize>,
-    /// The schema field the column maps to, when known.
-    pub field: Option<String>,
+    /// The schema field the column maps to, when known (shared like `column`).
+    pub field: Option<Arc<str>>,
     /// What is wrong, as a stable code.
     pub code: IssueCode,
     /// Error or warning.
@@ -299,7 +301,7 @@ impl Issue {
 
     /// Ties the issue to a column, by 0-based index and header text.
     #[must_use]
-    pub fn in_column(mut self, index: usize, header: impl Into<String>) -> Self {
+    pub fn in_column(mut self, index: usize, header: impl Into<Arc<str>>) -> Self {
         self.column_index = Some(index);
         self.column = Some(header.into());
         self
@@ -307,7 +309,7 @@ impl Issue {
 
     /// Names the schema field concerned.
     #[must_use]
-    pub fn for_field(mut self, field: impl Into<String>) -> Self {
+    pub fn for_field(mut self, field: impl Into<Arc<str>>) -> Self {
         self.field = Some(field.into());
         self
     }

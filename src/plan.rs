@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
@@ -478,6 +479,7 @@ impl Plan {
             entry.valid && matches!(entry.reason, Reason::SuperiorFails(_) | Reason::SuperiorInvalid(_))
         };
         issues.reserve_exact(self.entries.iter().filter(blocked).count());
+        let field: Arc<str> = Field::Superior.key().into();
         for entry in self.entries.iter().filter(blocked) {
             let Some(record) = self.records.get(entry.index as usize) else { continue };
             let sentence = blocked_sentence(entry.reason, &self.records, &self.logins, &self.invalid)
@@ -485,7 +487,7 @@ impl Plan {
             issues.push(
                 Issue::error(IssueCode::SuperiorNotImported, sentence)
                     .at_row(record.row())
-                    .for_field(Field::Superior.key())
+                    .for_field(Arc::clone(&field))
                     .with_value(record.superior().unwrap_or_default()),
             );
         }
@@ -1086,10 +1088,10 @@ fn generate_logins(
 /// Gives issues that name a field the column of that field, as the mapping has it.
 fn fill_columns(issues: &mut [Issue], mapping: &crate::mapping::Mapping) {
     // Each mapped column by the key of its field, once.
-    let columns: Vec<(String, String, usize)> = mapping
+    let columns: Vec<(String, Arc<str>, usize)> = mapping
         .columns()
         .iter()
-        .filter_map(|c| Some((c.target.as_ref()?.to_string(), c.display_name(), c.index)))
+        .filter_map(|c| Some((c.target.as_ref()?.to_string(), c.display_name().into(), c.index)))
         .collect();
     for issue in issues.iter_mut().filter(|i| i.column.is_none()) {
         let Some(field) = issue.field.as_deref() else { continue };

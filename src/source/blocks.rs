@@ -504,7 +504,10 @@ mod tests {
     type Seen = (u64, Vec<String>, Vec<(String, Option<usize>, Option<String>)>);
 
     fn seen(number: u64, cells: impl Iterator<Item = String>, issues: &[Issue]) -> Seen {
-        let issues = issues.iter().map(|i| (i.message.clone(), i.column_index, i.column.clone())).collect();
+        let issues = issues
+            .iter()
+            .map(|i| (i.message.clone(), i.column_index, i.column.as_deref().map(str::to_string)))
+            .collect();
         (number, cells.collect(), issues)
     }
 

@@ -739,7 +739,7 @@ pub(crate) fn shape_row(row: &mut Row, shape: &Shape<'_>) {
     for issue in row.issues.iter_mut() {
         if let Some(index) = issue.column_index {
             if issue.column.as_deref().is_none_or(str::is_empty) {
-                issue.column = Some(header_name(shape.headers, index));
+                issue.column = Some(header_name(shape.headers, index).into());
             }
         }
     }

@@ -163,12 +163,14 @@ enum Kind {
 #[derive(Clone, Debug)]
 struct Column {
     index: usize,
-    header: String,
+    /// Shared by the issues of the column.
+    header: Arc<str>,
     /// Products and custom fields: the index of the product id or field name in
     /// [`Validator::names`].
     name: u32,
     target: Target,
-    field_key: String,
+    /// Shared by the issues of the column.
+    field_key: Arc<str>,
     kind: Kind,
     required: bool,
 }
@@ -262,8 +264,8 @@ impl Validator {
             columns.push(Column {
                 index: column.index,
                 name,
-                header: header_name(&headers, column.index),
-                field_key: target.to_string(),
+                header: header_name(&headers, column.index).into(),
+                field_key: target.to_string().into(),
                 target,
                 kind,
                 required,

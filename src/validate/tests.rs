@@ -22,7 +22,7 @@ fn run(config: ImportConfig, csv: &'static str) -> Validation {
 
 /// (row, column, code) of every issue.
 fn found(v: &Validation) -> Vec<(Option<u64>, Option<String>, String)> {
-    v.issues().iter().map(|i| (i.row, i.column.clone(), i.code.to_string())).collect()
+    v.issues().iter().map(|i| (i.row, i.column.as_deref().map(str::to_string), i.code.to_string())).collect()
 }
 
 fn has(v: &Validation, row: u64, column: &str, code: &str) -> bool {

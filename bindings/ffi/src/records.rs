@@ -399,8 +399,8 @@ impl From<&core::Issue> for Issue {
     fn from(issue: &core::Issue) -> Self {
         Issue {
             row: issue.row,
-            column: issue.column.clone(),
-            field: issue.field.clone(),
+            column: issue.column.as_deref().map(str::to_string),
+            field: issue.field.as_deref().map(str::to_string),
             code: issue.code.to_string(),
             severity: issue.severity.into(),
             message: issue.message.clone(),
