@@ -155,7 +155,7 @@ impl Hierarchy {
 /// assert_eq!(issue.to_string(), "row 4: superior 'dave' is neither in the file nor an existing user");
 /// ```
 pub fn resolve_hierarchy(users: &[HierarchyInput<'_>], mut exists: impl FnMut(&str) -> bool) -> Hierarchy {
-    let found = resolve_compact(users, crate::config::machine_threads(), |keys| {
+    let found = resolve_compact(users, LoginIndex::of(users), crate::config::machine_threads(), |keys| {
         Ok::<_, std::convert::Infallible>(keys.iter().map(|key| exists(key)).collect())
     });
     let resolved = match found {
@@ -244,14 +244,17 @@ impl Resolved {
 
 /// [`resolve_hierarchy`] with the directory asked once, for every distinct login that no user of
 /// the file has: `exists` gets those login keys (trimmed, lowercased) and answers, key by key,
-/// whether an existing user has it. Its error ends the resolution. With `threads` above 1,
-/// superiors are looked up on two threads.
+/// whether an existing user has it. Its error ends the resolution. `index` is
+/// [`LoginIndex::of`] these users (built ahead by a caller with other work to do meanwhile).
+/// With `threads` above 1, superiors are looked up on two threads.
 pub(crate) fn resolve_compact<U: Users + ?Sized, E>(
     users: &U,
+    index: LoginIndex,
     threads: usize,
     exists: impl FnOnce(&[&str]) -> Result<Vec<bool>, E>,
 ) -> Result<Resolved, E> {
-    let (superiors, mut issues) = resolve_superiors(users, threads, exists)?;
+    let (superiors, mut issues) = resolve_superiors(users, &index, threads, exists)?;
+    drop(index);
     let (order, placements) = order_users(users, &superiors, &mut issues);
     issues.sort_by_key(|issue| issue.row);
     Ok(Resolved { superiors, placements, order, issues })
@@ -268,11 +271,11 @@ fn index32(i: usize) -> u32 {
 /// strings); only the superiors found nowhere in the file have their key built, once each.
 fn resolve_superiors<'u, U: Users + ?Sized, E>(
     users: &'u U,
+    index: &LoginIndex,
     threads: usize,
     exists: impl FnOnce(&[&str]) -> Result<Vec<bool>, E>,
 ) -> Result<(Vec<u32>, Vec<Issue>), E> {
-    let count = users.count().min(Resolved::MOST_USERS);
-    let index = LoginIndex::new(users, count);
+    let count = index.ends.len();
     let found = index.find_superiors(users, count, threads);
     let mut superiors = Vec::with_capacity(count);
     let mut issues = Vec::new();
@@ -335,7 +338,7 @@ fn resolve_superiors<'u, U: Users + ?Sized, E>(
 ///
 /// The trimmed logins are copied end to end into one arena, where a lookup confirms its
 /// candidate: a few megabytes read at random instead of the records' pages.
-struct LoginIndex {
+pub(crate) struct LoginIndex {
     slots: Vec<(u32, u32)>,
     mask: usize,
     /// User `i`'s trimmed login is `keys[ends[i - 1]..ends[i]]`.
@@ -345,6 +348,11 @@ struct LoginIndex {
 
 impl LoginIndex {
     const EMPTY: u32 = u32::MAX;
+
+    /// The index of these users' logins (of the first [`Resolved::MOST_USERS`]).
+    pub(crate) fn of<U: Users + ?Sized>(users: &U) -> Self {
+        LoginIndex::new(users, users.count().min(Resolved::MOST_USERS))
+    }
 
     /// The index of the first `count` users.
     fn new<U: Users + ?Sized>(users: &U, count: usize) -> Self {

@@ -10,7 +10,7 @@ use unicode_normalization::UnicodeNormalization;
 use crate::config::{Condition, ImportConfig, MergePolicy, Mode, RuleMatch};
 use crate::directory::Directory;
 use crate::error::Result;
-use crate::hierarchy::{resolve_compact, Resolved, Users};
+use crate::hierarchy::{resolve_compact, LoginIndex, Resolved, Users};
 use crate::issue::{Issue, IssueCode};
 use crate::model::{login_key, login_key_cow, CustomValue, ProductAccess, Status, User};
 use crate::schema::{CustomField, CustomKind, Field, Target};
@@ -229,16 +229,28 @@ impl Plan {
         // users from it (only a login template's check of which logins are free comes first: it
         // decides which logins are covered): a change made while the plan reads counts as a
         // change since the plan, which is then refused, never applied over data it did not see.
-        // Taken now, too, its scratch is gone before the plan's own memory grows.
-        let fingerprint =
-            directory.fingerprint(&fingerprint_logins(&records, &logins, options.mirror_user.as_deref()))?;
-
-        // The hierarchy, over valid and invalid rows (a superior that is an invalid row cannot
-        // be imported), read in place.
+        // Taken now, too, its scratch is gone before the plan's own memory grows. With two
+        // threads, the file's logins are indexed for the hierarchy meanwhile.
+        // The hierarchy is resolved over valid and invalid rows (a superior that is an invalid
+        // row cannot be imported), read in place.
         let inputs = PlanUsers { records: &records, logins: &logins, invalid: &invalid_logins };
+        let fingerprint_now =
+            || directory.fingerprint(&fingerprint_logins(&records, &logins, options.mirror_user.as_deref()));
+        let (fingerprint, index) = if options.thread_count() > 1 {
+            std::thread::scope(|scope| {
+                let index = scope.spawn(|| LoginIndex::of(&inputs));
+                let fingerprint = fingerprint_now();
+                // The index cannot panic; were it to, this thread builds it.
+                (fingerprint, index.join().unwrap_or_else(|_| LoginIndex::of(&inputs)))
+            })
+        } else {
+            let fingerprint = fingerprint_now();
+            (fingerprint, LoginIndex::of(&inputs))
+        };
+        let fingerprint = fingerprint?;
         // A first import into an empty directory: nobody to look up.
         let directory_empty = directory.is_empty()?;
-        let hierarchy = resolve_compact(&inputs, options.thread_count(), |outside| {
+        let hierarchy = resolve_compact(&inputs, index, options.thread_count(), |outside| {
             if directory_empty {
                 return Ok(vec![false; outside.len()]);
             }
