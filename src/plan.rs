@@ -118,6 +118,13 @@ struct Entry {
     reason: Reason,
 }
 
+impl Entry {
+    /// A valid row that fails because its superior cannot be imported.
+    fn is_blocked(&self) -> bool {
+        self.valid && matches!(self.reason, Reason::SuperiorFails(_) | Reason::SuperiorInvalid(_))
+    }
+}
+
 /// Why a row is skipped or fails; the sentences are made when the rows are read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Reason {
@@ -485,21 +492,50 @@ impl Plan {
 
     /// Adds the issue of every user that cannot be imported because its superior cannot be, in
     /// row order, written from the entries' reasons (once the scratch of the plan is gone: a
-    /// wrong row high in a forest can block a tenth of a file).
+    /// wrong row high in a forest can block a tenth of a file). With two threads and many such
+    /// users, the second half is written on another thread.
     fn add_blocked_issues(&self, issues: &mut Vec<Issue>) {
-        let blocked = |entry: &&Entry| {
-            entry.valid && matches!(entry.reason, Reason::SuperiorFails(_) | Reason::SuperiorInvalid(_))
-        };
-        issues.reserve_exact(self.entries.iter().filter(blocked).count());
+        let count = self.entries.iter().filter(|entry| entry.is_blocked()).count();
+        issues.reserve_exact(count);
         let field: Arc<str> = Field::Superior.key().into();
-        for entry in self.entries.iter().filter(blocked) {
+        if self.config.options.thread_count() < 2 || count < 4096 {
+            self.write_blocked_issues(&self.entries, &field, issues);
+            return;
+        }
+        // Where the second half of the blocked entries begins.
+        let split = self
+            .entries
+            .iter()
+            .enumerate()
+            .filter(|(_, entry)| entry.is_blocked())
+            .nth(count / 2)
+            .map_or(self.entries.len(), |(at, _)| at);
+        let (first, second) = self.entries.split_at(split);
+        std::thread::scope(|scope| {
+            let other = scope.spawn(|| {
+                let mut rest = Vec::with_capacity(count - count / 2);
+                self.write_blocked_issues(second, &field, &mut rest);
+                rest
+            });
+            self.write_blocked_issues(first, &field, issues);
+            match other.join() {
+                Ok(mut rest) => issues.append(&mut rest),
+                // Writing issues does not panic; were it to, this thread writes them.
+                Err(_) => self.write_blocked_issues(second, &field, issues),
+            }
+        });
+    }
+
+    /// The issues of the blocked users among `entries`, into `out`.
+    fn write_blocked_issues(&self, entries: &[Entry], field: &Arc<str>, out: &mut Vec<Issue>) {
+        for entry in entries.iter().filter(|entry| entry.is_blocked()) {
             let Some(record) = self.records.get(entry.index as usize) else { continue };
             let sentence = blocked_sentence(entry.reason, &self.records, &self.logins, &self.invalid)
                 .unwrap_or_else(|| "the superior cannot be imported, so this user cannot be either".to_string());
-            issues.push(
+            out.push(
                 Issue::error(IssueCode::SuperiorNotImported, sentence)
                     .at_row(record.row())
-                    .for_field(Arc::clone(&field))
+                    .for_field(Arc::clone(field))
                     .with_value(record.superior().unwrap_or_default()),
             );
         }
