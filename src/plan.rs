@@ -225,6 +225,7 @@ impl Plan {
         let crate::validate::ValidationParts { records, invalid_rows, invalid_logins, mut issues, mapping } =
             validation.into_parts();
         let options = &config.options;
+        let mirror = options.mirror_user.as_deref();
 
         // Logins from the template, when the file has none.
         let mut logins = HashMap::new();
@@ -242,7 +243,7 @@ impl Plan {
         // row cannot be imported), read in place.
         let inputs = PlanUsers { records: &records, logins: &logins, invalid: &invalid_logins };
         let fingerprint_now =
-            || directory.fingerprint(&fingerprint_logins(&records, &logins, options.mirror_user.as_deref()));
+            || directory.fingerprint(&fingerprint_logins(&records, &logins, mirror_logins(&records, &mapping, mirror)));
         let (fingerprint, index) = if options.thread_count() > 1 {
             std::thread::scope(|scope| {
                 let index = scope.spawn(|| LoginIndex::of(&inputs));
@@ -321,7 +322,7 @@ impl Plan {
             }
         }
         // Mirror users.
-        let mut mirror_logins: Vec<&str> = mirror_logins(&records, options.mirror_user.as_deref()).collect();
+        let mut mirror_logins: Vec<&str> = mirror_logins(&records, &mapping, mirror).collect();
         mirror_logins.sort_unstable();
         mirror_logins.dedup();
         let mut mirrors = HashMap::new();
@@ -842,7 +843,8 @@ impl Plan {
     /// whose permissions they mirror (found or not), in file order (a fingerprint ignores order,
     /// case and repetitions).
     pub fn fingerprint_logins(&self) -> Vec<&str> {
-        fingerprint_logins(&self.records, &self.logins, self.config.options.mirror_user.as_deref())
+        let mirrors = mirror_logins(&self.records, &self.mapping, self.config.options.mirror_user.as_deref());
+        fingerprint_logins(&self.records, &self.logins, mirrors)
     }
 
     /// The configuration the plan was made with.
@@ -894,16 +896,22 @@ fn entry_index(i: usize) -> u32 {
 fn fingerprint_logins<'a>(
     records: &'a [UserRecord],
     logins: &'a HashMap<usize, String>,
-    mirror_user: Option<&'a str>,
+    mirrors: impl Iterator<Item = &'a str>,
 ) -> Vec<&'a str> {
     let mut all: Vec<&str> = (0..records.len()).map(|i| record_login(records, logins, i)).collect();
-    all.extend(mirror_logins(records, mirror_user));
+    all.extend(mirrors);
     all
 }
 
 /// The users whose permissions these records mirror, then the configuration's mirror user
-/// (repetitions kept).
-fn mirror_logins<'a>(records: &'a [UserRecord], mirror_user: Option<&'a str>) -> impl Iterator<Item = &'a str> {
+/// (repetitions kept). Only a file with a column of users to mirror has them on its records:
+/// the records of the others are not read.
+fn mirror_logins<'a>(
+    records: &'a [UserRecord],
+    mapping: &crate::mapping::Mapping,
+    mirror_user: Option<&'a str>,
+) -> impl Iterator<Item = &'a str> {
+    let records = if mapping.column_of_field(Field::Mirror).is_some() { records } else { &[] };
     records.iter().filter_map(UserRecord::mirror).chain(mirror_user)
 }
 
