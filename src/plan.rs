@@ -494,8 +494,11 @@ impl Plan {
     /// Adds the issue of every user that cannot be imported because its superior cannot be, in
     /// row order, written from the entries' reasons (once the scratch of the plan is gone: a
     /// wrong row high in a forest can block a tenth of a file). With two threads and many such
-    /// users, the second half is written on another thread.
+    /// users, every other stretch of entries is written on another thread and handed over as it
+    /// is done (at most two stretches wait: no second copy of the issues).
     fn add_blocked_issues(&self, issues: &mut Vec<Issue>) {
+        /// Entries in one stretch.
+        const STRETCH: usize = 16_384;
         let count = self.entries.iter().filter(|entry| entry.is_blocked()).count();
         issues.reserve_exact(count);
         let field: Arc<str> = Field::Superior.key().into();
@@ -503,27 +506,28 @@ impl Plan {
             self.write_blocked_issues(&self.entries, &field, issues);
             return;
         }
-        // Where the second half of the blocked entries begins.
-        let split = self
-            .entries
-            .iter()
-            .enumerate()
-            .filter(|(_, entry)| entry.is_blocked())
-            .nth(count / 2)
-            .map_or(self.entries.len(), |(at, _)| at);
-        let (first, second) = self.entries.split_at(split);
+        let field = &field;
         std::thread::scope(|scope| {
-            let other = scope.spawn(|| {
-                let mut rest = Vec::with_capacity(count - count / 2);
-                self.write_blocked_issues(second, &field, &mut rest);
-                rest
+            let (sender, written) = std::sync::mpsc::sync_channel::<Vec<Issue>>(1);
+            let other = scope.spawn(move || {
+                for stretch in self.entries.chunks(STRETCH).skip(1).step_by(2) {
+                    let mut part = Vec::new();
+                    self.write_blocked_issues(stretch, field, &mut part);
+                    if sender.send(part).is_err() {
+                        return;
+                    }
+                }
             });
-            self.write_blocked_issues(first, &field, issues);
-            match other.join() {
-                Ok(mut rest) => issues.append(&mut rest),
-                // Writing issues does not panic; were it to, this thread writes them.
-                Err(_) => self.write_blocked_issues(second, &field, issues),
+            for (k, stretch) in self.entries.chunks(STRETCH).enumerate() {
+                match (k % 2 == 1).then(|| written.recv()) {
+                    Some(Ok(mut part)) => issues.append(&mut part),
+                    // This thread's stretches, and the other's should it have stopped (writing
+                    // issues does not panic).
+                    _ => self.write_blocked_issues(stretch, field, issues),
+                }
             }
+            drop(written);
+            let _ = other.join();
         });
     }
 
