@@ -163,9 +163,11 @@ impl UserRecord {
         self.optional(Text::Password).map(Password::new)
     }
 
-    /// True when the row has a password (without exposing it).
+    /// True when the row has a password (without exposing it). Read from the record's offsets
+    /// alone: counting a plan's invitations does not read a million records' pages.
     pub fn has_password(&self) -> bool {
-        self.optional(Text::Password).is_some()
+        let i = Text::Password as usize;
+        self.ends[i] > self.ends[i - 1]
     }
 
     /// The superior's login.
@@ -695,6 +697,7 @@ mod tests {
             ]
         );
         assert_eq!(record.password().map(|p| p.expose().to_string()).as_deref(), Some("Analytical#1"));
+        assert!(record.has_password());
         let debug = format!("{record:?}");
         assert!(!debug.contains("Analytical"), "{debug}");
         assert!(builder.get(Text::Password).is_empty());
@@ -717,6 +720,7 @@ mod tests {
         let page = pager.seal();
         let records: Vec<UserRecord> = pending.into_iter().map(|p| p.seal(&page)).collect();
         assert_eq!(records[42].login(), "user42");
+        assert!(records.iter().all(|r| !r.has_password() && r.password().is_none()));
         assert_eq!(records[42].row(), 44);
         assert_eq!(Arc::strong_count(&page), 101);
     }
