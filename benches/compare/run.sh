@@ -10,7 +10,8 @@
 # byte-identical Python port of the generator. --frictionless-rows N runs frictionless on the
 # first N data rows only and extrapolates its time linearly (said so in the table).
 #
-# Environment: USER_IMPORT_BIN (a built CLI; default: `cargo build --release --features cli`),
+# Environment: USER_IMPORT_BIN (a built CLI; default: `cargo build --profile release-lto --features
+# cli`, the profile it is installed with),
 # PYTHON (default python3.11, else python3). The virtualenv target/compare-venv is created and
 # filled from benches/compare/requirements.txt (the only download). Needs GNU time
 # (/usr/bin/time; Debian package `time`).
@@ -55,9 +56,9 @@ fi
 if [[ -n ${USER_IMPORT_BIN:-} ]]; then
     bin=$USER_IMPORT_BIN
 else
-    echo "building user-import (release, cli)..." >&2
-    flock /tmp/cargo-build.lock cargo build --quiet --release --features cli
-    bin=$root/target/release/user-import
+    echo "building user-import (release-lto, cli)..." >&2
+    flock /tmp/cargo-build.lock cargo build --quiet --profile release-lto --features cli
+    bin=$root/target/release-lto/user-import
 fi
 
 # The Python peers.
