@@ -238,9 +238,9 @@ impl Plan {
         // decides which logins are covered): a change made while the plan reads counts as a
         // change since the plan, which is then refused, never applied over data it did not see.
         // Taken now, too, its scratch is gone before the plan's own memory grows. With two
-        // threads, the file's logins are indexed for the hierarchy meanwhile.
-        // The hierarchy is resolved over valid and invalid rows (a superior that is an invalid
-        // row cannot be imported), read in place.
+        // threads, the file's logins are indexed for the hierarchy meanwhile: the hierarchy is
+        // resolved over valid and invalid rows (a superior that is an invalid row cannot be
+        // imported), read in place.
         let inputs = PlanUsers { records: &records, logins: &logins, invalid: &invalid_logins };
         let fingerprint_now =
             || directory.fingerprint(&fingerprint_logins(&records, &logins, mirror_logins(&records, &mapping, mirror)));
@@ -252,8 +252,7 @@ impl Plan {
                 (fingerprint, index.join().unwrap_or_else(|_| LoginIndex::of(&inputs)))
             })
         } else {
-            let fingerprint = fingerprint_now();
-            (fingerprint, LoginIndex::of(&inputs))
+            (fingerprint_now(), LoginIndex::of(&inputs))
         };
         let fingerprint = fingerprint?;
         // A first import into an empty directory: nobody to look up.
@@ -307,8 +306,9 @@ impl Plan {
         }
         let mut hierarchy = hierarchy;
         issues.append(&mut hierarchy.issues);
-        hierarchy.placements = Vec::new(); // read: its memory goes before the plan's grows
-                                           // Superiors first: a user whose in-file superior fails cannot be imported either.
+        // The placements are read: their memory goes before the plan's grows.
+        hierarchy.placements = Vec::new();
+        // Superiors first: a user whose in-file superior fails cannot be imported either.
         let superior_of: Vec<u32> = std::mem::take(&mut hierarchy.superiors);
         for &i in &hierarchy.order {
             let i = i as usize;
