@@ -103,14 +103,26 @@ impl UserRecord {
         self.page.text.get(start + from as usize..start + to as usize).unwrap_or("")
     }
 
-    fn text(&self, field: Text) -> &str {
+    /// Where a text lies, relative to `start`.
+    fn bounds(&self, field: Text) -> (u16, u16) {
         let i = field as usize;
-        let from = if i == 0 { 0 } else { self.ends[i - 1] };
-        self.slice(from, self.ends[i])
+        (if i == 0 { 0 } else { self.ends[i - 1] }, self.ends[i])
+    }
+
+    fn text(&self, field: Text) -> &str {
+        let (from, to) = self.bounds(field);
+        self.slice(from, to)
+    }
+
+    /// Whether a text is there, from the record's offsets alone: an empty one costs no read of
+    /// the page.
+    fn has_text(&self, field: Text) -> bool {
+        let (from, to) = self.bounds(field);
+        to > from
     }
 
     fn optional(&self, field: Text) -> Option<&str> {
-        Some(self.text(field)).filter(|s| !s.is_empty())
+        self.has_text(field).then(|| self.text(field)).filter(|s| !s.is_empty())
     }
 
     /// The encoded extras: (kind, name, value) entries. Groups are written out; products and
@@ -166,8 +178,7 @@ impl UserRecord {
     /// True when the row has a password (without exposing it). Read from the record's offsets
     /// alone: counting a plan's invitations does not read a million records' pages.
     pub fn has_password(&self) -> bool {
-        let i = Text::Password as usize;
-        self.ends[i] > self.ends[i - 1]
+        self.has_text(Text::Password)
     }
 
     /// The superior's login.
