@@ -331,7 +331,7 @@ impl Plan {
                 mirrors.insert(user.login_key(), user);
             }
         }
-        if let Some(mirror) = &options.mirror_user {
+        if let Some(mirror) = mirror {
             if !mirrors.contains_key(&login_key(mirror)) {
                 issues.push(Issue::error(
                     IssueCode::InvalidValue,
@@ -466,6 +466,7 @@ impl Plan {
         superior_of: &[u32],
         issues: &mut Vec<Issue>,
     ) {
+        let field: Arc<str> = Field::Superior.key().into();
         for i in order.iter().map(|&i| i as usize).filter(|&i| i < self.records.len()) {
             if !matches!(actions[i], Action::Create | Action::Update | Action::Unchanged) {
                 continue;
@@ -481,12 +482,9 @@ impl Plan {
                 self.entries[at].reason = reason;
             }
             actions[i] = Action::Skip;
-            issues.push(
-                Issue::error(IssueCode::SuperiorNotImported, self.reason_text(reason).unwrap_or_default())
-                    .at_row(row)
-                    .for_field(Field::Superior.key())
-                    .with_value(self.records[i].superior().unwrap_or_default()),
-            );
+            if let Some(record) = self.records.get(i) {
+                issues.push(self.not_imported_issue(record, reason, &field));
+            }
         }
         self.order.retain(|&i| matches!(actions.get(i as usize), Some(Action::Create | Action::Update)));
     }
@@ -534,16 +532,22 @@ impl Plan {
     /// The issues of the blocked users among `entries`, into `out`.
     fn write_blocked_issues(&self, entries: &[Entry], field: &Arc<str>, out: &mut Vec<Issue>) {
         for entry in entries.iter().filter(|entry| entry.is_blocked()) {
-            let Some(record) = self.records.get(entry.index as usize) else { continue };
-            let sentence = blocked_sentence(entry.reason, &self.records, &self.logins, &self.invalid)
-                .unwrap_or_else(|| "the superior cannot be imported, so this user cannot be either".to_string());
-            out.push(
-                Issue::error(IssueCode::SuperiorNotImported, sentence)
-                    .at_row(record.row())
-                    .for_field(Arc::clone(field))
-                    .with_value(record.superior().unwrap_or_default()),
-            );
+            if let Some(record) = self.records.get(entry.index as usize) {
+                out.push(self.not_imported_issue(record, entry.reason, field));
+            }
         }
+    }
+
+    /// The issue of a user not imported because of its superior (`reason`), on the superior
+    /// field (`field`, shared) with the superior as written.
+    fn not_imported_issue(&self, record: &UserRecord, reason: Reason, field: &Arc<str>) -> Issue {
+        let sentence = self
+            .reason_text(reason)
+            .unwrap_or_else(|| "the superior cannot be imported, so this user cannot be either".to_string());
+        Issue::error(IssueCode::SuperiorNotImported, sentence)
+            .at_row(record.row())
+            .for_field(Arc::clone(field))
+            .with_value(record.superior().unwrap_or_default())
     }
 
     /// The record indexes of the creates and updates, every superior before its subordinates.

@@ -134,6 +134,12 @@ fn modes() {
     assert_eq!(actions(&p), [(2, Action::Unchanged), (3, Action::Skip), (4, Action::Skip)]);
     let kid = p.rows().nth(2).unwrap();
     assert!(kid.reason.unwrap().contains("superior 'new' (row 3) is not imported"), "skip cascades");
+    let issue = p.issues().iter().find(|i| i.row == Some(4)).unwrap();
+    assert_eq!(
+        (&issue.code, issue.field.as_deref(), issue.value.as_deref()),
+        (&IssueCode::SuperiorNotImported, Some("superior"), Some("new"))
+    );
+    assert!(issue.message.contains("superior 'new' (row 3) is not imported"), "{issue}");
     let mut create_only = config();
     create_only.options.mode = Mode::CreateOnly;
     let p = plan(create_only, csv, &directory);
