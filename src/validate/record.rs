@@ -1,8 +1,9 @@
 //! A validated row, stored compactly.
 //!
 //! The texts of many records live end to end in shared pages of about 64 KB, so a record costs
-//! no allocation of its own: a pointer to its page, its offsets, a shared role set, and its time
-//! zone, status and HQ role in a few bytes. Values that not every row has (groups, product access,
+//! no allocation of its own: a pointer to its page, its offsets (one byte each; a record with more
+//! than 255 bytes of text keeps them on its page), a shared role set, and its time zone, status
+//! and HQ role in a few bytes: 32 bytes in all. Values that not every row has (groups, product access,
 //! custom fields) are encoded after the record's fixed texts in the same page. Pages are wiped
 //! when the last record on them is dropped (they hold passwords).
 
@@ -43,6 +44,8 @@ pub(crate) struct Page {
     text: String,
     names: Arc<[Arc<str>]>,
     role_sets: Vec<Arc<RoleSet>>,
+    /// The offsets of the page's records with more text than one-byte offsets reach.
+    wide: Vec<Ends>,
 }
 
 impl Drop for Page {
@@ -61,6 +64,38 @@ pub(crate) struct RoleSet(pub(crate) Vec<Role>);
 
 const INVALID: u8 = 1;
 const EXISTS: u8 = 2;
+/// The record's offsets are on its page: its `ends` hold their index there.
+const WIDE: u8 = 4;
+
+/// The end of each fixed text, then of the extras, relative to the record's start.
+type Ends = [u16; TEXTS + 1];
+
+/// A record's offsets: one byte each when its text is short (nearly always), else the index of
+/// its [`Ends`] on its page (the [`WIDE`] flag then set).
+#[derive(Clone, Copy)]
+struct ShortEnds([u8; TEXTS + 1]);
+
+impl ShortEnds {
+    /// The offsets of a record written at the end of `page_wide`: short, or added to the page's
+    /// wide ones (and the [`WIDE`] flag to set).
+    fn new(ends: Ends, page_wide: &mut Vec<Ends>) -> (ShortEnds, u8) {
+        // The offsets only grow: the last one is the largest.
+        if ends[TEXTS] <= u16::from(u8::MAX) {
+            return (ShortEnds(ends.map(|end| u8::try_from(end).unwrap_or(u8::MAX))), 0);
+        }
+        let index = u32::try_from(page_wide.len()).unwrap_or(u32::MAX);
+        page_wide.push(ends);
+        let mut short = [0u8; TEXTS + 1];
+        short[..4].copy_from_slice(&index.to_le_bytes());
+        (ShortEnds(short), WIDE)
+    }
+
+    /// The index of a wide record's offsets on its page.
+    fn wide_index(self) -> usize {
+        let [a, b, c, d, ..] = self.0;
+        u32::from_le_bytes([a, b, c, d]) as usize
+    }
+}
 
 /// One valid row of the file, typed: what the plan stage turns into a [`User`].
 ///
@@ -72,9 +107,9 @@ const EXISTS: u8 = 2;
 pub struct UserRecord {
     page: Arc<Page>,
     start: u32,
-    /// End of each fixed text, then of the extras, relative to `start`.
-    ends: [u16; TEXTS + 1],
     row: u32,
+    /// End of each fixed text, then of the extras, relative to `start`.
+    ends: ShortEnds,
     /// The record's roles: an index into its page's role sets.
     role_set: u8,
     timezone: Option<Tz>,
@@ -94,8 +129,15 @@ impl PartialEq for UserRecord {
 
 impl UserRecord {
     fn all_text(&self) -> &str {
-        let start = self.start as usize;
-        self.page.text.get(start..start + self.ends[TEXTS] as usize).unwrap_or("")
+        self.slice(0, self.end(TEXTS))
+    }
+
+    /// The end of text `i` (or of the extras: `TEXTS`), relative to `start`.
+    fn end(&self, i: usize) -> u16 {
+        if self.flags & WIDE == 0 {
+            return self.ends.0.get(i).copied().map_or(0, u16::from);
+        }
+        self.page.wide.get(self.ends.wide_index()).and_then(|ends| ends.get(i)).copied().unwrap_or(0)
     }
 
     fn slice(&self, from: u16, to: u16) -> &str {
@@ -106,7 +148,7 @@ impl UserRecord {
     /// Where a text lies, relative to `start`.
     fn bounds(&self, field: Text) -> (u16, u16) {
         let i = field as usize;
-        (if i == 0 { 0 } else { self.ends[i - 1] }, self.ends[i])
+        (if i == 0 { 0 } else { self.end(i - 1) }, self.end(i))
     }
 
     fn text(&self, field: Text) -> &str {
@@ -128,7 +170,7 @@ impl UserRecord {
     /// The encoded extras: (kind, name, value) entries. Groups are written out; products and
     /// custom fields are written as the index of their name in the page's names.
     fn extras(&self) -> impl Iterator<Item = (char, &str, &str)> {
-        self.slice(self.ends[TEXTS - 1], self.ends[TEXTS]).split(ENTRY).filter_map(|entry| {
+        self.slice(self.end(TEXTS - 1), self.end(TEXTS)).split(ENTRY).filter_map(|entry| {
             let mut chars = entry.chars();
             let kind = chars.next()?;
             let (name, value) = chars.as_str().split_once(VALUE)?;
@@ -342,7 +384,9 @@ impl Extras {
 /// is sealed.
 pub(crate) struct Pending {
     start: u32,
-    ends: [u16; TEXTS + 1],
+    ends: ShortEnds,
+    /// [`WIDE`] when the offsets are on the page.
+    flags: u8,
     row: u32,
     role_set: u8,
     timezone: Option<Tz>,
@@ -361,7 +405,7 @@ impl Pending {
             timezone: self.timezone,
             status: self.status,
             hq_role: self.hq_role,
-            flags: 0,
+            flags: self.flags,
         }
     }
 }
@@ -372,6 +416,7 @@ pub(crate) struct Pager {
     text: String,
     names: Arc<[Arc<str>]>,
     role_sets: Vec<Arc<RoleSet>>,
+    wide: Vec<Ends>,
 }
 
 impl Pager {
@@ -380,7 +425,7 @@ impl Pager {
 
     /// A pager whose records name products and custom fields by their index in `names`.
     pub(crate) fn new(names: &Arc<[Arc<str>]>) -> Self {
-        Pager { text: String::new(), names: Arc::clone(names), role_sets: Vec::new() }
+        Pager { text: String::new(), names: Arc::clone(names), role_sets: Vec::new(), wide: Vec::new() }
     }
 
     /// True when a record with this role set fits the page's table of role sets (at most 256).
@@ -421,7 +466,12 @@ impl Pager {
         if text.len() < text.capacity() / 4 * 3 {
             text.shrink_to_fit();
         }
-        Arc::new(Page { text, names: Arc::clone(&self.names), role_sets: std::mem::take(&mut self.role_sets) })
+        Arc::new(Page {
+            text,
+            names: Arc::clone(&self.names),
+            role_sets: std::mem::take(&mut self.role_sets),
+            wide: std::mem::take(&mut self.wide),
+        })
     }
 }
 
@@ -515,7 +565,7 @@ impl RecordBuilder {
         let name = |i: u32| names.get(i as usize).map_or("", |n| &**n);
         let text = &mut pager.text;
         let start = text.len();
-        let mut ends = [0u16; TEXTS + 1];
+        let mut ends: Ends = [0; TEXTS + 1];
         for (i, part) in self.texts.iter().enumerate() {
             if !part.is_empty() {
                 text.push_str(part);
@@ -560,9 +610,11 @@ impl RecordBuilder {
             }
         }
         ends[TEXTS] = offset(text.len() - start);
+        let (ends, flags) = ShortEnds::new(ends, &mut pager.wide);
         let pending = Pending {
             start: u32::try_from(start).unwrap_or(u32::MAX),
             ends,
+            flags,
             row: u32::try_from(row).unwrap_or(u32::MAX),
             role_set: pager.role_index(self.roles.take().unwrap_or_else(|| Arc::clone(empty_roles))),
             timezone: self.timezone,
@@ -662,7 +714,7 @@ mod tests {
     #[test]
     fn a_record_is_small() {
         // No allocation of its own: keep the inline part small.
-        assert!(std::mem::size_of::<UserRecord>() <= 40, "{}", std::mem::size_of::<UserRecord>());
+        assert!(std::mem::size_of::<UserRecord>() <= 32, "{}", std::mem::size_of::<UserRecord>());
     }
 
     #[test]
@@ -734,6 +786,42 @@ mod tests {
         assert!(records.iter().all(|r| !r.has_password() && r.password().is_none()));
         assert_eq!(records[42].row(), 44);
         assert_eq!(Arc::strong_count(&page), 101);
+    }
+
+    #[test]
+    fn records_with_long_texts_keep_their_offsets_on_their_page() {
+        let mut pager = Pager::new(&NAMES.iter().map(|n| Arc::from(*n)).collect());
+        let empty = Arc::new(RoleSet::default());
+        let long = "x".repeat(300);
+        let mut pending = Vec::new();
+        for i in 0..6u64 {
+            let mut builder = RecordBuilder::default();
+            builder.set(Text::Login, &format!("user{i}"));
+            builder.set(Text::Password, "Secret#123");
+            if i % 2 == 1 {
+                builder.set(Text::LastName, &long);
+                builder.extras.custom = vec![(6, CustomValue::Text(format!("note {i}")))];
+            }
+            builder.set(Text::Reference, &format!("ref{i}"));
+            pending.push(builder.write(i + 2, &mut pager, &empty));
+        }
+        let page = pager.seal();
+        assert_eq!(page.wide.len(), 3, "only the long records keep wide offsets");
+        let records: Vec<UserRecord> = pending.into_iter().map(|p| p.seal(&page)).collect();
+        for (i, record) in records.iter().enumerate() {
+            assert_eq!(record.login(), format!("user{i}"));
+            assert_eq!(record.last_name(), if i % 2 == 1 { long.as_str() } else { "" });
+            assert_eq!(record.reference(), Some(format!("ref{i}").as_str()));
+            assert!(record.has_password());
+            let notes: Vec<_> = record.custom().collect();
+            if i % 2 == 1 {
+                assert_eq!(notes, [("note", CustomValue::Text(format!("note {i}")))]);
+            } else {
+                assert!(notes.is_empty());
+            }
+        }
+        assert_ne!(records[1], records[3]);
+        assert_eq!(records[1], records[1].clone());
     }
 
     #[test]
