@@ -29,9 +29,10 @@ pub(crate) enum Text {
 }
 
 const TEXTS: usize = 8;
-/// Separates the entries of the encoded extras, and a name from its value.
+/// Starts each entry of the encoded extras: its kind, then a group's name, or the index of a
+/// product's or custom field's name (decimal digits) followed by its value, which starts with a
+/// letter or sign telling its kind.
 const ENTRY: char = '\u{1e}';
-const VALUE: char = '\u{1f}';
 
 /// The most text one record may hold (its offsets are 16-bit).
 pub(crate) const MAX_RECORD_TEXT: usize = u16::MAX as usize;
@@ -173,12 +174,13 @@ impl UserRecord {
         self.slice(self.end(TEXTS - 1), self.end(TEXTS)).split(ENTRY).filter_map(|entry| {
             let mut chars = entry.chars();
             let kind = chars.next()?;
-            let (name, value) = chars.as_str().split_once(VALUE)?;
-            let name = match kind {
-                'g' => name,
-                _ => self.page.names.get(name.parse::<usize>().ok()?).map(|n| &**n)?,
-            };
-            Some((kind, name, value))
+            let rest = chars.as_str();
+            if kind == 'g' {
+                return Some((kind, rest, ""));
+            }
+            let (index, value) = rest.split_at(rest.bytes().take_while(u8::is_ascii_digit).count());
+            let name = self.page.names.get(index.parse::<usize>().ok()?)?;
+            Some((kind, &**name, value))
         })
     }
 
@@ -323,7 +325,11 @@ fn decode_custom(value: &str) -> CustomValue {
     match kind {
         Some('b') => CustomValue::Bool(text == "1"),
         Some('n') => text.parse().map_or_else(|_| CustomValue::Text(text.to_string()), CustomValue::Number),
-        Some('d') => parse_iso_date(text).map_or_else(|| CustomValue::Text(text.to_string()), CustomValue::Date),
+        Some('d') => text
+            .parse()
+            .ok()
+            .and_then(NaiveDate::from_num_days_from_ce_opt)
+            .map_or_else(|| CustomValue::Text(text.to_string()), CustomValue::Date),
         _ => CustomValue::Text(text.to_string()),
     }
 }
@@ -574,7 +580,9 @@ impl RecordBuilder {
         }
         let extras = &mut self.extras;
         for group in &extras.groups {
-            encode(text, 'g', group, "");
+            text.push(ENTRY);
+            text.push('g');
+            text.push_str(group);
         }
         extras.products.sort_by(|a, b| name(a.0).cmp(name(b.0)));
         for &(id, ref access) in &extras.products {
@@ -600,8 +608,9 @@ impl RecordBuilder {
                     text.push_str(&n.to_string());
                 }
                 CustomValue::Date(d) => {
+                    // Days since 1 January of year 1: 6 digits where an ISO date takes 10.
                     text.push('d');
-                    push_date(text, *d);
+                    push_number(text, i64::from(d.num_days_from_ce()));
                 }
                 CustomValue::Text(t) => {
                     text.push('t');
@@ -637,23 +646,25 @@ fn custom_len(value: &CustomValue) -> usize {
     }
 }
 
-/// The start of an extra named by the index of its name: its kind, the index, and the separator
-/// before its value.
+/// The start of an extra named by the index of its name: its kind and the index (its value,
+/// which follows, starts with a character other than a digit).
 fn push_indexed_entry(text: &mut String, kind: char, index: u32) {
     text.push(ENTRY);
     text.push(kind);
-    push_index(text, index);
-    text.push(VALUE);
+    push_number(text, i64::from(index));
 }
 
-/// The index of a name, in decimal.
-fn push_index(text: &mut String, index: u32) {
-    if index < 10 {
-        text.push(char::from(b'0' + index as u8));
+/// A number in decimal, without `fmt`'s machinery (records are written on the hot path).
+fn push_number(text: &mut String, n: i64) {
+    if (0..10).contains(&n) {
+        text.push(char::from(b'0' + n as u8));
         return;
     }
-    let mut digits = [0u8; 10];
-    let mut n = index;
+    if n < 0 {
+        text.push('-');
+    }
+    let mut digits = [0u8; 20];
+    let mut n = n.unsigned_abs();
     let mut at = digits.len();
     loop {
         at -= 1;
@@ -664,37 +675,6 @@ fn push_index(text: &mut String, index: u32) {
         }
     }
     text.extend(digits.iter().skip(at).map(|&b| char::from(b)));
-}
-
-fn encode(text: &mut String, kind: char, name: &str, value: &str) {
-    text.push(ENTRY);
-    text.push(kind);
-    text.push_str(name);
-    text.push(VALUE);
-    text.push_str(value);
-}
-
-fn push_date(text: &mut String, date: NaiveDate) {
-    let (y, m, d) = (date.year(), date.month(), date.day());
-    if (0..=9999).contains(&y) {
-        let digit = |n: u32| b'0' + (n % 10) as u8;
-        let y = y.unsigned_abs();
-        let bytes = [
-            digit(y / 1000),
-            digit(y / 100),
-            digit(y / 10),
-            digit(y),
-            b'-',
-            digit(m / 10),
-            digit(m),
-            b'-',
-            digit(d / 10),
-            digit(d),
-        ];
-        text.extend(bytes.iter().map(|&b| char::from(b)));
-    } else {
-        text.push_str(&date.format("%Y-%m-%d").to_string());
-    }
 }
 
 #[cfg(test)]
@@ -830,8 +810,51 @@ mod tests {
         assert_eq!(parse_iso_date("2023-02-29"), None);
         assert_eq!(parse_iso_date("2024-1-15"), None);
         assert_eq!(parse_iso_date("2024-01-1x"), None);
-        let mut text = String::new();
-        push_date(&mut text, NaiveDate::from_ymd_opt(7, 3, 9).unwrap());
-        assert_eq!(text, "0007-03-09");
+    }
+
+    #[test]
+    fn extras_round_trip_at_the_edges_of_their_encoding() {
+        let dates = [
+            NaiveDate::MIN,
+            NaiveDate::from_ymd_opt(-1, 12, 31).unwrap(),
+            NaiveDate::from_ymd_opt(0, 1, 1).unwrap(),
+            NaiveDate::from_ymd_opt(1, 1, 1).unwrap(),
+            NaiveDate::from_ymd_opt(7, 3, 9).unwrap(),
+            NaiveDate::from_ymd_opt(2024, 2, 29).unwrap(),
+            NaiveDate::MAX,
+        ];
+        let names: Vec<Arc<str>> = (0..120).map(|i| Arc::from(format!("field{i:03}"))).collect();
+        let names: Arc<[Arc<str>]> = names.into();
+        let mut pager = Pager::new(&names);
+        let empty = Arc::new(RoleSet::default());
+        let mut written = Vec::new();
+        for (k, date) in dates.iter().enumerate() {
+            let mut builder = RecordBuilder::default();
+            builder.set(Text::Login, "ada");
+            // Indexes of one, two and three digits; values that start with digits and signs.
+            let custom = vec![
+                (7, CustomValue::Date(*date)),
+                (42, CustomValue::Number(-12.5)),
+                (100 + k as u32, CustomValue::Text("2024 plans".into())),
+                (11, CustomValue::Number(7.0)),
+            ];
+            builder.extras.custom = custom.clone();
+            builder.extras.products = vec![(3, ProductAccess::Role(Role::new("9 lives"))), (5, ProductAccess::None)];
+            builder.extras.groups = vec!["42".into(), "".into()];
+            written.push((builder.write(k as u64 + 2, &mut pager, &empty), custom));
+        }
+        let page = pager.seal();
+        for (pending, mut custom) in written {
+            let record = pending.seal(&page);
+            custom.sort_by(|a, b| names[a.0 as usize].cmp(&names[b.0 as usize]));
+            let expected: Vec<(&str, CustomValue)> =
+                custom.into_iter().map(|(i, v)| (&*names[i as usize], v)).collect();
+            assert_eq!(record.custom().collect::<Vec<_>>(), expected);
+            assert_eq!(
+                record.products().collect::<Vec<_>>(),
+                [("field003", ProductAccess::Role(Role::new("9 lives"))), ("field005", ProductAccess::None)]
+            );
+            assert_eq!(record.groups().collect::<Vec<_>>(), ["42", ""]);
+        }
     }
 }
