@@ -828,7 +828,7 @@ impl Validator {
             self.take_row(&row, &mut part.run, &mut pager, &mut waiting);
         }
         self.seal(&mut part.run, &mut pager, &mut waiting);
-        merged.add(self, part, directory)?;
+        merged.add(self, &mut part, directory)?;
         if threads <= 1 {
             // One thread: each block is checked straight into the merged run.
             let mut reader = blocks.reader();
@@ -862,8 +862,12 @@ impl Validator {
             next: usize,
             merged: usize,
             stop: bool,
+            /// Runs merged and emptied, with their room: a worker fills one again rather than
+            /// growing a new one for every block (whose freed room, between the pages of records
+            /// kept, the allocator could not give back).
+            spare: Vec<Run>,
         }
-        let shared = Mutex::new(Shared { blocks, next: 0, merged: 0, stop: false });
+        let shared = Mutex::new(Shared { blocks, next: 0, merged: 0, stop: false, spare: Vec::new() });
         let ahead = Condvar::new();
         let (parts, received) = mpsc::channel::<(usize, Result<Part>)>();
         let stop = |shared: &Mutex<Shared<'_>>| {
@@ -881,7 +885,7 @@ impl Validator {
                     let mut reader = state.blocks.reader();
                     drop(state);
                     loop {
-                        let (seq, block) = {
+                        let (seq, block, mut run) = {
                             let Ok(mut state) = shared.lock() else { return };
                             while !state.stop && state.next >= state.merged + BLOCKS_AHEAD {
                                 let Ok(next) = ahead.wait(state) else { return };
@@ -893,7 +897,7 @@ impl Validator {
                             let seq = state.next;
                             state.next += 1;
                             match state.blocks.next_block() {
-                                Ok(Some(block)) => (seq, block),
+                                Ok(Some(block)) => (seq, block, state.spare.pop().unwrap_or_default()),
                                 Ok(None) => return,
                                 Err(err) => {
                                     state.stop = true;
@@ -902,7 +906,6 @@ impl Validator {
                                 }
                             }
                         };
-                        let mut run = Run::default();
                         let part = validator.check_block(&mut reader, &block, shape, &mut run).map(|rows| Part {
                             run,
                             rows,
@@ -920,13 +923,18 @@ impl Validator {
             for (seq, part) in received {
                 early.insert(seq, part);
                 while let Some(part) = early.remove(&next) {
-                    if let Err(err) = part.and_then(|part| merged.add(self, part, directory)) {
-                        stop(&shared);
-                        return Err(err);
-                    }
+                    let mut part = match part.and_then(|mut part| merged.add(self, &mut part, directory).map(|()| part))
+                    {
+                        Ok(part) => part,
+                        Err(err) => {
+                            stop(&shared);
+                            return Err(err);
+                        }
+                    };
                     next += 1;
                     if let Ok(mut state) = shared.lock() {
                         state.merged = next;
+                        state.spare.push(std::mem::take(&mut part.run));
                     }
                     ahead.notify_all();
                 }
@@ -1462,14 +1470,14 @@ impl Merged {
     }
 
     /// Merges a part checked on its own.
-    fn add(&mut self, validator: &Validator, part: Part, directory: &dyn Directory) -> Result<()> {
+    fn add(&mut self, validator: &Validator, part: &mut Part, directory: &dyn Directory) -> Result<()> {
         if self.rows + part.rows > self.max_rows {
             return Err(self.too_many_rows(&part.run, (0, 0)));
         }
         if self.run.records.len() + part.run.records.len() > self.run.records.capacity() {
             self.reserve();
         }
-        self.run.absorb(part.run);
+        self.run.absorb(&mut part.run);
         self.added(validator, part.rows, part.bytes, directory)
     }
 
@@ -1561,17 +1569,18 @@ impl Run {
         }
     }
 
-    /// Appends the run of the rows that follow this run's rows.
-    fn absorb(&mut self, part: Run) {
+    /// Appends the run of the rows that follow this run's rows, emptying `part` (its room is
+    /// kept, for the next block).
+    fn absorb(&mut self, part: &mut Run) {
         let (records, side) = (self.records.len(), self.side.len());
         let shift = |(hash, owner): (u32, Owner)| (hash, owner.shifted(records, side));
-        self.keys.logins.extend(part.keys.logins.into_iter().map(shift));
-        self.keys.emails.extend(part.keys.emails.into_iter().map(shift));
-        self.records.extend(part.records);
-        self.invalid_rows.extend(part.invalid_rows);
-        self.issues.extend(part.issues);
-        self.side.extend(part.side);
-        self.invalid_logins.extend(part.invalid_logins);
+        self.keys.logins.extend(part.keys.logins.drain(..).map(shift));
+        self.keys.emails.extend(part.keys.emails.drain(..).map(shift));
+        self.records.append(&mut part.records);
+        self.invalid_rows.append(&mut part.invalid_rows);
+        self.issues.append(&mut part.issues);
+        self.side.append(&mut part.side);
+        self.invalid_logins.append(&mut part.invalid_logins);
     }
 
     /// Moves the records marked invalid to the invalid rows, in place.
