@@ -107,22 +107,11 @@ pub struct PlanSummary {
     pub invitations: u64,
 }
 
-/// One row's entry, 16 bytes: its action, its record (a valid row) or its place among the
-/// invalid rows, and why it is skipped or fails.
-#[derive(Clone, Copy, Debug)]
-struct Entry {
-    /// Index in the records (a valid row) or in the invalid rows.
-    index: u32,
-    valid: bool,
-    action: Action,
-    reason: Reason,
-}
-
-impl Entry {
-    /// A valid row that fails because its superior cannot be imported.
-    fn is_blocked(&self) -> bool {
-        self.valid && matches!(self.reason, Reason::SuperiorFails(_) | Reason::SuperiorInvalid(_))
-    }
+/// A row of the file: a record (a valid row) or a row with errors, by index among them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum PlanRow {
+    Record(usize),
+    Invalid(usize),
 }
 
 /// Why a row is skipped or fails; the sentences are made when the rows are read.
@@ -141,6 +130,13 @@ enum Reason {
     SuperiorInvalid(u32),
     /// The superior (a record) is skipped.
     SuperiorSkipped(u32),
+}
+
+impl Reason {
+    /// A user that fails because its superior cannot be imported.
+    fn is_blocked(self) -> bool {
+        matches!(self, Reason::SuperiorFails(_) | Reason::SuperiorInvalid(_))
+    }
 }
 
 /// The plan of an import: for every row, exactly one planned outcome — create, update,
@@ -163,9 +159,13 @@ enum Reason {
 pub struct Plan {
     config: ImportConfig,
     records: Vec<UserRecord>,
-    /// The rows with errors: their row number and login as written.
+    /// The rows with errors: their row number and login as written. They all fail.
     invalid: Vec<(u64, Option<Box<str>>)>,
-    entries: Vec<Entry>,
+    /// What happens to each record, by record index.
+    actions: Vec<Action>,
+    /// Why a record is skipped or fails, for the records that are (by record index, ascending):
+    /// one byte a record and these few pairs where a row of entries took 16 bytes.
+    record_reasons: Vec<(u32, Reason)>,
     /// The sentences of [`Reason::Text`].
     reasons: Vec<Box<str>>,
     /// Record index → the login to use when it is not the record's own (generated).
@@ -286,10 +286,10 @@ impl Plan {
         // then the invalid rows with a login) cannot be imported.
         let superior_reason = |by: usize| -> Reason {
             if by < records.len() {
-                return Reason::SuperiorFails(entry_index(by));
+                return Reason::SuperiorFails(plan_index(by));
             }
             let row = inputs.row(by);
-            Reason::SuperiorInvalid(entry_index(invalid.partition_point(|(r, _)| *r < row)))
+            Reason::SuperiorInvalid(plan_index(invalid.partition_point(|(r, _)| *r < row)))
         };
         // Why each record whose superior fails cannot be imported, and who blocks it, by record
         // index.
@@ -361,7 +361,8 @@ impl Plan {
             config: config.clone(),
             records: Vec::new(),
             invalid: Vec::new(),
-            entries: Vec::new(),
+            actions: Vec::new(),
+            record_reasons: Vec::new(),
             reasons: Vec::new(),
             logins,
             existing: HashMap::new(),
@@ -384,20 +385,11 @@ impl Plan {
         plan.records = records;
         plan.existing = existing;
 
-        // Both kinds of rows in file order: the rows with errors (sorted by row) are slotted in
-        // as the records (in file order) go by, so the entries are written once.
+        // Each record's action, and its reason when it has one; the rows with errors all fail.
         plan.invalid = invalid;
-        let mut entries: Vec<Entry> = Vec::with_capacity(plan.records.len() + plan.invalid.len());
         let mut actions: Vec<Action> = Vec::with_capacity(plan.records.len());
-        let invalid_entry =
-            |k: usize| Entry { index: entry_index(k), valid: false, action: Action::Fail, reason: Reason::Invalid };
-        let mut next_invalid = 0;
+        let mut record_reasons: Vec<(u32, Reason)> = Vec::new();
         for i in 0..plan.records.len() {
-            let row = plan.records[i].row();
-            while plan.invalid.get(next_invalid).is_some_and(|&(invalid_row, _)| invalid_row < row) {
-                entries.push(invalid_entry(next_invalid));
-                next_invalid += 1;
-            }
             let (action, reason) = if failed[i] {
                 let reason = match reasons[i] {
                     Reason::None => Reason::Unresolved,
@@ -419,9 +411,10 @@ impl Plan {
                 (Action::Create, Reason::None)
             };
             actions.push(action);
-            entries.push(Entry { index: entry_index(i), valid: true, action, reason });
+            if reason != Reason::None {
+                record_reasons.push((plan_index(i), reason));
+            }
         }
-        entries.extend((next_invalid..plan.invalid.len()).map(invalid_entry));
         drop((failed, reasons));
         // Skipped and failed users are not superiors anyone can have either.
         plan.order = hierarchy
@@ -430,8 +423,9 @@ impl Plan {
             .copied()
             .filter(|&i| matches!(actions.get(i as usize), Some(Action::Create | Action::Update)))
             .collect();
-        plan.entries = entries;
-        plan.mark_skipped_superiors(actions, &hierarchy.order, &superior_of, &mut issues);
+        plan.actions = actions;
+        plan.record_reasons = record_reasons;
+        plan.mark_skipped_superiors(&hierarchy.order, &superior_of, &mut issues);
         drop((hierarchy, superior_of));
         plan.add_blocked_issues(&mut issues);
 
@@ -459,56 +453,54 @@ impl Plan {
     /// A row whose superior is skipped (update-only mode) cannot be imported either. `order` is the
     /// hierarchy's creation order (every superior before its subordinates), so one pass settles
     /// every chain; `superiors` are the superiors the hierarchy stage resolved.
-    fn mark_skipped_superiors(
-        &mut self,
-        mut actions: Vec<Action>,
-        order: &[u32],
-        superior_of: &[u32],
-        issues: &mut Vec<Issue>,
-    ) {
+    fn mark_skipped_superiors(&mut self, order: &[u32], superior_of: &[u32], issues: &mut Vec<Issue>) {
         let field: Arc<str> = Field::Superior.key().into();
-        for i in order.iter().map(|&i| i as usize).filter(|&i| i < self.records.len()) {
-            if !matches!(actions[i], Action::Create | Action::Update | Action::Unchanged) {
+        let mut skipped = false;
+        for i in order.iter().map(|&i| i as usize) {
+            if !matches!(self.actions.get(i), Some(Action::Create | Action::Update | Action::Unchanged)) {
                 continue;
             }
-            let s = superior_of[i] as usize;
-            if !matches!(actions.get(s), Some(Action::Skip | Action::Fail)) {
+            let s = superior_of.get(i).map_or(usize::MAX, |&s| s as usize);
+            if !matches!(self.actions.get(s), Some(Action::Skip | Action::Fail)) {
                 continue;
             }
-            let reason = Reason::SuperiorSkipped(entry_index(s));
-            let row = self.records[i].row();
-            if let Ok(at) = self.entries.binary_search_by_key(&row, |e| self.entry_row(e)) {
-                self.entries[at].action = Action::Skip;
-                self.entries[at].reason = reason;
-            }
-            actions[i] = Action::Skip;
+            let reason = Reason::SuperiorSkipped(plan_index(s));
+            // Those users had no reason: theirs is added, then sorted into place below.
+            self.actions[i] = Action::Skip;
+            self.record_reasons.push((plan_index(i), reason));
+            skipped = true;
             if let Some(record) = self.records.get(i) {
                 issues.push(self.not_imported_issue(record, reason, &field));
             }
         }
-        self.order.retain(|&i| matches!(actions.get(i as usize), Some(Action::Create | Action::Update)));
+        if skipped {
+            self.record_reasons.sort_unstable_by_key(|&(i, _)| i);
+            let actions = &self.actions;
+            self.order.retain(|&i| matches!(actions.get(i as usize), Some(Action::Create | Action::Update)));
+        }
     }
 
     /// Adds the issue of every user that cannot be imported because its superior cannot be, in
-    /// row order, written from the entries' reasons (once the scratch of the plan is gone: a
+    /// row order, written from the records' reasons (once the scratch of the plan is gone: a
     /// wrong row high in a forest can block a tenth of a file). With two threads and many such
-    /// users, every other stretch of entries is written on another thread and handed over as it
+    /// users, every other stretch of reasons is written on another thread and handed over as it
     /// is done (at most two stretches wait: no second copy of the issues).
     fn add_blocked_issues(&self, issues: &mut Vec<Issue>) {
-        /// Entries in one stretch.
-        const STRETCH: usize = 16_384;
-        let count = self.entries.iter().filter(|entry| entry.is_blocked()).count();
+        /// Reasons in one stretch.
+        const STRETCH: usize = 8192;
+        let reasons = &self.record_reasons;
+        let count = reasons.iter().filter(|(_, reason)| reason.is_blocked()).count();
         issues.reserve_exact(count);
         let field: Arc<str> = Field::Superior.key().into();
         if self.config.options.thread_count() < 2 || count < 4096 {
-            self.write_blocked_issues(&self.entries, &field, issues);
+            self.write_blocked_issues(reasons, &field, issues);
             return;
         }
         let field = &field;
         std::thread::scope(|scope| {
             let (sender, written) = std::sync::mpsc::sync_channel::<Vec<Issue>>(1);
             let other = scope.spawn(move || {
-                for stretch in self.entries.chunks(STRETCH).skip(1).step_by(2) {
+                for stretch in reasons.chunks(STRETCH).skip(1).step_by(2) {
                     let mut part = Vec::new();
                     self.write_blocked_issues(stretch, field, &mut part);
                     if sender.send(part).is_err() {
@@ -516,7 +508,7 @@ impl Plan {
                     }
                 }
             });
-            for (k, stretch) in self.entries.chunks(STRETCH).enumerate() {
+            for (k, stretch) in reasons.chunks(STRETCH).enumerate() {
                 match (k % 2 == 1).then(|| written.recv()) {
                     Some(Ok(mut part)) => issues.append(&mut part),
                     // This thread's stretches, and the other's should it have stopped (writing
@@ -529,11 +521,11 @@ impl Plan {
         });
     }
 
-    /// The issues of the blocked users among `entries`, into `out`.
-    fn write_blocked_issues(&self, entries: &[Entry], field: &Arc<str>, out: &mut Vec<Issue>) {
-        for entry in entries.iter().filter(|entry| entry.is_blocked()) {
-            if let Some(record) = self.records.get(entry.index as usize) {
-                out.push(self.not_imported_issue(record, entry.reason, field));
+    /// The issues of the blocked users among these records' reasons, into `out`.
+    fn write_blocked_issues(&self, reasons: &[(u32, Reason)], field: &Arc<str>, out: &mut Vec<Issue>) {
+        for &(i, reason) in reasons.iter().filter(|(_, reason)| reason.is_blocked()) {
+            if let Some(record) = self.records.get(i as usize) {
+                out.push(self.not_imported_issue(record, reason, field));
             }
         }
     }
@@ -558,7 +550,7 @@ impl Plan {
     /// A reason of the plan's own.
     fn reason(&mut self, text: String) -> Reason {
         self.reasons.push(text.into());
-        Reason::Text(entry_index(self.reasons.len() - 1))
+        Reason::Text(plan_index(self.reasons.len() - 1))
     }
 
     /// The sentence of a reason.
@@ -574,14 +566,29 @@ impl Plan {
         }
     }
 
-    /// The row number of an entry.
-    fn entry_row(&self, entry: &Entry) -> u64 {
-        let index = entry.index as usize;
-        if entry.valid {
-            self.records.get(index).map_or(0, UserRecord::row)
-        } else {
-            self.invalid.get(index).map_or(0, |(row, _)| *row)
-        }
+    /// Every row in file order: the records and the rows with errors (both in row order),
+    /// merged.
+    fn plan_rows(&self) -> impl Iterator<Item = PlanRow> + '_ {
+        let (mut record, mut invalid) = (0, 0);
+        std::iter::from_fn(move || {
+            let record_row = self.records.get(record).map(UserRecord::row);
+            let invalid_row = self.invalid.get(invalid).map(|&(row, _)| row);
+            match (record_row, invalid_row) {
+                (Some(a), Some(b)) if b < a => {
+                    invalid += 1;
+                    Some(PlanRow::Invalid(invalid - 1))
+                }
+                (Some(_), _) => {
+                    record += 1;
+                    Some(PlanRow::Record(record - 1))
+                }
+                (None, Some(_)) => {
+                    invalid += 1;
+                    Some(PlanRow::Invalid(invalid - 1))
+                }
+                (None, None) => None,
+            }
+        })
     }
 
     fn login(&self, i: usize) -> &str {
@@ -761,36 +768,46 @@ impl Plan {
 
     /// Every row in file order, as the preview shows it.
     pub fn rows(&self) -> impl Iterator<Item = PlannedRow> + '_ {
-        self.entries.iter().map(|entry| {
-            let record = entry.valid.then_some(entry.index as usize);
-            let invalid_login = || self.invalid.get(entry.index as usize).and_then(|(_, login)| login.as_deref());
-            PlannedRow {
-                row: self.entry_row(entry),
-                action: entry.action,
-                login: match record {
-                    Some(i) => Some(self.login(i).to_string()),
-                    None => invalid_login().map(str::to_string),
-                },
-                reason: self.reason_text(entry.reason),
-                changes: record.and_then(|i| self.changes.get(&i).cloned()).unwrap_or_default(),
-                invitation: entry.action == Action::Create && record.is_some_and(|i| !self.records[i].has_password()),
+        // The records come in index order: their reasons are read as they go by.
+        let mut reasons = self.record_reasons.iter().peekable();
+        self.plan_rows().map(move |row| match row {
+            PlanRow::Record(i) => {
+                while reasons.next_if(|&&(k, _)| (k as usize) < i).is_some() {}
+                let reason = reasons.next_if(|&&(k, _)| k as usize == i).map_or(Reason::None, |&(_, reason)| reason);
+                let action = self.actions.get(i).copied().unwrap_or(Action::Fail);
+                PlannedRow {
+                    row: self.records[i].row(),
+                    action,
+                    login: Some(self.login(i).to_string()),
+                    reason: self.reason_text(reason),
+                    changes: self.changes.get(&i).cloned().unwrap_or_default(),
+                    invitation: action == Action::Create && !self.records[i].has_password(),
+                }
+            }
+            PlanRow::Invalid(k) => {
+                let (row, login) = &self.invalid[k];
+                PlannedRow {
+                    row: *row,
+                    action: Action::Fail,
+                    login: login.as_deref().map(str::to_string),
+                    reason: self.reason_text(Reason::Invalid),
+                    changes: Vec::new(),
+                    invitation: false,
+                }
             }
         })
     }
 
     /// The counts.
     pub fn summary(&self) -> PlanSummary {
-        let mut summary = PlanSummary { rows: self.entries.len() as u64, ..PlanSummary::default() };
-        for entry in &self.entries {
-            if entry.valid {
-                summary.valid += 1;
-            } else {
-                summary.invalid += 1;
-            }
-            match entry.action {
+        let (valid, invalid) = (self.records.len() as u64, self.invalid.len() as u64);
+        let mut summary =
+            PlanSummary { rows: valid + invalid, valid, invalid, fail: invalid, ..PlanSummary::default() };
+        for (record, action) in self.records.iter().zip(&self.actions) {
+            match action {
                 Action::Create => {
                     summary.create += 1;
-                    if entry.valid && !self.records[entry.index as usize].has_password() {
+                    if !record.has_password() {
                         summary.invitations += 1;
                     }
                 }
@@ -883,10 +900,8 @@ impl Plan {
 
     /// The user a row writes (create or update), as the preview shows it.
     pub fn user(&self, row: u64) -> Option<User> {
-        let at = self.entries.binary_search_by_key(&row, |e| self.entry_row(e)).ok()?;
-        let entry = self.entries.get(at)?;
-        let i = entry.valid.then_some(entry.index as usize)?;
-        match (entry.action, self.existing.get(&i)) {
+        let i = self.records.binary_search_by_key(&row, UserRecord::row).ok()?;
+        match (self.actions.get(i).copied()?, self.existing.get(&i)) {
             (Action::Create, _) => Some(self.new_user(i)),
             (Action::Update | Action::Unchanged, Some(stored)) => Some(self.merged_user(i, stored)),
             _ => None,
@@ -895,7 +910,7 @@ impl Plan {
 }
 
 /// An index the plan keeps in 32 bits (the parse stage's row limit is far below).
-fn entry_index(i: usize) -> u32 {
+fn plan_index(i: usize) -> u32 {
     u32::try_from(i).unwrap_or(u32::MAX)
 }
 
