@@ -134,10 +134,17 @@ impl UserRecord {
     }
 
     /// The end of text `i` (or of the extras: `TEXTS`), relative to `start`.
+    #[inline]
     fn end(&self, i: usize) -> u16 {
         if self.flags & WIDE == 0 {
             return self.ends.0.get(i).copied().map_or(0, u16::from);
         }
+        self.wide_end(i)
+    }
+
+    /// [`UserRecord::end`] of a record whose offsets are on its page.
+    #[cold]
+    fn wide_end(&self, i: usize) -> u16 {
         self.page.wide.get(self.ends.wide_index()).and_then(|ends| ends.get(i)).copied().unwrap_or(0)
     }
 
@@ -147,9 +154,14 @@ impl UserRecord {
     }
 
     /// Where a text lies, relative to `start`.
+    #[inline]
     fn bounds(&self, field: Text) -> (u16, u16) {
         let i = field as usize;
-        (if i == 0 { 0 } else { self.end(i - 1) }, self.end(i))
+        if self.flags & WIDE != 0 {
+            return (if i == 0 { 0 } else { self.wide_end(i - 1) }, self.wide_end(i));
+        }
+        let end = |i: usize| self.ends.0.get(i).copied().map_or(0, u16::from);
+        (if i == 0 { 0 } else { end(i - 1) }, end(i))
     }
 
     fn text(&self, field: Text) -> &str {
@@ -539,6 +551,7 @@ impl RecordBuilder {
         self.checked_len = self.text_len();
     }
 
+    #[inline]
     pub(crate) fn set(&mut self, field: Text, value: &str) {
         let text = &mut self.texts[field as usize];
         text.clear();
@@ -610,7 +623,7 @@ impl RecordBuilder {
                 CustomValue::Date(d) => {
                     // Days since 1 January of year 1: 6 digits where an ISO date takes 10.
                     text.push('d');
-                    push_number(text, i64::from(d.num_days_from_ce()));
+                    text.push_str(itoa::Buffer::new().format(d.num_days_from_ce()));
                 }
                 CustomValue::Text(t) => {
                     text.push('t');
@@ -651,30 +664,11 @@ fn custom_len(value: &CustomValue) -> usize {
 fn push_indexed_entry(text: &mut String, kind: char, index: u32) {
     text.push(ENTRY);
     text.push(kind);
-    push_number(text, i64::from(index));
-}
-
-/// A number in decimal, without `fmt`'s machinery (records are written on the hot path).
-fn push_number(text: &mut String, n: i64) {
-    if (0..10).contains(&n) {
-        text.push(char::from(b'0' + n as u8));
-        return;
+    if index < 10 {
+        text.push(char::from(b'0' + index as u8));
+    } else {
+        text.push_str(itoa::Buffer::new().format(index));
     }
-    if n < 0 {
-        text.push('-');
-    }
-    let mut digits = [0u8; 20];
-    let mut n = n.unsigned_abs();
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    text.extend(digits.iter().skip(at).map(|&b| char::from(b)));
 }
 
 #[cfg(test)]
