@@ -109,7 +109,7 @@ pub struct PlanSummary {
 
 /// A row of the file: a record (a valid row) or a row with errors, by index among them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum PlanRow {
+enum FileRow {
     Record(usize),
     Invalid(usize),
 }
@@ -163,8 +163,8 @@ pub struct Plan {
     invalid: Vec<(u64, Option<Box<str>>)>,
     /// What happens to each record, by record index.
     actions: Vec<Action>,
-    /// Why a record is skipped or fails, for the records that are (by record index, ascending):
-    /// one byte a record and these few pairs where a row of entries took 16 bytes.
+    /// Why a record is skipped or fails, for the records that are (by record index, ascending;
+    /// most records have no reason).
     record_reasons: Vec<(u32, Reason)>,
     /// The sentences of [`Reason::Text`].
     reasons: Vec<Box<str>>,
@@ -568,26 +568,23 @@ impl Plan {
 
     /// Every row in file order: the records and the rows with errors (both in row order),
     /// merged.
-    fn plan_rows(&self) -> impl Iterator<Item = PlanRow> + '_ {
+    fn file_rows(&self) -> impl Iterator<Item = FileRow> + '_ {
         let (mut record, mut invalid) = (0, 0);
         std::iter::from_fn(move || {
             let record_row = self.records.get(record).map(UserRecord::row);
             let invalid_row = self.invalid.get(invalid).map(|&(row, _)| row);
-            match (record_row, invalid_row) {
-                (Some(a), Some(b)) if b < a => {
-                    invalid += 1;
-                    Some(PlanRow::Invalid(invalid - 1))
-                }
-                (Some(_), _) => {
-                    record += 1;
-                    Some(PlanRow::Record(record - 1))
-                }
-                (None, Some(_)) => {
-                    invalid += 1;
-                    Some(PlanRow::Invalid(invalid - 1))
-                }
-                (None, None) => None,
-            }
+            let record_first = match (record_row, invalid_row) {
+                (None, None) => return None,
+                (Some(a), Some(b)) => a < b,
+                (record_row, _) => record_row.is_some(),
+            };
+            Some(if record_first {
+                record += 1;
+                FileRow::Record(record - 1)
+            } else {
+                invalid += 1;
+                FileRow::Invalid(invalid - 1)
+            })
         })
     }
 
@@ -770,8 +767,8 @@ impl Plan {
     pub fn rows(&self) -> impl Iterator<Item = PlannedRow> + '_ {
         // The records come in index order: their reasons are read as they go by.
         let mut reasons = self.record_reasons.iter().peekable();
-        self.plan_rows().map(move |row| match row {
-            PlanRow::Record(i) => {
+        self.file_rows().map(move |row| match row {
+            FileRow::Record(i) => {
                 while reasons.next_if(|&&(k, _)| (k as usize) < i).is_some() {}
                 let reason = reasons.next_if(|&&(k, _)| k as usize == i).map_or(Reason::None, |&(_, reason)| reason);
                 let action = self.actions.get(i).copied().unwrap_or(Action::Fail);
@@ -784,7 +781,7 @@ impl Plan {
                     invitation: action == Action::Create && !self.records[i].has_password(),
                 }
             }
-            PlanRow::Invalid(k) => {
+            FileRow::Invalid(k) => {
                 let (row, login) = &self.invalid[k];
                 PlannedRow {
                     row: *row,

@@ -828,7 +828,7 @@ impl Validator {
             self.take_row(&row, &mut part.run, &mut pager, &mut waiting);
         }
         self.seal(&mut part.run, &mut pager, &mut waiting);
-        merged.add(self, &mut part, directory)?;
+        merged.add(self, part, directory)?;
         if threads <= 1 {
             // One thread: each block is checked straight into the merged run.
             let mut reader = blocks.reader();
@@ -923,9 +923,8 @@ impl Validator {
             for (seq, part) in received {
                 early.insert(seq, part);
                 while let Some(part) = early.remove(&next) {
-                    let mut part = match part.and_then(|mut part| merged.add(self, &mut part, directory).map(|()| part))
-                    {
-                        Ok(part) => part,
+                    let emptied = match part.and_then(|part| merged.add(self, part, directory)) {
+                        Ok(emptied) => emptied,
                         Err(err) => {
                             stop(&shared);
                             return Err(err);
@@ -934,7 +933,7 @@ impl Validator {
                     next += 1;
                     if let Ok(mut state) = shared.lock() {
                         state.merged = next;
-                        state.spare.push(std::mem::take(&mut part.run));
+                        state.spare.push(emptied);
                     }
                     ahead.notify_all();
                 }
@@ -1469,8 +1468,9 @@ impl Merged {
         }
     }
 
-    /// Merges a part checked on its own.
-    fn add(&mut self, validator: &Validator, part: &mut Part, directory: &dyn Directory) -> Result<()> {
+    /// Merges a part checked on its own; returns its run emptied, with its room, to be filled
+    /// again.
+    fn add(&mut self, validator: &Validator, mut part: Part, directory: &dyn Directory) -> Result<Run> {
         if self.rows + part.rows > self.max_rows {
             return Err(self.too_many_rows(&part.run, (0, 0)));
         }
@@ -1478,7 +1478,8 @@ impl Merged {
             self.reserve();
         }
         self.run.absorb(&mut part.run);
-        self.added(validator, part.rows, part.bytes, directory)
+        self.added(validator, part.rows, part.bytes, directory)?;
+        Ok(part.run)
     }
 
     /// Refuses the file when the `rows` data rows just added to the run (its records and invalid

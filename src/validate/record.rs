@@ -1,11 +1,11 @@
 //! A validated row, stored compactly.
 //!
 //! The texts of many records live end to end in shared pages of about 64 KB, so a record costs
-//! no allocation of its own: a pointer to its page, its offsets (one byte each; a record with more
-//! than 255 bytes of text keeps them on its page), a shared role set, and its time zone, status
-//! and HQ role in a few bytes: 32 bytes in all. Values that not every row has (groups, product access,
-//! custom fields) are encoded after the record's fixed texts in the same page. Pages are wiped
-//! when the last record on them is dropped (they hold passwords).
+//! no allocation of its own: a pointer to its page, its offsets (one byte each; a record with
+//! more than 255 bytes of text keeps them on its page), a shared role set, and its time zone,
+//! status and HQ role in a few bytes: 32 bytes in all. Values that not every row has (groups,
+//! product access, custom fields) are encoded after the record's fixed texts in the same page.
+//! Pages are wiped when the last record on them is dropped (they hold passwords).
 
 use std::fmt;
 use std::sync::Arc;
@@ -137,9 +137,16 @@ impl UserRecord {
     #[inline]
     fn end(&self, i: usize) -> u16 {
         if self.flags & WIDE == 0 {
-            return self.ends.0.get(i).copied().map_or(0, u16::from);
+            self.short_end(i)
+        } else {
+            self.wide_end(i)
         }
-        self.wide_end(i)
+    }
+
+    /// [`UserRecord::end`] of a record whose offsets are its own (nearly all).
+    #[inline]
+    fn short_end(&self, i: usize) -> u16 {
+        self.ends.0.get(i).copied().map_or(0, u16::from)
     }
 
     /// [`UserRecord::end`] of a record whose offsets are on its page.
@@ -156,12 +163,13 @@ impl UserRecord {
     /// Where a text lies, relative to `start`.
     #[inline]
     fn bounds(&self, field: Text) -> (u16, u16) {
+        // The flag is tested once for both ends.
         let i = field as usize;
-        if self.flags & WIDE != 0 {
-            return (if i == 0 { 0 } else { self.wide_end(i - 1) }, self.wide_end(i));
+        if self.flags & WIDE == 0 {
+            (if i == 0 { 0 } else { self.short_end(i - 1) }, self.short_end(i))
+        } else {
+            (if i == 0 { 0 } else { self.wide_end(i - 1) }, self.wide_end(i))
         }
-        let end = |i: usize| self.ends.0.get(i).copied().map_or(0, u16::from);
-        (if i == 0 { 0 } else { end(i - 1) }, end(i))
     }
 
     fn text(&self, field: Text) -> &str {
@@ -621,7 +629,8 @@ impl RecordBuilder {
                     text.push_str(&n.to_string());
                 }
                 CustomValue::Date(d) => {
-                    // Days since 1 January of year 1: 6 digits where an ISO date takes 10.
+                    // Its day number in the common era (1 January of year 1 is day 1): 6 digits
+                    // where an ISO date takes 10.
                     text.push('d');
                     text.push_str(itoa::Buffer::new().format(d.num_days_from_ce()));
                 }
