@@ -860,4 +860,95 @@ mod tests {
             assert_eq!(record.groups().collect::<Vec<_>>(), ["42", ""]);
         }
     }
+
+    /// One record as written: its texts and extras (before the builder sorts them).
+    #[derive(Clone, Debug)]
+    struct Written {
+        texts: Vec<String>,
+        groups: Vec<String>,
+        products: Vec<(u32, ProductAccess)>,
+        custom: Vec<(u32, CustomValue)>,
+    }
+
+    fn written() -> impl proptest::strategy::Strategy<Value = Written> {
+        use proptest::prelude::*;
+        // Fixed texts may hold anything (their offsets delimit them), up to long enough that
+        // some records need wide offsets; extras never hold the entry separator (the validate
+        // stage turns control characters into spaces).
+        let text = proptest::string::string_regex("(.|\\n){0,90}").unwrap_or_else(|_| unreachable!());
+        let extra = || proptest::string::string_regex("[^\\x1e]{0,20}").unwrap_or_else(|_| unreachable!());
+        let access = prop_oneof![
+            Just(ProductAccess::None),
+            Just(ProductAccess::Granted),
+            extra().prop_map(|role| ProductAccess::Role(Role::new(role))),
+        ];
+        let days = NaiveDate::MIN.num_days_from_ce()..=NaiveDate::MAX.num_days_from_ce();
+        let value = prop_oneof![
+            any::<bool>().prop_map(CustomValue::Bool),
+            any::<f64>().prop_filter("a number", |n| n.is_finite()).prop_map(CustomValue::Number),
+            days.prop_filter_map("a date", |d| NaiveDate::from_num_days_from_ce_opt(d).map(CustomValue::Date)),
+            extra().prop_map(CustomValue::Text),
+        ];
+        (
+            proptest::collection::vec(text, TEXTS),
+            proptest::collection::vec(extra(), 0..3),
+            proptest::collection::btree_map(0u32..40, access, 0..3),
+            proptest::collection::btree_map(0u32..40, value, 0..4),
+        )
+            .prop_map(|(texts, groups, products, custom)| Written {
+                texts,
+                groups,
+                products: products.into_iter().collect(),
+                custom: custom.into_iter().collect(),
+            })
+    }
+
+    const FIELDS: [Text; TEXTS] = [
+        Text::FirstName,
+        Text::LastName,
+        Text::Login,
+        Text::Email,
+        Text::Password,
+        Text::Superior,
+        Text::Reference,
+        Text::Mirror,
+    ];
+
+    proptest::proptest! {
+        /// Whatever a page holds, every record reads back what was written, short offsets or
+        /// wide.
+        #[test]
+        fn records_read_back_what_was_written(records in proptest::collection::vec(written(), 1..12)) {
+            let names: Vec<Arc<str>> = (0..40).map(|i| Arc::from(format!("name{}", 39 - i))).collect();
+            let names: Arc<[Arc<str>]> = names.into();
+            let mut pager = Pager::new(&names);
+            let empty = Arc::new(RoleSet::default());
+            let mut pending = Vec::new();
+            for (k, record) in records.iter().enumerate() {
+                let mut builder = RecordBuilder::default();
+                for (field, text) in FIELDS.iter().zip(&record.texts) {
+                    builder.set(*field, text);
+                }
+                builder.extras.groups.clone_from(&record.groups);
+                builder.extras.products.clone_from(&record.products);
+                builder.extras.custom.clone_from(&record.custom);
+                pending.push(builder.write(k as u64 + 2, &mut pager, &empty));
+            }
+            let page = pager.seal();
+            for (k, (pending, record)) in pending.into_iter().zip(&records).enumerate() {
+                let read = pending.seal(&page);
+                proptest::prop_assert_eq!(read.row(), k as u64 + 2);
+                let texts: Vec<&str> = FIELDS.iter().map(|&field| read.text(field)).collect();
+                proptest::prop_assert_eq!(&texts, &record.texts);
+                proptest::prop_assert_eq!(read.groups().collect::<Vec<_>>(), record.groups.iter().map(String::as_str).collect::<Vec<_>>());
+                let by_name = |i: u32| &*names[i as usize];
+                let mut products: Vec<(&str, ProductAccess)> = record.products.iter().map(|(i, a)| (by_name(*i), a.clone())).collect();
+                products.sort_by(|a, b| a.0.cmp(b.0));
+                proptest::prop_assert_eq!(read.products().collect::<Vec<_>>(), products);
+                let mut custom: Vec<(&str, CustomValue)> = record.custom.iter().map(|(i, v)| (by_name(*i), v.clone())).collect();
+                custom.sort_by(|a, b| a.0.cmp(b.0));
+                proptest::prop_assert_eq!(read.custom().collect::<Vec<_>>(), custom);
+            }
+        }
+    }
 }
