@@ -872,10 +872,13 @@ mod tests {
 
     fn written() -> impl proptest::strategy::Strategy<Value = Written> {
         use proptest::prelude::*;
-        // Fixed texts may hold anything (their offsets delimit them), up to long enough that
-        // some records need wide offsets; extras never hold the entry separator (the validate
-        // stage turns control characters into spaces).
-        let text = proptest::string::string_regex("(.|\\n){0,90}").unwrap_or_else(|_| unreachable!());
+        // Fixed texts may hold anything (their offsets delimit them). A record has short texts,
+        // as most have, or long ones of any characters, so that short and wide offsets mix on a
+        // page; extras never hold the entry separator (the validate stage turns control
+        // characters into spaces).
+        let short = proptest::string::string_regex("[a-zA-Z0-9 .@#-]{0,12}").unwrap_or_else(|_| unreachable!());
+        let long = proptest::string::string_regex("(.|\\n){0,90}").unwrap_or_else(|_| unreachable!());
+        let texts = prop_oneof![proptest::collection::vec(short, TEXTS), proptest::collection::vec(long, TEXTS)];
         let extra = || proptest::string::string_regex("[^\\x1e]{0,20}").unwrap_or_else(|_| unreachable!());
         let access = prop_oneof![
             Just(ProductAccess::None),
@@ -890,7 +893,7 @@ mod tests {
             extra().prop_map(CustomValue::Text),
         ];
         (
-            proptest::collection::vec(text, TEXTS),
+            texts,
             proptest::collection::vec(extra(), 0..3),
             proptest::collection::btree_map(0u32..40, access, 0..3),
             proptest::collection::btree_map(0u32..40, value, 0..4),
@@ -938,6 +941,8 @@ mod tests {
             for (k, (pending, record)) in pending.into_iter().zip(&records).enumerate() {
                 let read = pending.seal(&page);
                 proptest::prop_assert_eq!(read.row(), k as u64 + 2);
+                // Wide offsets exactly when one byte cannot hold them.
+                proptest::prop_assert_eq!(read.flags & WIDE != 0, read.all_text().len() > 255);
                 let texts: Vec<&str> = FIELDS.iter().map(|&field| read.text(field)).collect();
                 proptest::prop_assert_eq!(&texts, &record.texts);
                 proptest::prop_assert_eq!(read.groups().collect::<Vec<_>>(), record.groups.iter().map(String::as_str).collect::<Vec<_>>());
