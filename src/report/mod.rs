@@ -166,8 +166,10 @@ impl Report {
         serde_json::to_string_pretty(&self.json()).unwrap_or_default()
     }
 
-    /// Writes [`Report::to_json`] to a writer.
-    pub fn write_json(&self, mut writer: impl Write) -> io::Result<()> {
+    /// Writes [`Report::to_json`] to a writer, buffered here (as `csv` buffers): a `File` can be
+    /// passed as it is. Unbuffered, serde writes every token on its own, a system call each.
+    pub fn write_json(&self, writer: impl Write) -> io::Result<()> {
+        let mut writer = io::BufWriter::with_capacity(64 * 1024, writer);
         serde_json::to_writer_pretty(&mut writer, &self.json()).map_err(io::Error::from)?;
         writer.flush()
     }
@@ -613,6 +615,45 @@ mod tests {
         let (notes, summary, _) = notes_and_summary(MAX_XLSX_NOTES);
         assert_eq!(notes, 5);
         assert!(!summary.iter().any(|t| t.contains("red cells have a note")), "{summary:?}");
+    }
+
+    /// Counts the writes that reach the writer given (each would be a system call on a file).
+    #[derive(Default)]
+    struct CountingWriter {
+        bytes: Vec<u8>,
+        writes: usize,
+        flushed: bool,
+    }
+
+    impl Write for CountingWriter {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.writes += 1;
+            self.bytes.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            self.flushed = true;
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn the_json_report_reaches_its_writer_in_a_few_large_writes() {
+        let issues: Vec<Issue> = (0..5_000u64)
+            .map(|row| {
+                Issue::error(IssueCode::InvalidEmail, format!("'user{row}@' is not an email address"))
+                    .at_row(row + 2)
+                    .for_field("email")
+                    .with_value(format!("user{row}@"))
+            })
+            .collect();
+        let report = report(Summary { rows: 5_000, invalid: 5_000, ..Summary::default() }, issues);
+        let mut out = CountingWriter::default();
+        report.write_json(&mut out).unwrap();
+        assert_eq!(String::from_utf8(out.bytes.clone()).unwrap(), report.to_json());
+        // About 1.2 MB: a few dozen writes of the buffer, not one per token (~200,000).
+        assert!(out.writes < 100, "{} writes for {} bytes", out.writes, out.bytes.len());
+        assert!(out.flushed);
     }
 
     #[test]
