@@ -436,9 +436,8 @@ impl Validator {
         if !builder.get(Text::Login).is_empty() {
             return;
         }
-        let email = builder.get(Text::Email).to_string();
-        if !email.is_empty() {
-            builder.set(Text::Login, &email);
+        if !builder.get(Text::Email).is_empty() {
+            builder.copy(Text::Email, Text::Login);
             return;
         }
         if issues.iter().any(|i| matches!(i.field.as_deref(), Some("login") | Some("email"))) {

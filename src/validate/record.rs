@@ -67,6 +67,8 @@ const INVALID: u8 = 1;
 const EXISTS: u8 = 2;
 /// The record's offsets are on its page: its `ends` hold their index there.
 const WIDE: u8 = 4;
+/// The email is the login (a file without a login column): its text is kept once, as the login.
+const EMAIL_IS_LOGIN: u8 = 8;
 
 /// The end of each fixed text, then of the extras, relative to the record's start.
 type Ends = [u16; TEXTS + 1];
@@ -163,6 +165,7 @@ impl UserRecord {
     /// Where a text lies, relative to `start`.
     #[inline]
     fn bounds(&self, field: Text) -> (u16, u16) {
+        let field = if field == Text::Email && self.flags & EMAIL_IS_LOGIN != 0 { Text::Login } else { field };
         // The flag is tested once for both ends.
         let i = field as usize;
         if self.flags & WIDE == 0 {
@@ -172,6 +175,7 @@ impl UserRecord {
         }
     }
 
+    #[inline]
     fn text(&self, field: Text) -> &str {
         let (from, to) = self.bounds(field);
         self.slice(from, to)
@@ -573,6 +577,13 @@ impl RecordBuilder {
         text
     }
 
+    /// Sets text `to` to a copy of text `from` (without an allocation of its own).
+    pub(crate) fn copy(&mut self, from: Text, to: Text) {
+        let source = std::mem::take(&mut self.texts[from as usize]);
+        self.set(to, &source);
+        self.texts[from as usize] = source;
+    }
+
     pub(crate) fn get(&self, field: Text) -> &str {
         &self.texts[field as usize]
     }
@@ -593,8 +604,12 @@ impl RecordBuilder {
         let text = &mut pager.text;
         let start = text.len();
         let mut ends: Ends = [0; TEXTS + 1];
+        // A row without a login has its email as its login: the text is kept once.
+        let (login, email) = (&self.texts[Text::Login as usize], &self.texts[Text::Email as usize]);
+        let email_is_login = !email.is_empty() && email == login;
         for (i, part) in self.texts.iter().enumerate() {
-            if !part.is_empty() {
+            let kept_elsewhere = email_is_login && i == Text::Email as usize;
+            if !part.is_empty() && !kept_elsewhere {
                 text.push_str(part);
             }
             ends[i] = offset(text.len() - start);
@@ -641,7 +656,8 @@ impl RecordBuilder {
             }
         }
         ends[TEXTS] = offset(text.len() - start);
-        let (ends, flags) = ShortEnds::new(ends, &mut pager.wide);
+        let (ends, wide) = ShortEnds::new(ends, &mut pager.wide);
+        let flags = if email_is_login { wide | EMAIL_IS_LOGIN } else { wide };
         let pending = Pending {
             start: u32::try_from(start).unwrap_or(u32::MAX),
             ends,
@@ -808,6 +824,36 @@ mod tests {
     }
 
     #[test]
+    fn an_email_that_is_the_login_is_kept_once() {
+        let mut pager = Pager::new(&NAMES.iter().map(|n| Arc::from(*n)).collect());
+        let empty = Arc::new(RoleSet::default());
+        let long = format!("{}@example.com", "a".repeat(300));
+        let mut pending = Vec::new();
+        for (login, email) in [("ada@example.com", "ada@example.com"), ("grace", "grace@example.com"), (&long, &long)] {
+            let mut builder = RecordBuilder::default();
+            builder.set(Text::Email, email);
+            builder.copy(Text::Email, Text::Reference);
+            builder.set(Text::Login, login);
+            builder.set(Text::Superior, "boss");
+            pending.push(builder.write(2, &mut pager, &empty));
+        }
+        let page = pager.seal();
+        let records: Vec<UserRecord> = pending.into_iter().map(|p| p.seal(&page)).collect();
+        for (record, (login, email)) in records.iter().zip([
+            ("ada@example.com", "ada@example.com"),
+            ("grace", "grace@example.com"),
+            (long.as_str(), long.as_str()),
+        ]) {
+            assert_eq!((record.login(), record.email(), record.superior()), (login, Some(email), Some("boss")));
+            assert_eq!(record.reference(), Some(email), "copy() copies");
+        }
+        // Login, reference and superior: the email is not written a second time.
+        assert_eq!(records[0].all_text().len(), 2 * "ada@example.com".len() + "boss".len());
+        assert_eq!(records[2].all_text().len(), 2 * long.len() + "boss".len());
+        assert_ne!(records[2].flags & WIDE, 0);
+    }
+
+    #[test]
     fn iso_dates() {
         assert_eq!(parse_iso_date("2024-02-29"), NaiveDate::from_ymd_opt(2024, 2, 29));
         assert_eq!(parse_iso_date("2023-02-29"), None);
@@ -864,6 +910,8 @@ mod tests {
     /// One record as written: its texts and extras (before the builder sorts them).
     #[derive(Clone, Debug)]
     struct Written {
+        /// Eight texts; in half the records the email is the login, as in a file without a
+        /// login column.
         texts: Vec<String>,
         groups: Vec<String>,
         products: Vec<(u32, ProductAccess)>,
@@ -893,7 +941,12 @@ mod tests {
             extra().prop_map(CustomValue::Text),
         ];
         (
-            texts,
+            (texts, any::<bool>()).prop_map(|(mut texts, same)| {
+                if same {
+                    texts[Text::Email as usize] = texts[Text::Login as usize].clone();
+                }
+                texts
+            }),
             proptest::collection::vec(extra(), 0..3),
             proptest::collection::btree_map(0u32..40, access, 0..3),
             proptest::collection::btree_map(0u32..40, value, 0..4),
