@@ -242,8 +242,12 @@ impl Plan {
         // resolved over valid and invalid rows (a superior that is an invalid row cannot be
         // imported), read in place.
         let inputs = PlanUsers { records: &records, logins: &logins, invalid: &invalid_logins };
+        // The users to mirror, once each (a fingerprint ignores order and repetitions).
+        let mut wanted_mirrors: Vec<&str> = mirror_logins(&records, &mapping, mirror).collect();
+        wanted_mirrors.sort_unstable();
+        wanted_mirrors.dedup();
         let fingerprint_now =
-            || directory.fingerprint(&fingerprint_logins(&records, &logins, mirror_logins(&records, &mapping, mirror)));
+            || directory.fingerprint(&fingerprint_logins(&records, &logins, wanted_mirrors.iter().copied()));
         let (fingerprint, index) = if options.thread_count() > 1 {
             std::thread::scope(|scope| {
                 let index = scope.spawn(|| LoginIndex::of(&inputs));
@@ -322,11 +326,8 @@ impl Plan {
             }
         }
         // Mirror users.
-        let mut mirror_logins: Vec<&str> = mirror_logins(&records, &mapping, mirror).collect();
-        mirror_logins.sort_unstable();
-        mirror_logins.dedup();
         let mut mirrors = HashMap::new();
-        for chunk in mirror_logins.chunks(1000).filter(|_| !directory_empty) {
+        for chunk in wanted_mirrors.chunks(1000).filter(|_| !directory_empty) {
             for user in directory.find_by_logins(chunk)? {
                 mirrors.insert(user.login_key(), user);
             }

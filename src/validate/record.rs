@@ -703,9 +703,34 @@ mod tests {
     /// The names the extras of these tests refer to, by index.
     const NAMES: [&str; 7] = ["perform", "hire", "learn", "start", "badge", "remote", "note"];
 
+    fn names_of(names: impl IntoIterator<Item = String>) -> Arc<[Arc<str>]> {
+        names.into_iter().map(Arc::from).collect()
+    }
+
+    fn test_names() -> Arc<[Arc<str>]> {
+        names_of(NAMES.map(String::from))
+    }
+
+    /// The records these builders write on one page (the k-th on row k + 2), and the page; their
+    /// extras name `names` by index.
+    fn page_of(
+        names: &Arc<[Arc<str>]>,
+        builders: impl IntoIterator<Item = RecordBuilder>,
+    ) -> (Arc<Page>, Vec<UserRecord>) {
+        let mut pager = Pager::new(names);
+        let empty = Arc::new(RoleSet::default());
+        let pending: Vec<Pending> = builders
+            .into_iter()
+            .enumerate()
+            .map(|(k, mut builder)| builder.write(k as u64 + 2, &mut pager, &empty))
+            .collect();
+        let page = pager.seal();
+        let records = pending.into_iter().map(|p| p.seal(&page)).collect();
+        (page, records)
+    }
+
     fn one(builder: &mut RecordBuilder, row: u64) -> UserRecord {
-        let names: Arc<[Arc<str>]> = NAMES.iter().map(|n| Arc::from(*n)).collect();
-        let mut pager = Pager::new(&names);
+        let mut pager = Pager::new(&test_names());
         let pending = builder.write(row, &mut pager, &Arc::new(RoleSet::default()));
         pending.seal(&pager.seal())
     }
@@ -771,16 +796,14 @@ mod tests {
 
     #[test]
     fn many_records_share_a_page() {
-        let mut pager = Pager::default();
-        let empty = Arc::new(RoleSet::default());
-        let mut pending = Vec::new();
-        for i in 0..100 {
-            let mut builder = RecordBuilder::default();
-            builder.set(Text::Login, &format!("user{i}"));
-            pending.push(builder.write(i + 2, &mut pager, &empty));
-        }
-        let page = pager.seal();
-        let records: Vec<UserRecord> = pending.into_iter().map(|p| p.seal(&page)).collect();
+        let (page, records) = page_of(
+            &test_names(),
+            (0..100).map(|i| {
+                let mut builder = RecordBuilder::default();
+                builder.set(Text::Login, &format!("user{i}"));
+                builder
+            }),
+        );
         assert_eq!(records[42].login(), "user42");
         assert!(records.iter().all(|r| !r.has_password() && r.password().is_none()));
         assert_eq!(records[42].row(), 44);
@@ -789,24 +812,22 @@ mod tests {
 
     #[test]
     fn records_with_long_texts_keep_their_offsets_on_their_page() {
-        let mut pager = Pager::new(&NAMES.iter().map(|n| Arc::from(*n)).collect());
-        let empty = Arc::new(RoleSet::default());
         let long = "x".repeat(300);
-        let mut pending = Vec::new();
-        for i in 0..6u64 {
-            let mut builder = RecordBuilder::default();
-            builder.set(Text::Login, &format!("user{i}"));
-            builder.set(Text::Password, "Secret#123");
-            if i % 2 == 1 {
-                builder.set(Text::LastName, &long);
-                builder.extras.custom = vec![(6, CustomValue::Text(format!("note {i}")))];
-            }
-            builder.set(Text::Reference, &format!("ref{i}"));
-            pending.push(builder.write(i + 2, &mut pager, &empty));
-        }
-        let page = pager.seal();
+        let (page, records) = page_of(
+            &test_names(),
+            (0..6u64).map(|i| {
+                let mut builder = RecordBuilder::default();
+                builder.set(Text::Login, &format!("user{i}"));
+                builder.set(Text::Password, "Secret#123");
+                if i % 2 == 1 {
+                    builder.set(Text::LastName, &long);
+                    builder.extras.custom = vec![(6, CustomValue::Text(format!("note {i}")))];
+                }
+                builder.set(Text::Reference, &format!("ref{i}"));
+                builder
+            }),
+        );
         assert_eq!(page.wide.len(), 3, "only the long records keep wide offsets");
-        let records: Vec<UserRecord> = pending.into_iter().map(|p| p.seal(&page)).collect();
         for (i, record) in records.iter().enumerate() {
             assert_eq!(record.login(), format!("user{i}"));
             assert_eq!(record.last_name(), if i % 2 == 1 { long.as_str() } else { "" });
@@ -825,25 +846,20 @@ mod tests {
 
     #[test]
     fn an_email_that_is_the_login_is_kept_once() {
-        let mut pager = Pager::new(&NAMES.iter().map(|n| Arc::from(*n)).collect());
-        let empty = Arc::new(RoleSet::default());
         let long = format!("{}@example.com", "a".repeat(300));
-        let mut pending = Vec::new();
-        for (login, email) in [("ada@example.com", "ada@example.com"), ("grace", "grace@example.com"), (&long, &long)] {
-            let mut builder = RecordBuilder::default();
-            builder.set(Text::Email, email);
-            builder.copy(Text::Email, Text::Reference);
-            builder.set(Text::Login, login);
-            builder.set(Text::Superior, "boss");
-            pending.push(builder.write(2, &mut pager, &empty));
-        }
-        let page = pager.seal();
-        let records: Vec<UserRecord> = pending.into_iter().map(|p| p.seal(&page)).collect();
-        for (record, (login, email)) in records.iter().zip([
-            ("ada@example.com", "ada@example.com"),
-            ("grace", "grace@example.com"),
-            (long.as_str(), long.as_str()),
-        ]) {
+        let pairs = [("ada@example.com", "ada@example.com"), ("grace", "grace@example.com"), (&long, &long)];
+        let (_, records) = page_of(
+            &test_names(),
+            pairs.iter().map(|(login, email)| {
+                let mut builder = RecordBuilder::default();
+                builder.set(Text::Email, email);
+                builder.copy(Text::Email, Text::Reference);
+                builder.set(Text::Login, login);
+                builder.set(Text::Superior, "boss");
+                builder
+            }),
+        );
+        for (record, &(login, email)) in records.iter().zip(&pairs) {
             assert_eq!((record.login(), record.email(), record.superior()), (login, Some(email), Some("boss")));
             assert_eq!(record.reference(), Some(email), "copy() copies");
         }
@@ -872,10 +888,8 @@ mod tests {
             NaiveDate::from_ymd_opt(2024, 2, 29).unwrap(),
             NaiveDate::MAX,
         ];
-        let names: Vec<Arc<str>> = (0..120).map(|i| Arc::from(format!("field{i:03}"))).collect();
-        let names: Arc<[Arc<str>]> = names.into();
-        let mut pager = Pager::new(&names);
-        let empty = Arc::new(RoleSet::default());
+        let names = names_of((0..120).map(|i| format!("field{i:03}")));
+        let mut builders = Vec::new();
         let mut written = Vec::new();
         for (k, date) in dates.iter().enumerate() {
             let mut builder = RecordBuilder::default();
@@ -890,11 +904,11 @@ mod tests {
             builder.extras.custom = custom.clone();
             builder.extras.products = vec![(3, ProductAccess::Role(Role::new("9 lives"))), (5, ProductAccess::None)];
             builder.extras.groups = vec!["42".into(), "".into()];
-            written.push((builder.write(k as u64 + 2, &mut pager, &empty), custom));
+            builders.push(builder);
+            written.push(custom);
         }
-        let page = pager.seal();
-        for (pending, mut custom) in written {
-            let record = pending.seal(&page);
+        let (_, records) = page_of(&names, builders);
+        for (record, mut custom) in records.into_iter().zip(written) {
             custom.sort_by(|a, b| names[a.0 as usize].cmp(&names[b.0 as usize]));
             let expected: Vec<(&str, CustomValue)> =
                 custom.into_iter().map(|(i, v)| (&*names[i as usize], v)).collect();
@@ -975,12 +989,8 @@ mod tests {
         /// wide.
         #[test]
         fn records_read_back_what_was_written(records in proptest::collection::vec(written(), 1..12)) {
-            let names: Vec<Arc<str>> = (0..40).map(|i| Arc::from(format!("name{}", 39 - i))).collect();
-            let names: Arc<[Arc<str>]> = names.into();
-            let mut pager = Pager::new(&names);
-            let empty = Arc::new(RoleSet::default());
-            let mut pending = Vec::new();
-            for (k, record) in records.iter().enumerate() {
+            let names = names_of((0..40).map(|i| format!("name{}", 39 - i)));
+            let builders = records.iter().map(|record| {
                 let mut builder = RecordBuilder::default();
                 for (field, text) in FIELDS.iter().zip(&record.texts) {
                     builder.set(*field, text);
@@ -988,11 +998,10 @@ mod tests {
                 builder.extras.groups.clone_from(&record.groups);
                 builder.extras.products.clone_from(&record.products);
                 builder.extras.custom.clone_from(&record.custom);
-                pending.push(builder.write(k as u64 + 2, &mut pager, &empty));
-            }
-            let page = pager.seal();
-            for (k, (pending, record)) in pending.into_iter().zip(&records).enumerate() {
-                let read = pending.seal(&page);
+                builder
+            });
+            let (_, read_back) = page_of(&names, builders);
+            for (k, (read, record)) in read_back.iter().zip(&records).enumerate() {
                 proptest::prop_assert_eq!(read.row(), k as u64 + 2);
                 // Wide offsets exactly when one byte cannot hold them.
                 proptest::prop_assert_eq!(read.flags & WIDE != 0, read.all_text().len() > 255);
