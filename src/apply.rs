@@ -150,7 +150,7 @@ pub fn apply(plan: &Plan, store: &mut dyn UserStore, options: &ApplyOptions) -> 
         rows: Vec::with_capacity(planned.rows as usize),
         refused: refusal(plan, options),
         invitations: Vec::new(),
-        issues: plan.issues().to_vec(),
+        issues: plan.collect_issues(),
     };
     let write = outcome.refused.is_none();
     for row in plan.rows() {

@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
@@ -14,7 +14,7 @@ use crate::hierarchy::{resolve_compact, LoginIndex, Resolved, Users};
 use crate::issue::{Issue, IssueCode};
 use crate::model::{login_key, login_key_cow, CustomValue, ProductAccess, Status, User};
 use crate::schema::{CustomField, CustomKind, Field, Target};
-use crate::validate::{sort_issues, UserRecord, Validation};
+use crate::validate::{issue_order, sort_issues, UserRecord, Validation};
 
 /// The planned outcome of a row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -115,7 +115,7 @@ enum FileRow {
 }
 
 /// Why a row is skipped or fails; the sentences are made when the rows are read.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Reason {
     None,
     /// The row has errors.
@@ -133,9 +133,9 @@ enum Reason {
 }
 
 impl Reason {
-    /// A user that fails because its superior cannot be imported.
+    /// A user not imported because its superior is not (`superior_not_imported`).
     fn is_blocked(self) -> bool {
-        matches!(self, Reason::SuperiorFails(_) | Reason::SuperiorInvalid(_))
+        matches!(self, Reason::SuperiorFails(_) | Reason::SuperiorInvalid(_) | Reason::SuperiorSkipped(_))
     }
 }
 
@@ -178,7 +178,12 @@ pub struct Plan {
     mirrors: HashMap<String, User>,
     /// Record indices of the creates and updates, every superior before its subordinates.
     order: Vec<u32>,
+    /// The issues of validation, hierarchy and plan, in report order, but for those of the users
+    /// not imported because of their superior: a wrong row high in a forest can block a tenth of
+    /// a file, and their issues are written from `record_reasons` when asked for.
     issues: Vec<Issue>,
+    /// Every issue, once [`Plan::issues`] has been called.
+    all_issues: OnceLock<Vec<Issue>>,
     groups_to_create: Vec<String>,
     custom_fields: Vec<CustomField>,
     mapping: crate::mapping::Mapping,
@@ -371,6 +376,7 @@ impl Plan {
             mirrors,
             order: Vec::new(),
             issues: Vec::new(),
+            all_issues: OnceLock::new(),
             groups_to_create: Vec::new(),
             custom_fields: Vec::new(),
             mapping: mapping.clone(),
@@ -426,9 +432,8 @@ impl Plan {
             .collect();
         plan.actions = actions;
         plan.record_reasons = record_reasons;
-        plan.mark_skipped_superiors(&hierarchy.order, &superior_of, &mut issues);
+        plan.mark_skipped_superiors(&hierarchy.order, &superior_of);
         drop((hierarchy, superior_of));
-        plan.add_blocked_issues(&mut issues);
 
         // Groups to create and custom fields to add.
         let mut groups: Vec<String> = Vec::new();
@@ -445,7 +450,10 @@ impl Plan {
         plan.custom_fields = config.schema.custom_fields.clone();
         plan.custom_fields.extend(accepted_custom.into_iter().map(|name| CustomField::new(name, CustomKind::Text)));
 
-        fill_columns(&mut issues, &mapping);
+        let columns = FieldColumns::of(&mapping);
+        for issue in &mut issues {
+            columns.fill(issue);
+        }
         sort_issues(&mut issues);
         plan.issues = issues;
         Ok(plan)
@@ -454,8 +462,7 @@ impl Plan {
     /// A row whose superior is skipped (update-only mode) cannot be imported either. `order` is the
     /// hierarchy's creation order (every superior before its subordinates), so one pass settles
     /// every chain; `superiors` are the superiors the hierarchy stage resolved.
-    fn mark_skipped_superiors(&mut self, order: &[u32], superior_of: &[u32], issues: &mut Vec<Issue>) {
-        let field: Arc<str> = Field::Superior.key().into();
+    fn mark_skipped_superiors(&mut self, order: &[u32], superior_of: &[u32]) {
         let mut skipped = false;
         for i in order.iter().map(|&i| i as usize) {
             if !matches!(self.actions.get(i), Some(Action::Create | Action::Update | Action::Unchanged)) {
@@ -465,14 +472,10 @@ impl Plan {
             if !matches!(self.actions.get(s), Some(Action::Skip | Action::Fail)) {
                 continue;
             }
-            let reason = Reason::SuperiorSkipped(plan_index(s));
             // Those users had no reason: theirs is added, then sorted into place below.
             self.actions[i] = Action::Skip;
-            self.record_reasons.push((plan_index(i), reason));
+            self.record_reasons.push((plan_index(i), Reason::SuperiorSkipped(plan_index(s))));
             skipped = true;
-            if let Some(record) = self.records.get(i) {
-                issues.push(self.not_imported_issue(record, reason, &field));
-            }
         }
         if skipped {
             self.record_reasons.sort_unstable_by_key(|&(i, _)| i);
@@ -481,66 +484,29 @@ impl Plan {
         }
     }
 
-    /// Adds the issue of every user that cannot be imported because its superior cannot be, in
-    /// row order, written from the records' reasons (once the scratch of the plan is gone: a
-    /// wrong row high in a forest can block a tenth of a file). With two threads and many such
-    /// users, every other stretch of reasons is written on another thread and handed over as it
-    /// is done (at most two stretches wait: no second copy of the issues).
-    fn add_blocked_issues(&self, issues: &mut Vec<Issue>) {
-        /// Reasons in one stretch.
-        const STRETCH: usize = 8192;
-        let reasons = &self.record_reasons;
-        let count = reasons.iter().filter(|(_, reason)| reason.is_blocked()).count();
-        issues.reserve_exact(count);
-        let field: Arc<str> = Field::Superior.key().into();
-        if self.config.options.thread_count() < 2 || count < 4096 {
-            self.write_blocked_issues(reasons, &field, issues);
-            return;
-        }
-        let field = &field;
-        std::thread::scope(|scope| {
-            let (sender, written) = std::sync::mpsc::sync_channel::<Vec<Issue>>(1);
-            let other = scope.spawn(move || {
-                for stretch in reasons.chunks(STRETCH).skip(1).step_by(2) {
-                    let mut part = Vec::new();
-                    self.write_blocked_issues(stretch, field, &mut part);
-                    if sender.send(part).is_err() {
-                        return;
-                    }
+    /// The issues of the users not imported because of their superior, compactly: each one's row
+    /// and its sentence and value, shared by the users of one superior who write it alike.
+    fn blocked_issues(&self) -> BlockedIssues {
+        let mut blocked = BlockedIssues::default();
+        let mut by_reason: HashMap<Reason, u32> = HashMap::new();
+        for &(i, reason) in self.record_reasons.iter().filter(|(_, reason)| reason.is_blocked()) {
+            let Some(record) = self.records.get(i as usize) else { continue };
+            let value = record.superior().unwrap_or_default();
+            let text = match by_reason.get(&reason) {
+                Some(&k) if blocked.texts.get(k as usize).is_some_and(|(_, written)| written == value) => k,
+                _ => {
+                    let sentence = self.reason_text(reason).unwrap_or_else(|| {
+                        "the superior cannot be imported, so this user cannot be either".to_string()
+                    });
+                    blocked.texts.push((sentence, value.to_string()));
+                    let k = plan_index(blocked.texts.len() - 1);
+                    by_reason.insert(reason, k);
+                    k
                 }
-            });
-            for (k, stretch) in reasons.chunks(STRETCH).enumerate() {
-                match (k % 2 == 1).then(|| written.recv()) {
-                    Some(Ok(mut part)) => issues.append(&mut part),
-                    // This thread's stretches, and the other's should it have stopped (writing
-                    // issues does not panic).
-                    _ => self.write_blocked_issues(stretch, field, issues),
-                }
-            }
-            drop(written);
-            let _ = other.join();
-        });
-    }
-
-    /// The issues of the blocked users among these records' reasons, into `out`.
-    fn write_blocked_issues(&self, reasons: &[(u32, Reason)], field: &Arc<str>, out: &mut Vec<Issue>) {
-        for &(i, reason) in reasons.iter().filter(|(_, reason)| reason.is_blocked()) {
-            if let Some(record) = self.records.get(i as usize) {
-                out.push(self.not_imported_issue(record, reason, field));
-            }
+            };
+            blocked.rows.push((record.row(), text));
         }
-    }
-
-    /// The issue of a user not imported because of its superior (`reason`), on the superior
-    /// field (`field`, shared) with the superior as written.
-    fn not_imported_issue(&self, record: &UserRecord, reason: Reason, field: &Arc<str>) -> Issue {
-        let sentence = self
-            .reason_text(reason)
-            .unwrap_or_else(|| "the superior cannot be imported, so this user cannot be either".to_string());
-        Issue::error(IssueCode::SuperiorNotImported, sentence)
-            .at_row(record.row())
-            .for_field(Arc::clone(field))
-            .with_value(record.superior().unwrap_or_default())
+        blocked
     }
 
     /// The record indexes of the creates and updates, every superior before its subordinates.
@@ -819,14 +785,44 @@ impl Plan {
     }
 
     /// Every issue: validation, hierarchy and plan, file-level first, then by row.
+    ///
+    /// The issues of the users not imported because of their superior (`superior_not_imported`:
+    /// a wrong row high in a forest can block a tenth of a file) are kept compactly until this
+    /// is first called; [`Plan::issue_count`] counts them without writing them, and
+    /// [`Report::from_plan_owned`](crate::Report::from_plan_owned) writes them once the records
+    /// are gone.
     pub fn issues(&self) -> &[Issue] {
-        &self.issues
+        self.all_issues.get_or_init(|| self.collect_issues())
     }
 
-    /// Takes the issues out of the plan (what [`Report::from_plan_owned`](crate::Report::from_plan_owned)
-    /// uses when the plan is no longer needed: a million-row file's issues are not copied).
-    pub(crate) fn take_issues(&mut self) -> Vec<Issue> {
-        std::mem::take(&mut self.issues)
+    /// How many issues [`Plan::issues`] holds, without writing them.
+    pub fn issue_count(&self) -> usize {
+        match self.all_issues.get() {
+            Some(all) => all.len(),
+            None => self.issues.len() + self.record_reasons.iter().filter(|(_, reason)| reason.is_blocked()).count(),
+        }
+    }
+
+    /// A copy of every issue, without keeping one in the plan.
+    pub(crate) fn collect_issues(&self) -> Vec<Issue> {
+        if let Some(all) = self.all_issues.get() {
+            return all.clone();
+        }
+        merge_issues(self.issues.iter().cloned(), self.blocked_issues(), &FieldColumns::of(&self.mapping))
+    }
+
+    /// Every issue, the plan consumed: the records go before the blocked users' issues are
+    /// written (what [`Report::from_plan_owned`](crate::Report::from_plan_owned) uses: a
+    /// million-row file's issues are neither copied nor held beside its records).
+    pub(crate) fn into_issues(mut self) -> Vec<Issue> {
+        if let Some(all) = self.all_issues.take() {
+            return all;
+        }
+        let blocked = self.blocked_issues();
+        let own = std::mem::take(&mut self.issues);
+        let columns = FieldColumns::of(&self.mapping);
+        drop(self);
+        merge_issues(own, blocked, &columns)
     }
 
     /// True when nothing at file level blocks the import.
@@ -1162,21 +1158,62 @@ fn generate_logins(
     Ok(chosen)
 }
 
-/// Gives issues that name a field the column of that field, as the mapping has it.
-fn fill_columns(issues: &mut [Issue], mapping: &crate::mapping::Mapping) {
-    // Each mapped column by the key of its field, once.
-    let columns: Vec<(String, Arc<str>, usize)> = mapping
-        .columns()
-        .iter()
-        .filter_map(|c| Some((c.target.as_ref()?.to_string(), c.display_name().into(), c.index)))
-        .collect();
-    for issue in issues.iter_mut().filter(|i| i.column.is_none()) {
-        let Some(field) = issue.field.as_deref() else { continue };
-        if let Some((_, name, index)) = columns.iter().find(|(key, _, _)| key == field) {
-            issue.column = Some(name.clone());
+/// Each mapped column by the key of its field, as the mapping has it: what gives an issue that
+/// names a field its column.
+struct FieldColumns(Vec<(String, Arc<str>, usize)>);
+
+impl FieldColumns {
+    fn of(mapping: &crate::mapping::Mapping) -> Self {
+        FieldColumns(
+            mapping
+                .columns()
+                .iter()
+                .filter_map(|c| Some((c.target.as_ref()?.to_string(), c.display_name().into(), c.index)))
+                .collect(),
+        )
+    }
+
+    /// Gives the issue the column of its field, unless it has a column.
+    fn fill(&self, issue: &mut Issue) {
+        let Some(field) = issue.field.as_deref().filter(|_| issue.column.is_none()) else { return };
+        if let Some((_, name, index)) = self.0.iter().find(|(key, _, _)| key == field) {
+            issue.column = Some(Arc::clone(name));
             issue.column_index = Some(*index);
         }
     }
+}
+
+/// The issues of the users not imported because of their superior, before they are written.
+#[derive(Default)]
+struct BlockedIssues {
+    /// Each user's row, and the index of its sentence and value in `texts`; in row order.
+    rows: Vec<(u64, u32)>,
+    /// Sentences, with the superior as the users wrote it.
+    texts: Vec<(String, String)>,
+}
+
+/// The plan's own issues (in report order) and the blocked users' issues, merged in report order
+/// (an own issue first when both go to the same place, as a stable sort of both would put it).
+fn merge_issues(own: impl IntoIterator<Item = Issue>, blocked: BlockedIssues, columns: &FieldColumns) -> Vec<Issue> {
+    let own = own.into_iter();
+    let mut all = Vec::with_capacity(own.size_hint().0 + blocked.rows.len());
+    let mut own = own.peekable();
+    let field: Arc<str> = Field::Superior.key().into();
+    for (row, text) in blocked.rows {
+        let Some((sentence, value)) = blocked.texts.get(text as usize) else { continue };
+        let mut issue = Issue::error(IssueCode::SuperiorNotImported, sentence.as_str())
+            .at_row(row)
+            .for_field(Arc::clone(&field))
+            .with_value(value.as_str());
+        columns.fill(&mut issue);
+        let place = issue_order(&issue);
+        while let Some(earlier) = own.next_if(|next| issue_order(next) <= place) {
+            all.push(earlier);
+        }
+        all.push(issue);
+    }
+    all.extend(own);
+    all
 }
 
 #[cfg(test)]

@@ -305,3 +305,77 @@ fn matches_conditions_are_compiled_once_and_anchored_to_the_whole_value() {
     assert!(Condition::Present.regex().is_none());
     assert!(rule_matches(&Condition::Present, None, Some("x")));
 }
+
+#[test]
+fn blocked_users_issues_are_written_when_asked_for_in_report_order() {
+    // Two bad superiors (an invalid row and a row that fails its hierarchy), each over several
+    // users, one of whom has a warning of its own; one subordinate writes its superior
+    // differently. Every way of reading the issues gives the same list, in report order.
+    let csv = "First Name,Last Name,Login,Email,Superior User,Groups\n\
+               Boss,B,boss,bad@,,\n\
+               Ada,A,ada,,boss,\n\
+               Cy,C,cy,,ada,Sales\n\
+               Loop,L,loop,,loop,\n\
+               Di,D,di,,ada,\n\
+               Ed,E,ed,,LOOP ,\n\
+               Fay,F,fay,,loop,\n";
+    let mut config = config();
+    config.catalog = config.catalog.groups(["Support"]);
+    config.options.create_missing_groups = true;
+    let p = plan(config.clone(), csv, &MemoryDirectory::new());
+    assert_eq!(p.issue_count(), p.issues().len(), "counted before and after they are written");
+    let blocked: Vec<(u64, &str, Option<&str>)> = p
+        .issues()
+        .iter()
+        .filter(|i| i.code == IssueCode::SuperiorNotImported)
+        .map(|i| (i.row.unwrap(), i.message.as_str(), i.value.as_deref()))
+        .collect();
+    let ada = "the superior 'ada' (row 3) cannot be imported, so this user cannot be either";
+    let lp = "the superior 'loop' (row 5) cannot be imported, so this user cannot be either";
+    assert_eq!(
+        blocked,
+        [
+            (3, "the superior 'boss' (row 2) cannot be imported, so this user cannot be either", Some("boss")),
+            (4, ada, Some("ada")),
+            (6, ada, Some("ada")),
+            (7, lp, Some("LOOP")),
+            (8, lp, Some("loop")),
+        ]
+    );
+    assert!(p
+        .issues()
+        .iter()
+        .filter(|i| i.code == IssueCode::SuperiorNotImported)
+        .all(|i| i.column.as_deref() == Some("Superior User")
+            && i.field.as_deref() == Some("superior")
+            && i.is_error()));
+    let order: Vec<(u64, usize)> = p.issues().iter().map(issue_order).collect();
+    assert!(order.windows(2).all(|pair| pair[0] <= pair[1]), "{order:?}");
+    // Row 4's warning on its groups comes after the issue of its superior's cell.
+    let row4: Vec<&IssueCode> = p.issues().iter().filter(|i| i.row == Some(4)).map(|i| &i.code).collect();
+    assert_eq!(row4, [&IssueCode::SuperiorNotImported, &IssueCode::UnknownGroup]);
+
+    let fresh = plan(config, csv, &MemoryDirectory::new());
+    // One sentence for the users of one superior who write it alike.
+    let texts: Vec<String> = fresh.blocked_issues().texts.into_iter().map(|(_, value)| value).collect();
+    assert_eq!(texts, ["boss", "ada", "LOOP", "loop"]);
+    assert_eq!(fresh.collect_issues(), p.issues(), "a copy, whether written before or not");
+    assert_eq!(fresh.clone().into_issues(), p.issues(), "written once the records are gone");
+    assert_eq!(p.clone().into_issues(), p.issues(), "taken when already written");
+    assert!(fresh.all_issues.get().is_none(), "a copy keeps nothing in the plan");
+}
+
+#[test]
+fn users_skipped_under_a_skipped_superior_get_their_issue_too() {
+    let mut directory = MemoryDirectory::new();
+    directory.insert(User::new("ada", "Ada", "A"));
+    let csv = "First Name,Last Name,Login,Superior User\nNew,N,new,\nAda,Changed,ada,new\n";
+    let mut update_only = config();
+    update_only.options.mode = Mode::UpdateOnly;
+    let p = Importer::new(update_only).plan_bytes(csv, &directory).unwrap();
+    assert_eq!(actions(&p), [(2, Action::Skip), (3, Action::Skip)]);
+    assert_eq!(p.issue_count(), 1);
+    let issue = &p.issues()[0];
+    assert_eq!((issue.row, &issue.code), (Some(3), &IssueCode::SuperiorNotImported));
+    assert_eq!(issue.message, "the superior 'new' (row 2) is not imported, so this user cannot be either");
+}

@@ -99,7 +99,7 @@ impl Report {
     /// The report of a plan (a dry run): what applying it would create, update, and so on.
     pub fn from_plan(plan: &Plan) -> Report {
         let mut report = Report::from_plan_without_issues(plan);
-        report.issues = plan.issues().to_vec();
+        report.issues = plan.collect_issues();
         report
     }
 
@@ -121,9 +121,9 @@ impl Report {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn from_plan_owned(mut plan: Plan) -> Report {
+    pub fn from_plan_owned(plan: Plan) -> Report {
         let mut report = Report::from_plan_without_issues(&plan);
-        report.issues = plan.take_issues();
+        report.issues = plan.into_issues();
         report
     }
 

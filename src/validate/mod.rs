@@ -1290,6 +1290,12 @@ fn target_label(config: &ImportConfig, target: &Target) -> String {
     }
 }
 
+/// Where an issue goes in report order: file-level first, then by row, then by column (an issue
+/// of no column after those of the row's cells).
+pub(crate) fn issue_order(issue: &Issue) -> (u64, usize) {
+    (issue.row.map_or(0, |row| row.saturating_add(1)), issue.column_index.unwrap_or(usize::MAX))
+}
+
 /// Issues in report order: file-level first, then by row and column; ties keep their order.
 ///
 /// Each stage writes its issues in row order, so they come in a few sorted runs: a stable sort of
@@ -1297,8 +1303,7 @@ fn target_label(config: &ImportConfig, target: &Target) -> String {
 /// are swapped into place one cycle of the permutation at a time. No second array of issues
 /// (up to 160 bytes each, and a plan of a million rows holds 151,000): one position each.
 pub(crate) fn sort_issues(issues: &mut [Issue]) {
-    let key =
-        |issue: &Issue| (issue.row.map_or(0, |row| row.saturating_add(1)), issue.column_index.unwrap_or(usize::MAX));
+    let key = issue_order;
     if issues.windows(2).all(|pair| key(&pair[0]) <= key(&pair[1])) {
         return;
     }

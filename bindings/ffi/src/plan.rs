@@ -48,7 +48,7 @@ impl Plan {
             skip: s.skip,
             fail: s.fail,
             invitations: s.invitations,
-            issues: self.inner.issues().len() as u64,
+            issues: self.inner.issue_count() as u64,
             can_import: self.inner.can_import(),
         }
     }
