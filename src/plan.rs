@@ -1198,14 +1198,12 @@ fn merge_issues(own: impl IntoIterator<Item = Issue>, blocked: BlockedIssues, co
     let own = own.into_iter();
     let mut all = Vec::with_capacity(own.size_hint().0 + blocked.rows.len());
     let mut own = own.peekable();
-    let field: Arc<str> = Field::Superior.key().into();
+    // What every such issue says but its row, sentence and value.
+    let mut blank = Issue::error(IssueCode::SuperiorNotImported, String::new()).for_field(Field::Superior.key());
+    columns.fill(&mut blank);
     for (row, text) in blocked.rows {
         let Some((sentence, value)) = blocked.texts.get(text as usize) else { continue };
-        let mut issue = Issue::error(IssueCode::SuperiorNotImported, sentence.as_str())
-            .at_row(row)
-            .for_field(Arc::clone(&field))
-            .with_value(value.as_str());
-        columns.fill(&mut issue);
+        let issue = Issue { row: Some(row), message: sentence.clone(), value: Some(value.clone()), ..blank.clone() };
         let place = issue_order(&issue);
         while let Some(earlier) = own.next_if(|next| issue_order(next) <= place) {
             all.push(earlier);
