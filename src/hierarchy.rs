@@ -249,7 +249,7 @@ impl Resolved {
 /// With `threads` above 1, superiors are looked up on two threads.
 pub(crate) fn resolve_compact<U: Users + ?Sized, E>(
     users: &U,
-    index: LoginIndex,
+    index: LoginIndex<'_, U>,
     threads: usize,
     exists: impl FnOnce(&[&str]) -> Result<Vec<bool>, E>,
 ) -> Result<Resolved, E> {
@@ -271,26 +271,26 @@ fn index32(i: usize) -> u32 {
 /// strings); only the superiors found nowhere in the file have their key built, once each.
 fn resolve_superiors<'u, U: Users + ?Sized, E>(
     users: &'u U,
-    index: &LoginIndex,
+    index: &LoginIndex<'_, U>,
     threads: usize,
     exists: impl FnOnce(&[&str]) -> Result<Vec<bool>, E>,
 ) -> Result<(Vec<u32>, Vec<Issue>), E> {
-    let count = index.ends.len();
-    let found = index.find_superiors(users, count, threads);
-    let mut superiors = Vec::with_capacity(count);
+    let count = index.count;
+    // Each user's superior found in the file, made each user's superior in place.
+    let mut superiors = index.find_superiors(count, threads);
     let mut issues = Vec::new();
     // Superiors outside the file: each distinct key once, and who names it.
     let mut outside: HashMap<Cow<'u, str>, usize> = HashMap::new();
     let mut outside_keys: Vec<Cow<'u, str>> = Vec::new();
     let mut waiting: Vec<(usize, usize)> = Vec::new();
-    for position in 0..count {
-        let found = found.get(position).copied().filter(|&f| f != LoginIndex::EMPTY);
+    for (position, slot) in superiors.iter_mut().enumerate() {
+        let found = Some(*slot).filter(|&f| f != NOT_FOUND);
         let Some(written) = users.superior(position) else {
-            superiors.push(Resolved::NO_SUPERIOR);
+            *slot = Resolved::NO_SUPERIOR;
             continue;
         };
         let trimmed = trim(written);
-        let login = index.key(position); // trimmed once, when the index was built
+        let login = index.key(position);
         let superior = if trimmed.is_empty() {
             Resolved::NO_SUPERIOR
         } else if same_login_key(trimmed, login) {
@@ -312,7 +312,7 @@ fn resolve_superiors<'u, U: Users + ?Sized, E>(
             waiting.push((position, slot));
             Resolved::UNRESOLVED // until the directory answers
         };
-        superiors.push(superior);
+        *slot = superior;
     }
     if !waiting.is_empty() {
         let keys: Vec<&str> = outside_keys.iter().map(AsRef::as_ref).collect();
@@ -336,40 +336,41 @@ fn resolve_superiors<'u, U: Users + ?Sized, E>(
 /// user index): a third of the memory of a map of strings, one cache line per probe, and the
 /// strings read only to confirm a matching tag.
 ///
-/// The trimmed logins are copied end to end into one arena, where a lookup confirms its
-/// candidate: a few megabytes read at random instead of the records' pages.
-pub(crate) struct LoginIndex {
+/// A candidate is confirmed on the user's own login, read where the users keep it (no copy of
+/// the logins: the index of a million users takes 16 MB).
+pub(crate) struct LoginIndex<'u, U: ?Sized> {
     slots: Vec<(u32, u32)>,
     mask: usize,
-    /// User `i`'s trimmed login is `keys[ends[i - 1]..ends[i]]`.
-    keys: String,
-    ends: Vec<u32>,
+    users: &'u U,
+    /// How many users are indexed (the first ones).
+    count: usize,
 }
 
-impl LoginIndex {
-    const EMPTY: u32 = u32::MAX;
+/// In a [`LoginIndex`]: an empty slot, or a login not found.
+pub(crate) const NOT_FOUND: u32 = u32::MAX;
+/// How many lookups [`LoginIndex::find_batch`] interleaves (and inserts it reads ahead).
+const BATCH: usize = 32;
+/// How many slots [`LoginIndex::find_batch`] probes at once, from a query's first slot.
+const NEAR: usize = 8;
+/// In [`LoginIndex::find_batch`]: no slot near the first one settles the query.
+const PROBE_ON: u32 = u32::MAX - 1;
 
+impl<'u, U: Users + ?Sized> LoginIndex<'u, U> {
     /// The index of these users' logins (of the first [`Resolved::MOST_USERS`]).
-    pub(crate) fn of<U: Users + ?Sized>(users: &U) -> Self {
+    pub(crate) fn of(users: &'u U) -> Self {
         LoginIndex::new(users, users.count().min(Resolved::MOST_USERS))
     }
 
     /// The index of the first `count` users.
-    fn new<U: Users + ?Sized>(users: &U, count: usize) -> Self {
+    fn new(users: &'u U, count: usize) -> Self {
         let capacity = (count.max(4) * 2).next_power_of_two();
-        let mut keys = String::new();
-        let mut ends = Vec::with_capacity(count);
-        for position in 0..count {
-            keys.push_str(trim(users.login(position)));
-            ends.push(u32::try_from(keys.len()).unwrap_or(u32::MAX));
-        }
-        let mut index = LoginIndex { slots: vec![(0, Self::EMPTY); capacity], mask: capacity - 1, keys, ends };
+        let mut index = LoginIndex { slots: vec![(0, NOT_FOUND); capacity], mask: capacity - 1, users, count };
         // A batch at a time: every first slot is read before any is written, so that the cache
         // misses of a batch overlap.
-        let mut hashes = [0u64; Self::BATCH];
+        let mut hashes = [0u64; BATCH];
         let mut start = 0;
         while start < count {
-            let end = (start + Self::BATCH).min(count);
+            let end = (start + BATCH).min(count);
             for (position, hash) in (start..end).zip(&mut hashes) {
                 *hash = login_key_hash(index.key(position));
             }
@@ -386,11 +387,13 @@ impl LoginIndex {
         index
     }
 
-    /// User `i`'s trimmed login.
-    fn key(&self, i: usize) -> &str {
-        let start = i.checked_sub(1).and_then(|p| self.ends.get(p)).map_or(0, |&e| e as usize);
-        let end = self.ends.get(i).map_or(start, |&e| e as usize);
-        self.keys.get(start..end).unwrap_or_default()
+    /// User `i`'s trimmed login (`""` past the users indexed).
+    fn key(&self, i: usize) -> &'u str {
+        if i < self.count {
+            trim(self.users.login(i))
+        } else {
+            ""
+        }
     }
 
     /// Puts `position` in the table under `hash`, unless a user with the same login is there.
@@ -400,7 +403,7 @@ impl LoginIndex {
         let mut slot = hash as usize & self.mask;
         loop {
             let Some(&(other_tag, other)) = self.slots.get(slot) else { return };
-            if other == Self::EMPTY {
+            if other == NOT_FOUND {
                 break;
             }
             if other_tag == tag && same_login_key(self.key(other as usize), login) {
@@ -420,7 +423,7 @@ impl LoginIndex {
         let mut slot = hash as usize & self.mask;
         loop {
             let (slot_tag, position) = self.slots.get(slot).copied()?;
-            if position == Self::EMPTY {
+            if position == NOT_FOUND {
                 return None;
             }
             if slot_tag == tag && same_login_key(self.key(position as usize), trimmed) {
@@ -433,14 +436,15 @@ impl LoginIndex {
     /// The index of each user's superior among the users (`EMPTY` when no user has that login,
     /// or the user has no superior), looked up a batch at a time so that the cache misses
     /// overlap; with `threads` above 1 and enough users, the two halves on two threads.
-    fn find_superiors<U: Users + ?Sized>(&self, users: &U, count: usize, threads: usize) -> Vec<u32> {
+    fn find_superiors(&self, count: usize, threads: usize) -> Vec<u32> {
+        let users = self.users;
         let lookup = |from: usize, to: usize| -> Vec<u32> {
             let mut out = Vec::with_capacity(to - from);
-            let mut found = [Self::EMPTY; Self::BATCH];
-            let mut queries: Vec<&str> = Vec::with_capacity(Self::BATCH);
+            let mut found = [NOT_FOUND; BATCH];
+            let mut queries: Vec<&str> = Vec::with_capacity(BATCH);
             let mut start = from;
             while start < to {
-                let end = (start + Self::BATCH).min(to);
+                let end = (start + BATCH).min(to);
                 queries.clear();
                 queries.extend((start..end).map(|i| users.superior(i).map_or("", trim)));
                 self.find_batch(&queries, &mut found);
@@ -464,45 +468,38 @@ impl LoginIndex {
         })
     }
 
-    /// How many lookups [`LoginIndex::find_batch`] interleaves.
-    const BATCH: usize = 32;
-    /// How many slots [`LoginIndex::find_batch`] probes at once, from a query's first slot.
-    const NEAR: usize = 8;
-    /// In [`LoginIndex::find_batch`]: no slot near the first one settles the query.
-    const PROBE_ON: u32 = u32::MAX - 1;
-
-    /// [`LoginIndex::find`] for up to [`LoginIndex::BATCH`] logins (an empty one is not looked
+    /// [`LoginIndex::find`] for up to [`BATCH`] logins (an empty one is not looked
     /// up; `EMPTY` when not found), in stages: every first slot is read, then every candidate
     /// user, then the strings are compared. The memory reads of one stage do not wait for each
     /// other.
-    fn find_batch(&self, queries: &[&str], found: &mut [u32; Self::BATCH]) {
-        let mut hashes = [0u64; Self::BATCH];
-        let mut first = [(0u32, Self::EMPTY); Self::BATCH];
+    fn find_batch(&self, queries: &[&str], found: &mut [u32; BATCH]) {
+        let mut hashes = [0u64; BATCH];
+        let mut first = [(0u32, NOT_FOUND); BATCH];
         for ((query, hash), first) in queries.iter().zip(&mut hashes).zip(&mut first) {
             if !query.is_empty() {
                 *hash = login_key_hash(query);
-                *first = self.slots.get(*hash as usize & self.mask).copied().unwrap_or((0, Self::EMPTY));
+                *first = self.slots.get(*hash as usize & self.mask).copied().unwrap_or((0, NOT_FOUND));
             }
         }
         // The first slots are in memory now: probe on from each while the slots are near (the
         // same cache line or the next), to the slot with the query's tag or an empty one.
         for (hash, first) in hashes.iter().zip(&mut first) {
             let tag = (*hash >> 32) as u32;
-            if first.1 == Self::EMPTY || first.0 == tag {
+            if first.1 == NOT_FOUND || first.0 == tag {
                 continue;
             }
-            *first = (0, Self::PROBE_ON);
-            for step in 1..Self::NEAR {
-                let slot = self.slots.get((*hash as usize + step) & self.mask).copied().unwrap_or((0, Self::EMPTY));
-                if slot.1 == Self::EMPTY || slot.0 == tag {
+            *first = (0, PROBE_ON);
+            for step in 1..NEAR {
+                let slot = self.slots.get((*hash as usize + step) & self.mask).copied().unwrap_or((0, NOT_FOUND));
+                if slot.1 == NOT_FOUND || slot.0 == tag {
                     *first = slot;
                     break;
                 }
             }
         }
-        let mut candidates: [&str; Self::BATCH] = [""; Self::BATCH];
+        let mut candidates: [&str; BATCH] = [""; BATCH];
         for ((hash, &(tag, position)), candidate) in hashes.iter().zip(&first).zip(&mut candidates) {
-            if position < Self::PROBE_ON && tag == (*hash >> 32) as u32 {
+            if position < PROBE_ON && tag == (*hash >> 32) as u32 {
                 *candidate = self.key(position as usize);
             }
         }
@@ -512,18 +509,18 @@ impl LoginIndex {
             let (query, (_, position)) = match (queries.get(k), first.get(k)) {
                 (Some(query), Some(first)) if !query.is_empty() => (*query, *first),
                 _ => {
-                    *out = Self::EMPTY;
+                    *out = NOT_FOUND;
                     continue;
                 }
             };
-            *out = if position == Self::EMPTY {
-                Self::EMPTY
-            } else if position < Self::PROBE_ON
+            *out = if position == NOT_FOUND {
+                NOT_FOUND
+            } else if position < PROBE_ON
                 && candidates.get(k).is_some_and(|c| !c.is_empty() && same_login_key(c, query))
             {
                 position
             } else {
-                self.find(query).unwrap_or(Self::EMPTY) // a tag that differs, or a collision: probe on
+                self.find(query).unwrap_or(NOT_FOUND) // a tag that differs, or a collision: probe on
             };
         }
     }
@@ -856,9 +853,9 @@ mod tests {
         assert_eq!(index.find("user"), None);
         // The batched lookup agrees with the single one, empty queries included.
         let queries: Vec<&str> = ["user.1", "", "USER.19999", "nobody", "ken"].to_vec();
-        let mut found = [LoginIndex::EMPTY; LoginIndex::BATCH];
+        let mut found = [NOT_FOUND; BATCH];
         index.find_batch(&queries, &mut found);
-        let ken = expected.get("ken").map_or(LoginIndex::EMPTY, |&i| i as u32);
-        assert_eq!(&found[..5], &[1, LoginIndex::EMPTY, 19_999, LoginIndex::EMPTY, ken]);
+        let ken = expected.get("ken").map_or(NOT_FOUND, |&i| i as u32);
+        assert_eq!(&found[..5], &[1, NOT_FOUND, 19_999, NOT_FOUND, ken]);
     }
 }
