@@ -738,15 +738,7 @@ impl Plan {
             FileRow::Record(i) => {
                 while reasons.next_if(|&&(k, _)| (k as usize) < i).is_some() {}
                 let reason = reasons.next_if(|&&(k, _)| k as usize == i).map_or(Reason::None, |&(_, reason)| reason);
-                let action = self.actions.get(i).copied().unwrap_or(Action::Fail);
-                PlannedRow {
-                    row: self.records[i].row(),
-                    action,
-                    login: Some(self.login(i).to_string()),
-                    reason: self.reason_text(reason),
-                    changes: self.changes.get(&i).cloned().unwrap_or_default(),
-                    invitation: action == Action::Create && !self.records[i].has_password(),
-                }
+                self.record_row(i, reason)
             }
             FileRow::Invalid(k) => {
                 let (row, login) = &self.invalid[k];
@@ -760,6 +752,43 @@ impl Plan {
                 }
             }
         })
+    }
+
+    /// The rows that update a user, in file order, with their changes: what a dry run shows of
+    /// the updates, without reading the other rows.
+    ///
+    /// ```
+    /// use user_import::{Action, ImportConfig, Importer, MemoryDirectory, User};
+    ///
+    /// # fn main() -> Result<(), user_import::Error> {
+    /// let mut directory = MemoryDirectory::new();
+    /// directory.insert(User::new("ada", "Ada", "Byron"));
+    /// let csv = "Login,First Name,Last Name\nbob,Bob,B\nada,Ada,Lovelace\n";
+    /// let plan = Importer::new(ImportConfig::default()).plan_bytes(csv, &directory)?;
+    /// let updates: Vec<(u64, Action, usize)> = plan.updates().map(|r| (r.row, r.action, r.changes.len())).collect();
+    /// assert_eq!(updates, [(3, Action::Update, 1)]);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn updates(&self) -> impl Iterator<Item = PlannedRow> + '_ {
+        let mut updated: Vec<usize> =
+            self.changes.keys().copied().filter(|&i| self.actions.get(i) == Some(&Action::Update)).collect();
+        updated.sort_unstable();
+        updated.into_iter().map(|i| self.record_row(i, Reason::None))
+    }
+
+    /// The planned row of record `i`, skipped or failing for `reason`.
+    fn record_row(&self, i: usize, reason: Reason) -> PlannedRow {
+        let action = self.actions.get(i).copied().unwrap_or(Action::Fail);
+        let record = &self.records[i];
+        PlannedRow {
+            row: record.row(),
+            action,
+            login: Some(self.login(i).to_string()),
+            reason: self.reason_text(reason),
+            changes: self.changes.get(&i).cloned().unwrap_or_default(),
+            invitation: action == Action::Create && !record.has_password(),
+        }
     }
 
     /// The counts.

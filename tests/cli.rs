@@ -141,3 +141,32 @@ fn templates_are_written_and_import_cleanly() {
         assert_eq!(code, 0, "{format}: {out}");
     }
 }
+
+#[test]
+fn a_dry_run_lists_the_updates_with_their_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("users.db");
+    let db = db.to_str().unwrap();
+    let file = dir.path().join("users.csv");
+    let file = file.to_str().unwrap();
+    let header = "First Name,Last Name,Login Name,Password,Roles\n";
+    std::fs::write(
+        file,
+        format!("{header}Ada,Byron,ada,Analytical#1843,Administrator\nBo,B,bo,Bo#long-enough1,Administrator\n"),
+    )
+    .unwrap();
+    let args = ["import", file, "--config", "examples/configs/cmo.toml", "--db", db];
+    let (code, out, _) = run(&args);
+    assert_eq!((code, out.trim()), (0, "2 rows: 2 created"));
+
+    // Ada's last name changes, Bo stays, Cy is new.
+    std::fs::write(
+        file,
+        format!("{header}Ada,Lovelace,ada,Analytical#1843,Administrator\nBo,B,bo,Bo#long-enough1,Administrator\nCy,C,cy,Cy#long-enough1,Administrator\n"),
+    )
+    .unwrap();
+    let (code, out, _) = run(&[&args[..], &["--dry-run"]].concat());
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("row 2: update ada") && out.contains("last_name: 'Byron' -> 'Lovelace'"), "{out}");
+    assert!(!out.contains("update bo") && !out.contains("update cy"), "{out}");
+}

@@ -318,7 +318,7 @@ fn import(cli: &Cli, args: &ImportArgs) -> Result<ExitCode, Failure> {
     let plan = plan?;
     if args.dry_run {
         let mut lines = vec!["dry run: nothing was written".to_string()];
-        for row in plan.rows().filter(|r| !r.changes.is_empty()).take(20) {
+        for row in plan.updates().take(20) {
             lines.push(format!("  row {}: update {}", row.row, row.login.unwrap_or_default()));
             for change in &row.changes {
                 lines.push(format!("      {}: '{}' -> '{}'", change.field, change.old, change.new));

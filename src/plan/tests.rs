@@ -378,4 +378,27 @@ fn users_skipped_under_a_skipped_superior_get_their_issue_too() {
     let issue = &p.issues()[0];
     assert_eq!((issue.row, &issue.code), (Some(3), &IssueCode::SuperiorNotImported));
     assert_eq!(issue.message, "the superior 'new' (row 2) is not imported, so this user cannot be either");
+    // Ada's last name differs, but she is skipped: not an update to show.
+    assert_eq!(p.updates().count(), 0);
+}
+
+#[test]
+fn updates_are_the_rows_that_update_in_file_order() {
+    let mut directory = MemoryDirectory::new();
+    for login in ["cy", "ada", "bob"] {
+        directory.insert(User::new(login, "Same", "Same"));
+    }
+    let csv = "First Name,Last Name,Login\nNew,N,new\nSame,Changed,cy\nSame,Same,bob\nAda,Changed,ada\n";
+    let p = plan(config(), csv, &directory);
+    let updates: Vec<(u64, Option<String>, Vec<String>)> =
+        p.updates().map(|r| (r.row, r.login, r.changes.into_iter().map(|c| c.field).collect())).collect();
+    assert_eq!(
+        updates,
+        [
+            (3, Some("cy".into()), vec!["last_name".to_string()]),
+            (5, Some("ada".into()), vec!["first_name".to_string(), "last_name".to_string()])
+        ]
+    );
+    let from_rows: Vec<PlannedRow> = p.rows().filter(|r| r.action == Action::Update).collect();
+    assert_eq!(p.updates().collect::<Vec<_>>(), from_rows);
 }
