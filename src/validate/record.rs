@@ -618,7 +618,7 @@ impl RecordBuilder {
         for group in &extras.groups {
             text.push(ENTRY);
             text.push('g');
-            text.push_str(group);
+            push_entry_text(text, group);
         }
         extras.products.sort_by(|a, b| name(a.0).cmp(name(b.0)));
         for &(id, ref access) in &extras.products {
@@ -628,7 +628,7 @@ impl RecordBuilder {
                 ProductAccess::Granted => text.push('+'),
                 ProductAccess::Role(role) => {
                     text.push('=');
-                    text.push_str(role.name());
+                    push_entry_text(text, role.name());
                 }
             }
         }
@@ -651,7 +651,7 @@ impl RecordBuilder {
                 }
                 CustomValue::Text(t) => {
                     text.push('t');
-                    text.push_str(t);
+                    push_entry_text(text, t);
                 }
             }
         }
@@ -681,6 +681,17 @@ fn custom_len(value: &CustomValue) -> usize {
     match value {
         CustomValue::Text(t) => t.len(),
         _ => 32,
+    }
+}
+
+/// A name or value of an extra: the validate stage has already turned control characters into
+/// spaces, and the separator of the entries is one; were it to reach here, it is a space too
+/// rather than the start of an entry that is not there.
+fn push_entry_text(text: &mut String, value: &str) {
+    if value.as_bytes().contains(&(ENTRY as u8)) {
+        text.extend(value.chars().map(|c| if c == ENTRY { ' ' } else { c }));
+    } else {
+        text.push_str(value);
     }
 }
 
@@ -875,6 +886,21 @@ mod tests {
         assert_eq!(parse_iso_date("2023-02-29"), None);
         assert_eq!(parse_iso_date("2024-1-15"), None);
         assert_eq!(parse_iso_date("2024-01-1x"), None);
+    }
+
+    #[test]
+    fn the_separator_of_the_extras_in_a_value_is_a_space_not_an_entry() {
+        let names = test_names();
+        let mut builder = RecordBuilder::default();
+        builder.set(Text::Login, "ada");
+        builder.extras.groups = vec!["Sales\u{1e}gEvil".into(), "Ops".into()];
+        builder.extras.products = vec![(1, ProductAccess::Role(Role::new("Re\u{1e}c")))];
+        builder.extras.custom = vec![(6, CustomValue::Text("a\u{1e}c3b1".into()))];
+        let (_, records) = page_of(&names, [builder]);
+        let record = &records[0];
+        assert_eq!(record.groups().collect::<Vec<_>>(), ["Sales gEvil", "Ops"]);
+        assert_eq!(record.products().collect::<Vec<_>>(), [("hire", ProductAccess::Role(Role::new("Re c")))]);
+        assert_eq!(record.custom().collect::<Vec<_>>(), [("note", CustomValue::Text("a c3b1".into()))]);
     }
 
     #[test]
