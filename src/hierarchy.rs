@@ -433,7 +433,7 @@ impl<'u, U: Users + ?Sized> LoginIndex<'u, U> {
         }
     }
 
-    /// The index of each user's superior among the users (`EMPTY` when no user has that login,
+    /// The index of each user's superior among the users (`NOT_FOUND` when no user has that login,
     /// or the user has no superior), looked up a batch at a time so that the cache misses
     /// overlap; with `threads` above 1 and enough users, the two halves on two threads.
     fn find_superiors(&self, count: usize, threads: usize) -> Vec<u32> {
@@ -469,7 +469,7 @@ impl<'u, U: Users + ?Sized> LoginIndex<'u, U> {
     }
 
     /// [`LoginIndex::find`] for up to [`BATCH`] logins (an empty one is not looked
-    /// up; `EMPTY` when not found), in stages: every first slot is read, then every candidate
+    /// up; `NOT_FOUND` when not found), in stages: every first slot is read, then every candidate
     /// user, then the strings are compared. The memory reads of one stage do not wait for each
     /// other.
     fn find_batch(&self, queries: &[&str], found: &mut [u32; BATCH]) {
