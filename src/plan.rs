@@ -276,11 +276,6 @@ impl Plan {
             }
             Ok::<_, crate::Error>(outside.iter().map(|key| known.contains(*key)).collect())
         })?;
-        let invalid_index = records.len();
-        let mut failed = vec![false; inputs.count()];
-        for flag in failed.iter_mut().skip(invalid_index) {
-            *flag = true;
-        }
         // The rows with errors, with the logins they were written with.
         let mut failed_logins = invalid_logins.iter().peekable();
         let invalid: Vec<(u64, Option<Box<str>>)> = invalid_rows
@@ -300,36 +295,35 @@ impl Plan {
             let row = inputs.row(by);
             Reason::SuperiorInvalid(plan_index(invalid.partition_point(|(r, _)| *r < row)))
         };
-        // Why each record whose superior fails cannot be imported, and who blocks it, by record
-        // index.
-        let mut reasons: Vec<Reason> = vec![Reason::None; records.len()];
-        for (i, &placement) in hierarchy.placements.iter().enumerate().take(records.len()) {
-            match placement {
-                Resolved::ORDERED => {}
-                Resolved::FLAGGED => failed[i] = true,
-                by => {
-                    failed[i] = true;
-                    reasons[i] = superior_reason(by as usize);
-                }
-            }
-        }
         let mut hierarchy = hierarchy;
         issues.append(&mut hierarchy.issues);
-        // The placements are read: their memory goes before the plan's grows.
-        hierarchy.placements = Vec::new();
+        // Each user's placement becomes why it fails, in place: `ORDERED` when it does not,
+        // `FLAGGED` when its own hierarchy has an issue, else the user whose failure blocks it.
+        // The rows with errors all fail.
+        let mut blocked_by = std::mem::take(&mut hierarchy.placements);
+        let valid = records.len();
+        let fails = |blocked_by: &[u32], i: usize| i >= valid || blocked_by.get(i) != Some(&Resolved::ORDERED);
         // Superiors first: a user whose in-file superior fails cannot be imported either.
         let superior_of: Vec<u32> = std::mem::take(&mut hierarchy.superiors);
         for &i in &hierarchy.order {
             let i = i as usize;
             let superior = superior_of[i];
-            if superior < Resolved::UNRESOLVED && failed[superior as usize] && !failed[i] {
-                let superior = superior as usize;
-                failed[i] = true;
-                if let Some(reason) = reasons.get_mut(i) {
-                    *reason = superior_reason(superior);
-                }
+            if superior < Resolved::UNRESOLVED && fails(&blocked_by, superior as usize) && !fails(&blocked_by, i) {
+                blocked_by[i] = superior;
             }
         }
+        // Why each record that fails fails, by record index (ascending).
+        let failing: Vec<(u32, Reason)> = blocked_by
+            .iter()
+            .take(valid)
+            .enumerate()
+            .filter(|&(_, &by)| by != Resolved::ORDERED)
+            .map(|(i, &by)| {
+                let reason = if by == Resolved::FLAGGED { Reason::Unresolved } else { superior_reason(by as usize) };
+                (plan_index(i), reason)
+            })
+            .collect();
+        drop(blocked_by);
         // Mirror users.
         let mut mirrors = HashMap::new();
         for chunk in wanted_mirrors.chunks(1000).filter(|_| !directory_empty) {
@@ -396,12 +390,9 @@ impl Plan {
         plan.invalid = invalid;
         let mut actions: Vec<Action> = Vec::with_capacity(plan.records.len());
         let mut record_reasons: Vec<(u32, Reason)> = Vec::new();
+        let mut failing = failing.into_iter().peekable();
         for i in 0..plan.records.len() {
-            let (action, reason) = if failed[i] {
-                let reason = match reasons[i] {
-                    Reason::None => Reason::Unresolved,
-                    reason => reason,
-                };
+            let (action, reason) = if let Some((_, reason)) = failing.next_if(|&(k, _)| k as usize == i) {
                 (Action::Fail, reason)
             } else if let Some(stored) = plan.existing.get(&i) {
                 let changes = plan.diff(i, stored);
@@ -422,7 +413,6 @@ impl Plan {
                 record_reasons.push((plan_index(i), reason));
             }
         }
-        drop((failed, reasons));
         // Skipped and failed users are not superiors anyone can have either.
         plan.order = hierarchy
             .order
