@@ -71,6 +71,28 @@ pub trait Directory {
         }
         Ok(set.finish())
     }
+
+    /// [`Directory::fingerprint`] of the logins an iterator gives, for a caller that does not
+    /// hold them in a slice (a plan of a million users would hold 16 MB of `&str` for it). It
+    /// must equal `fingerprint` of the same logins: the provided implementation collects them
+    /// and calls it; a directory that reads its users a batch at a time can take each batch from
+    /// the iterator instead, as the stores of this crate do.
+    ///
+    /// ```
+    /// use user_import::{Directory, MemoryDirectory, User};
+    ///
+    /// # fn main() -> Result<(), user_import::Error> {
+    /// let mut directory = MemoryDirectory::new();
+    /// directory.insert(User::new("ada", "Ada", "Lovelace"));
+    /// let logins = ["ada", "bob"];
+    /// assert_eq!(directory.fingerprint_iter(&mut logins.into_iter())?, directory.fingerprint(&logins)?);
+    /// # Ok(())
+    /// # }
+    /// ```
+    fn fingerprint_iter(&self, logins: &mut dyn Iterator<Item = &str>) -> Result<u64> {
+        let logins: Vec<&str> = logins.collect();
+        self.fingerprint(&logins)
+    }
 }
 
 impl<D: Directory + ?Sized> Directory for &D {
@@ -85,6 +107,9 @@ impl<D: Directory + ?Sized> Directory for &D {
     }
     fn fingerprint(&self, logins: &[&str]) -> Result<u64> {
         (**self).fingerprint(logins)
+    }
+    fn fingerprint_iter(&self, logins: &mut dyn Iterator<Item = &str>) -> Result<u64> {
+        (**self).fingerprint_iter(logins)
     }
 }
 

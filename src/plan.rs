@@ -251,8 +251,9 @@ impl Plan {
         let mut wanted_mirrors: Vec<&str> = mirror_logins(&records, &mapping, mirror).collect();
         wanted_mirrors.sort_unstable();
         wanted_mirrors.dedup();
+        // The logins are handed over as they are read (the stores take them a batch at a time).
         let fingerprint_now =
-            || directory.fingerprint(&fingerprint_logins(&records, &logins, wanted_mirrors.iter().copied()));
+            || directory.fingerprint_iter(&mut fingerprint_logins(&records, &logins, wanted_mirrors.iter().copied()));
         let (fingerprint, index) = if options.thread_count() > 1 {
             std::thread::scope(|scope| {
                 let index = scope.spawn(|| LoginIndex::of(&inputs));
@@ -882,7 +883,7 @@ impl Plan {
     /// case and repetitions).
     pub fn fingerprint_logins(&self) -> Vec<&str> {
         let mirrors = mirror_logins(&self.records, &self.mapping, self.config.options.mirror_user.as_deref());
-        fingerprint_logins(&self.records, &self.logins, mirrors)
+        fingerprint_logins(&self.records, &self.logins, mirrors).collect()
     }
 
     /// The configuration the plan was made with.
@@ -933,10 +934,8 @@ fn fingerprint_logins<'a>(
     records: &'a [UserRecord],
     logins: &'a HashMap<usize, String>,
     mirrors: impl Iterator<Item = &'a str>,
-) -> Vec<&'a str> {
-    let mut all: Vec<&str> = (0..records.len()).map(|i| record_login(records, logins, i)).collect();
-    all.extend(mirrors);
-    all
+) -> impl Iterator<Item = &'a str> {
+    (0..records.len()).map(|i| record_login(records, logins, i)).chain(mirrors)
 }
 
 /// The users whose permissions these records mirror, then the configuration's mirror user

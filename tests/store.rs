@@ -456,3 +456,25 @@ fn the_store_traits_are_object_safe() {
         assert_eq!(found.len(), 2);
     }
 }
+
+#[test]
+fn the_fingerprint_of_logins_handed_over_one_by_one_is_that_of_the_slice() {
+    // 1,600 logins over four batches of the stores' lookups: 700 users exist, the rest do not;
+    // repetitions and case changes fall in other batches than their first occurrence.
+    let mut logins: Vec<String> = (0..1_600).map(|i| format!("u{i}")).collect();
+    logins.extend(["U3".to_string(), "u1599".to_string(), "U650".to_string()]);
+    let logins: Vec<&str> = logins.iter().map(String::as_str).collect();
+    let mut sqlite = SqliteStore::open_in_memory().unwrap();
+    import(&mut sqlite, &users("u", 700)).unwrap();
+    let memory = MemoryStore::with_users(&users("u", 700)).unwrap();
+    let directory = user_import::MemoryDirectory::from_users(users("u", 700));
+    let stores: [(&str, &dyn Directory); 3] =
+        [("sqlite", &sqlite), ("memory store", &memory), ("directory", &directory)];
+    for (name, store) in stores {
+        let whole = store.fingerprint(&logins).unwrap();
+        assert_eq!(store.fingerprint_iter(&mut logins.iter().copied()).unwrap(), whole, "{name}");
+        assert_eq!(store.fingerprint_iter(&mut logins.iter().rev().copied()).unwrap(), whole, "{name}: any order");
+        assert_eq!(store.fingerprint(&logins[..1_600]).unwrap(), whole, "{name}: repetitions do not count");
+        assert_ne!(store.fingerprint_iter(&mut logins[..1_599].iter().copied()).unwrap(), whole, "{name}");
+    }
+}

@@ -278,6 +278,10 @@ impl Directory for MemoryStore {
 
     /// Hashes each login with its user's version: exact (password changes count) and cheap.
     fn fingerprint(&self, logins: &[&str]) -> Result<u64> {
+        self.fingerprint_iter(&mut logins.iter().copied())
+    }
+
+    fn fingerprint_iter(&self, logins: &mut dyn Iterator<Item = &str>) -> Result<u64> {
         let mut set = SetHash::default();
         for login in logins {
             let key = crate::model::login_key_cow(login);

@@ -1280,6 +1280,10 @@ impl Directory for SqliteStore {
     /// Hashes each login with its row id and version (bumped by every write, even by another
     /// program, through a trigger): exact, and one indexed read per 500 logins.
     fn fingerprint(&self, logins: &[&str]) -> Result<u64> {
+        self.fingerprint_iter(&mut logins.iter().copied())
+    }
+
+    fn fingerprint_iter(&self, logins: &mut dyn Iterator<Item = &str>) -> Result<u64> {
         // A batch at a time: its keys are made once, looked up, and hashed (a million logins
         // would otherwise hold 24 MB of keys).
         let has_users = self.has_users()?;
@@ -1291,7 +1295,13 @@ impl Directory for SqliteStore {
             .map_err(|err| self.sql(err))?;
         let mut set = SetHash::default();
         let mut versions = HashMap::new();
-        for chunk in logins.chunks(BATCH) {
+        let mut chunk: Vec<&str> = Vec::with_capacity(BATCH);
+        loop {
+            chunk.clear();
+            chunk.extend((&mut *logins).take(BATCH));
+            if chunk.is_empty() {
+                break;
+            }
             let keys: Vec<std::borrow::Cow<'_, str>> = chunk.iter().map(|l| crate::model::login_key_cow(l)).collect();
             versions.clear();
             if has_users {
