@@ -275,9 +275,8 @@ fn resolve_superiors<'u, U: Users + ?Sized, E>(
     threads: usize,
     exists: impl FnOnce(&[&str]) -> Result<Vec<bool>, E>,
 ) -> Result<(Vec<u32>, Vec<Issue>), E> {
-    let count = index.count;
     // Each user's superior found in the file, made each user's superior in place.
-    let mut superiors = index.find_superiors(count, threads);
+    let mut superiors = index.find_superiors(threads);
     let mut issues = Vec::new();
     // Superiors outside the file: each distinct key once, and who names it.
     let mut outside: HashMap<Cow<'u, str>, usize> = HashMap::new();
@@ -433,11 +432,11 @@ impl<'u, U: Users + ?Sized> LoginIndex<'u, U> {
         }
     }
 
-    /// The index of each user's superior among the users (`NOT_FOUND` when no user has that login,
-    /// or the user has no superior), looked up a batch at a time so that the cache misses
+    /// The superior of each user indexed among the users (`NOT_FOUND` when no user has that
+    /// login, or the user has no superior), looked up a batch at a time so that the cache misses
     /// overlap; with `threads` above 1 and enough users, the two halves on two threads.
-    fn find_superiors(&self, count: usize, threads: usize) -> Vec<u32> {
-        let users = self.users;
+    fn find_superiors(&self, threads: usize) -> Vec<u32> {
+        let (users, count) = (self.users, self.count);
         let lookup = |from: usize, to: usize| -> Vec<u32> {
             let mut out = Vec::with_capacity(to - from);
             let mut found = [NOT_FOUND; BATCH];
