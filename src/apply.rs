@@ -182,7 +182,7 @@ pub fn apply(plan: &Plan, store: &mut dyn UserStore, options: &ApplyOptions) -> 
     // rollback, so that no host store is left in an open transaction; the store's own error is
     // the one to report (a failed rollback is secondary).
     store.begin()?;
-    let written = match store.fingerprint(&plan.fingerprint_logins()) {
+    let written = match plan.fingerprint_of(&*store) {
         Ok(fingerprint) if fingerprint != plan.fingerprint() => Err(ErrorKind::StalePlan.into()),
         Ok(_) => write_plan(plan, store, options, &outcome.summary).and_then(|()| store.commit()),
         Err(err) => Err(err),

@@ -882,8 +882,19 @@ impl Plan {
     /// whose permissions they mirror (found or not), in file order (a fingerprint ignores order,
     /// case and repetitions).
     pub fn fingerprint_logins(&self) -> Vec<&str> {
+        self.each_fingerprint_login().collect()
+    }
+
+    /// [`Plan::fingerprint_logins`], one at a time.
+    fn each_fingerprint_login(&self) -> impl Iterator<Item = &str> {
         let mirrors = mirror_logins(&self.records, &self.mapping, self.config.options.mirror_user.as_deref());
-        fingerprint_logins(&self.records, &self.logins, mirrors).collect()
+        fingerprint_logins(&self.records, &self.logins, mirrors)
+    }
+
+    /// The fingerprint of `directory` over this plan's logins, handed over one at a time as
+    /// [`Plan::new`] hands them (what [`apply`](crate::apply) compares with [`Plan::fingerprint`]).
+    pub(crate) fn fingerprint_of(&self, directory: &dyn Directory) -> Result<u64> {
+        directory.fingerprint_iter(&mut self.each_fingerprint_login())
     }
 
     /// The configuration the plan was made with.
