@@ -331,39 +331,61 @@ fn resolve_superiors<'u, U: Users + ?Sized, E>(
     Ok((superiors, issues))
 }
 
-/// The first user of each login, in an open-addressing table of 8-byte slots (a hash tag and a
-/// user index): a third of the memory of a map of strings, one cache line per probe, and the
-/// strings read only to confirm a matching tag.
+/// The first user of each login, in an open-addressing table of 4-byte slots: the user's index
+/// in the low bits, as many of its hash's high bits as are left above them (a tag). A sixth of
+/// the memory of a map of strings, 16 slots a cache line, and the strings read only to confirm a
+/// matching tag.
 ///
 /// A candidate is confirmed on the user's own login, read where the users keep it (no copy of
-/// the logins: the index of a million users takes 16 MB).
+/// the logins: the index of a million users takes 8 MB, its slots a 12-bit tag each). With more
+/// users the tags are shorter (none from 2^31 users on), and more candidates are confirmed on
+/// their strings: the answers stay the same.
 pub(crate) struct LoginIndex<'u, U: ?Sized> {
-    slots: Vec<(u32, u32)>,
-    mask: usize,
+    /// [`EMPTY`], or a tag and the user's index + 1.
+    slots: Vec<u32>,
+    /// The bits of a slot that hold its tag (those above the user's index + 1).
+    tag_mask: u32,
     users: &'u U,
     /// How many users are indexed (the first ones).
     count: usize,
 }
 
-/// In a [`LoginIndex`]: an empty slot, or a login not found.
+/// Not found: in a [`LoginIndex`] answer, a login that no user has.
 pub(crate) const NOT_FOUND: u32 = u32::MAX;
+/// In a [`LoginIndex`]: a slot that holds no user.
+const EMPTY: u32 = 0;
 /// How many lookups [`LoginIndex::find_batch`] interleaves (and inserts it reads ahead).
 const BATCH: usize = 32;
 /// How many slots [`LoginIndex::find_batch`] probes at once, from a query's first slot.
 const NEAR: usize = 8;
-/// In [`LoginIndex::find_batch`]: no slot near the first one settles the query.
-const PROBE_ON: u32 = u32::MAX - 1;
 
 impl<'u, U: Users + ?Sized> LoginIndex<'u, U> {
     /// The index of these users' logins (of the first [`Resolved::MOST_USERS`]).
     pub(crate) fn of(users: &'u U) -> Self {
-        LoginIndex::new(users, users.count().min(Resolved::MOST_USERS))
+        LoginIndex::empty(users).filled()
     }
 
-    /// The index of the first `count` users.
-    fn new(users: &'u U, count: usize) -> Self {
-        let capacity = (count.max(4) * 2).next_power_of_two();
-        let mut index = LoginIndex { slots: vec![(0, NOT_FOUND); capacity], mask: capacity - 1, users, count };
+    /// Room for the index of these users' logins, none in it yet: [`LoginIndex::filled`] puts
+    /// them in. Apart, so that a caller filling it on another thread allocates it on its own: a
+    /// thread's allocator keeps what is freed for that thread's use, and this memory is then
+    /// reused by the stages after the index instead of adding to them.
+    pub(crate) fn empty(users: &'u U) -> Self {
+        let count = users.count().min(Resolved::MOST_USERS);
+        let index_bits = u32::BITS - u32::try_from(count).unwrap_or(u32::MAX).leading_zeros();
+        LoginIndex::with_tags(users, count, u32::MAX.checked_shl(index_bits).unwrap_or(0))
+    }
+
+    /// Room for the first `count` users (at most [`Resolved::MOST_USERS`]: their index + 1 fits a
+    /// slot), with the tags in these bits of a slot (above every index + 1).
+    fn with_tags(users: &'u U, count: usize, tag_mask: u32) -> Self {
+        // Two slots in three used: probes stay short, and the slots take 6 bytes a user.
+        let capacity = count.saturating_add(count / 2).clamp(8, u32::MAX as usize);
+        LoginIndex { slots: vec![EMPTY; capacity], tag_mask, users, count }
+    }
+
+    /// This index with its users in it.
+    pub(crate) fn filled(mut self) -> Self {
+        let count = self.count;
         // A batch at a time: every first slot is read before any is written, so that the cache
         // misses of a batch overlap.
         let mut hashes = [0u64; BATCH];
@@ -371,19 +393,19 @@ impl<'u, U: Users + ?Sized> LoginIndex<'u, U> {
         while start < count {
             let end = (start + BATCH).min(count);
             for (position, hash) in (start..end).zip(&mut hashes) {
-                *hash = login_key_hash(index.key(position));
+                *hash = login_key_hash(self.key(position));
             }
             let touched = hashes
                 .iter()
                 .take(end - start)
-                .fold(0u32, |acc, hash| acc ^ index.slots.get(*hash as usize & index.mask).map_or(0, |slot| slot.1));
+                .fold(0u32, |acc, &hash| acc ^ self.slots.get(self.home(hash)).copied().unwrap_or(EMPTY));
             std::hint::black_box(touched);
             for (position, &hash) in (start..end).zip(&hashes) {
-                index.insert(hash, index32(position));
+                self.insert(hash, index32(position));
             }
             start = end;
         }
-        index
+        self
     }
 
     /// User `i`'s trimmed login (`""` past the users indexed).
@@ -395,40 +417,66 @@ impl<'u, U: Users + ?Sized> LoginIndex<'u, U> {
         }
     }
 
+    /// The first slot to probe for a login's hash: its low 32 bits scaled to the slots (the tag
+    /// is taken from the high ones).
+    fn home(&self, hash: u64) -> usize {
+        (((hash & u64::from(u32::MAX)) * self.slots.len() as u64) >> 32) as usize
+    }
+
+    /// The slot probed after `at`.
+    fn next(&self, at: usize) -> usize {
+        if at + 1 < self.slots.len() {
+            at + 1
+        } else {
+            0
+        }
+    }
+
+    /// The tag of a login's hash, as its slot holds it.
+    fn tag(&self, hash: u64) -> u32 {
+        (hash >> 32) as u32 & self.tag_mask
+    }
+
+    /// The user a slot that is not [`EMPTY`] holds.
+    fn user(&self, slot: u32) -> u32 {
+        (slot & !self.tag_mask).wrapping_sub(1)
+    }
+
     /// Puts `position` in the table under `hash`, unless a user with the same login is there.
     fn insert(&mut self, hash: u64, position: u32) {
-        let tag = (hash >> 32) as u32;
+        let tag = self.tag(hash);
         let login = self.key(position as usize);
-        let mut slot = hash as usize & self.mask;
+        let mut at = self.home(hash);
         loop {
-            let Some(&(other_tag, other)) = self.slots.get(slot) else { return };
-            if other == NOT_FOUND {
+            let Some(&slot) = self.slots.get(at) else { return };
+            if slot == EMPTY {
                 break;
             }
-            if other_tag == tag && same_login_key(self.key(other as usize), login) {
+            if slot & self.tag_mask == tag && same_login_key(self.key(self.user(slot) as usize), login) {
                 return; // a later duplicate: the first occurrence stays
             }
-            slot = (slot + 1) & self.mask;
+            at = self.next(at);
         }
-        if let Some(free) = self.slots.get_mut(slot) {
-            *free = (tag, position);
+        if let Some(free) = self.slots.get_mut(at) {
+            *free = tag | (position + 1);
         }
     }
 
     /// The index of the first user whose login is `trimmed` (ignoring case).
     fn find(&self, trimmed: &str) -> Option<u32> {
         let hash = login_key_hash(trimmed);
-        let tag = (hash >> 32) as u32;
-        let mut slot = hash as usize & self.mask;
+        let tag = self.tag(hash);
+        let mut at = self.home(hash);
         loop {
-            let (slot_tag, position) = self.slots.get(slot).copied()?;
-            if position == NOT_FOUND {
+            let slot = self.slots.get(at).copied()?;
+            if slot == EMPTY {
                 return None;
             }
-            if slot_tag == tag && same_login_key(self.key(position as usize), trimmed) {
-                return Some(position);
+            let user = self.user(slot);
+            if slot & self.tag_mask == tag && same_login_key(self.key(user as usize), trimmed) {
+                return Some(user);
             }
-            slot = (slot + 1) & self.mask;
+            at = self.next(at);
         }
     }
 
@@ -436,35 +484,33 @@ impl<'u, U: Users + ?Sized> LoginIndex<'u, U> {
     /// login, or the user has no superior), looked up a batch at a time so that the cache misses
     /// overlap; with `threads` above 1 and enough users, the two halves on two threads.
     fn find_superiors(&self, threads: usize) -> Vec<u32> {
-        let (users, count) = (self.users, self.count);
-        let lookup = |from: usize, to: usize| -> Vec<u32> {
-            let mut out = Vec::with_capacity(to - from);
-            let mut found = [NOT_FOUND; BATCH];
+        let users = self.users;
+        // Fills `out` with the superiors of the users from `from` on (one per slot).
+        let lookup = |from: usize, out: &mut [u32]| {
             let mut queries: Vec<&str> = Vec::with_capacity(BATCH);
-            let mut start = from;
-            while start < to {
-                let end = (start + BATCH).min(to);
+            for (k, chunk) in out.chunks_mut(BATCH).enumerate() {
+                let start = from + k * BATCH;
                 queries.clear();
-                queries.extend((start..end).map(|i| users.superior(i).map_or("", trim)));
+                queries.extend((start..start + chunk.len()).map(|i| users.superior(i).map_or("", trim)));
+                let mut found = [NOT_FOUND; BATCH];
                 self.find_batch(&queries, &mut found);
-                out.extend(found.iter().take(end - start));
-                start = end;
+                chunk.iter_mut().zip(found).for_each(|(slot, found)| *slot = found);
             }
-            out
         };
-        if threads < 2 || count < 65_536 {
-            return lookup(0, count);
+        // Allocated by this thread even when another fills half of it: see `LoginIndex::empty`.
+        let mut superiors = vec![NOT_FOUND; self.count];
+        if threads < 2 || self.count < 65_536 {
+            lookup(0, &mut superiors);
+            return superiors;
         }
-        let half = count / 2;
+        let half = self.count / 2;
+        let (first, second) = superiors.split_at_mut(half);
+        // Lookups do not panic: the scope's joining cannot either.
         std::thread::scope(|scope| {
-            let other = scope.spawn(|| lookup(half, count));
-            let mut found = lookup(0, half);
-            match other.join() {
-                Ok(rest) => found.extend(rest),
-                Err(_) => found.extend(lookup(half, count)), // cannot happen: lookups do not panic
-            }
-            found
-        })
+            scope.spawn(|| lookup(half, second));
+            lookup(0, first);
+        });
+        superiors
     }
 
     /// [`LoginIndex::find`] for up to [`BATCH`] logins (an empty one is not looked
@@ -473,53 +519,53 @@ impl<'u, U: Users + ?Sized> LoginIndex<'u, U> {
     /// other.
     fn find_batch(&self, queries: &[&str], found: &mut [u32; BATCH]) {
         let mut hashes = [0u64; BATCH];
-        let mut first = [(0u32, NOT_FOUND); BATCH];
-        for ((query, hash), first) in queries.iter().zip(&mut hashes).zip(&mut first) {
+        // The slot that settles each query: empty, or with the query's tag; `None` when no
+        // slot near its first one does (it is probed on at the end).
+        let mut settled = [Some(EMPTY); BATCH];
+        for ((query, hash), settled) in queries.iter().zip(&mut hashes).zip(&mut settled) {
             if !query.is_empty() {
                 *hash = login_key_hash(query);
-                *first = self.slots.get(*hash as usize & self.mask).copied().unwrap_or((0, NOT_FOUND));
+                *settled = self.slots.get(self.home(*hash)).copied();
             }
         }
         // The first slots are in memory now: probe on from each while the slots are near (the
         // same cache line or the next), to the slot with the query's tag or an empty one.
-        for (hash, first) in hashes.iter().zip(&mut first) {
-            let tag = (*hash >> 32) as u32;
-            if first.1 == NOT_FOUND || first.0 == tag {
+        for (hash, settled) in hashes.iter().zip(&mut settled) {
+            let tag = self.tag(*hash);
+            if settled.is_none_or(|slot| slot == EMPTY || slot & self.tag_mask == tag) {
                 continue;
             }
-            *first = (0, PROBE_ON);
-            for step in 1..NEAR {
-                let slot = self.slots.get((*hash as usize + step) & self.mask).copied().unwrap_or((0, NOT_FOUND));
-                if slot.1 == NOT_FOUND || slot.0 == tag {
-                    *first = slot;
-                    break;
-                }
-            }
+            let mut at = self.home(*hash);
+            *settled = (1..NEAR)
+                .filter_map(|_| {
+                    at = self.next(at);
+                    self.slots.get(at).copied()
+                })
+                .find(|&slot| slot == EMPTY || slot & self.tag_mask == tag);
         }
         let mut candidates: [&str; BATCH] = [""; BATCH];
-        for ((hash, &(tag, position)), candidate) in hashes.iter().zip(&first).zip(&mut candidates) {
-            if position < PROBE_ON && tag == (*hash >> 32) as u32 {
-                *candidate = self.key(position as usize);
+        for (settled, candidate) in settled.iter().zip(&mut candidates) {
+            if let Some(slot) = settled.filter(|&slot| slot != EMPTY) {
+                *candidate = self.key(self.user(slot) as usize);
             }
         }
         // Read the first byte of every candidate now, so that those reads overlap too.
         std::hint::black_box(candidates.iter().fold(0u8, |acc, c| acc ^ c.as_bytes().first().copied().unwrap_or(0)));
         for (k, out) in found.iter_mut().enumerate() {
-            let (query, (_, position)) = match (queries.get(k), first.get(k)) {
-                (Some(query), Some(first)) if !query.is_empty() => (*query, *first),
+            let (query, settled) = match (queries.get(k), settled.get(k)) {
+                (Some(query), Some(settled)) if !query.is_empty() => (*query, *settled),
                 _ => {
                     *out = NOT_FOUND;
                     continue;
                 }
             };
-            *out = if position == NOT_FOUND {
-                NOT_FOUND
-            } else if position < PROBE_ON
-                && candidates.get(k).is_some_and(|c| !c.is_empty() && same_login_key(c, query))
-            {
-                position
-            } else {
-                self.find(query).unwrap_or(NOT_FOUND) // a tag that differs, or a collision: probe on
+            *out = match settled {
+                Some(EMPTY) => NOT_FOUND,
+                Some(slot) if candidates.get(k).is_some_and(|c| !c.is_empty() && same_login_key(c, query)) => {
+                    self.user(slot)
+                }
+                // No slot near, or a tag shared by another login: probe on.
+                _ => self.find(query).unwrap_or(NOT_FOUND),
             };
         }
     }
@@ -530,16 +576,10 @@ fn superior_issue(code: IssueCode, message: String, row: u64, superior: &str) ->
     Issue::error(code, message).at_row(row).for_field(Field::Superior.key()).with_value(superior)
 }
 
-/// The state of a user during [`order_users`] (8 bytes).
-#[derive(Clone, Copy)]
-enum Mark {
-    /// Not reached yet.
-    Unvisited,
-    /// On the walk in progress, at this position of the path.
-    OnPath(u32),
-    /// Settled: a placement of [`Resolved`].
-    Done(u32),
-}
+/// In [`order_users`]: a user not reached yet.
+const UNVISITED: u32 = u32::MAX - 2;
+/// In [`order_users`]: a user on the walk in progress (where, the walk's path says).
+const ON_PATH: u32 = u32::MAX - 3;
 
 /// Orders the users, flags the members of cycles and settles every placement.
 ///
@@ -548,31 +588,34 @@ enum Mark {
 /// cycle); then settles the whole walk at once. Each user is walked once: linear time, and the
 /// walk lives in a vector, not on the stack.
 fn order_users<U: Users + ?Sized>(users: &U, superiors: &[u32], issues: &mut Vec<Issue>) -> (Vec<u32>, Vec<u32>) {
-    let mut marks = vec![Mark::Unvisited; superiors.len()];
+    // Each user's state: `UNVISITED`, `ON_PATH`, or settled (its placement). A user index is
+    // below both (`Resolved::MOST_USERS`).
+    let mut marks = vec![UNVISITED; superiors.len()];
     let mut order = Vec::with_capacity(superiors.len());
     let mut path: Vec<u32> = Vec::new();
     for start in 0..superiors.len() {
-        if !matches!(marks.get(start), Some(Mark::Unvisited)) {
+        if marks.get(start) != Some(&UNVISITED) {
             continue;
         }
         path.clear();
         let mut current = index32(start);
         // `path[..flagged_from]` gets `rest`; `path[flagged_from..]` are flagged.
         let (flagged_from, rest) = loop {
-            match marks.get(current as usize) {
-                Some(Mark::Unvisited) => {}
-                Some(&Mark::OnPath(position)) => {
-                    let position = position as usize;
+            match marks.get(current as usize).copied() {
+                Some(UNVISITED) => {}
+                Some(ON_PATH) => {
+                    // A cycle (rare): where it starts, the walk's path says.
+                    let position = path.iter().rposition(|&on| on == current).unwrap_or(0);
                     report_cycle(users, path.get(position..).unwrap_or_default(), issues);
                     let by = path.get(position).copied().unwrap_or(current);
                     break (position, by);
                 }
-                Some(Mark::Done(Resolved::FLAGGED)) => break (path.len(), current),
-                Some(&Mark::Done(settled)) => break (path.len(), settled),
+                Some(Resolved::FLAGGED) => break (path.len(), current),
+                Some(settled) => break (path.len(), settled),
                 None => break (path.len(), Resolved::ORDERED),
             }
             if let Some(mark) = marks.get_mut(current as usize) {
-                *mark = Mark::OnPath(index32(path.len()));
+                *mark = ON_PATH;
             }
             path.push(current);
             match superiors.get(current as usize) {
@@ -584,7 +627,7 @@ fn order_users<U: Users + ?Sized>(users: &U, superiors: &[u32], issues: &mut Vec
         for (position, &index) in path.iter().enumerate() {
             let placement = if position < flagged_from { rest } else { Resolved::FLAGGED };
             if let Some(mark) = marks.get_mut(index as usize) {
-                *mark = Mark::Done(placement);
+                *mark = placement;
             }
         }
         if rest == Resolved::ORDERED {
@@ -592,14 +635,8 @@ fn order_users<U: Users + ?Sized>(users: &U, superiors: &[u32], issues: &mut Vec
             order.extend(path.iter().rev());
         }
     }
-    // Every walk settles all it visits, so every mark is `Done` by now.
-    let mut placements: Vec<u32> = marks
-        .into_iter()
-        .map(|mark| if let Mark::Done(placement) = mark { placement } else { Resolved::ORDERED })
-        .collect();
-    // Collected in the marks' own allocation (8 bytes a user): half of it is given back.
-    placements.shrink_to_fit();
-    (order, placements)
+    // Every walk settles all it visits, so every mark is a placement by now.
+    (order, marks)
 }
 
 /// Cycles longer than this are abbreviated in messages (a message per member, each listing the
@@ -839,26 +876,41 @@ mod tests {
         let users: Vec<HierarchyInput<'_>> =
             logins.iter().enumerate().map(|(i, login)| HierarchyInput::new(i as u64 + 2, login, None)).collect();
         let users: &[HierarchyInput<'_>] = &users;
-        let index = LoginIndex::new(users, users.len());
         let mut expected: HashMap<String, usize> = HashMap::new();
         for (i, login) in logins.iter().enumerate() {
             expected.entry(crate::login_key(login)).or_insert(i);
         }
-        for (key, &i) in &expected {
-            assert_eq!(index.find(key), Some(i as u32), "{key}");
-            assert_eq!(index.find(&key.to_uppercase()), Some(i as u32), "{key} in capitals");
+        // Tags as wide as the slots leave (17 bits here), 2 bits, none (2^31 users and more):
+        // narrower tags confirm more candidates on their strings, with the same answers.
+        let wide = LoginIndex::of(users);
+        assert_eq!(wide.tag_mask, 0xFFFF_8000);
+        for index in [
+            wide,
+            LoginIndex::with_tags(users, users.len(), 0xC000_0000).filled(),
+            LoginIndex::with_tags(users, users.len(), 0).filled(),
+        ] {
+            for (key, &i) in &expected {
+                assert_eq!(index.find(key), Some(i as u32), "{key}");
+                assert_eq!(index.find(&key.to_uppercase()), Some(i as u32), "{key} in capitals");
+            }
+            assert_eq!(index.find("ken"), expected.get("ken").map(|&i| i as u32), "ASCII finds the Kelvin sign");
+            assert_eq!(index.find("élodie"), Some(20_000));
+            assert_eq!(index.find("søren"), Some(20_001));
+            assert_eq!(index.find("user.7"), Some(7), "the first of duplicates");
+            assert_eq!(index.find("user.20000"), None);
+            assert_eq!(index.find("user"), None);
+            // The batched lookup agrees with the single one, empty queries included.
+            let queries: Vec<&str> = ["user.1", "", "USER.19999", "nobody", "ken"].to_vec();
+            let mut found = [NOT_FOUND; BATCH];
+            index.find_batch(&queries, &mut found);
+            let ken = expected.get("ken").map_or(NOT_FOUND, |&i| i as u32);
+            assert_eq!(&found[..5], &[1, NOT_FOUND, 19_999, NOT_FOUND, ken]);
+            let queries: Vec<String> = (0..BATCH).map(|k| format!("user.{}", k * 997 % 20_500)).collect();
+            let queries: Vec<&str> = queries.iter().map(String::as_str).collect();
+            index.find_batch(&queries, &mut found);
+            for (query, found) in queries.iter().zip(found) {
+                assert_eq!(found, index.find(query).unwrap_or(NOT_FOUND), "{query}");
+            }
         }
-        assert_eq!(index.find("ken"), expected.get("ken").map(|&i| i as u32), "ASCII finds the Kelvin sign");
-        assert_eq!(index.find("élodie"), Some(20_000));
-        assert_eq!(index.find("søren"), Some(20_001));
-        assert_eq!(index.find("user.7"), Some(7), "the first of duplicates");
-        assert_eq!(index.find("user.20000"), None);
-        assert_eq!(index.find("user"), None);
-        // The batched lookup agrees with the single one, empty queries included.
-        let queries: Vec<&str> = ["user.1", "", "USER.19999", "nobody", "ken"].to_vec();
-        let mut found = [NOT_FOUND; BATCH];
-        index.find_batch(&queries, &mut found);
-        let ken = expected.get("ken").map_or(NOT_FOUND, |&i| i as u32);
-        assert_eq!(&found[..5], &[1, NOT_FOUND, 19_999, NOT_FOUND, ken]);
     }
 }

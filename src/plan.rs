@@ -256,7 +256,9 @@ impl Plan {
             || directory.fingerprint_iter(&mut fingerprint_logins(&records, &logins, wanted_mirrors.iter().copied()));
         let (fingerprint, index) = if options.thread_count() > 1 {
             std::thread::scope(|scope| {
-                let index = scope.spawn(|| LoginIndex::of(&inputs));
+                // Allocated here, filled there: see `LoginIndex::empty`.
+                let index = LoginIndex::empty(&inputs);
+                let index = scope.spawn(move || index.filled());
                 let fingerprint = fingerprint_now();
                 // The index cannot panic; were it to, this thread builds it.
                 (fingerprint, index.join().unwrap_or_else(|_| LoginIndex::of(&inputs)))
