@@ -52,7 +52,7 @@ pub trait Directory {
     /// # }
     /// ```
     fn fingerprint(&self, logins: &[&str]) -> Result<u64> {
-        let mut set = SetHash::default();
+        let mut set = SetHash::with_capacity(logins.len());
         // A batch at a time: only the users of one batch are held.
         for chunk in logins.chunks(FINGERPRINT_BATCH) {
             let keys: Vec<std::borrow::Cow<'_, str>> = chunk.iter().map(|l| crate::model::login_key_cow(l)).collect();
@@ -133,6 +133,13 @@ pub(crate) fn sorted_keys<'a>(logins: &[&'a str]) -> Vec<std::borrow::Cow<'a, st
 pub(crate) struct SetHash(Vec<u64>);
 
 impl SetHash {
+    /// A set with room for the hashes of `n` keys, as an iterator's size hint tells them (a
+    /// million are known ahead: the vector is not grown by doubling, with its copies). A hint
+    /// past 16M keys is not trusted that far: the vector then grows as it fills.
+    pub(crate) fn with_capacity(n: usize) -> Self {
+        SetHash(Vec::with_capacity(n.min(1 << 24)))
+    }
+
     /// A hasher started with `key`: write the key's state into it, then [`SetHash::add`] it.
     pub(crate) fn key(&self, key: &str) -> KeyHasher {
         let mut hasher = KeyHasher::new();

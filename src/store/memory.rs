@@ -282,7 +282,7 @@ impl Directory for MemoryStore {
     }
 
     fn fingerprint_iter(&self, logins: &mut dyn Iterator<Item = &str>) -> Result<u64> {
-        let mut set = SetHash::default();
+        let mut set = SetHash::with_capacity(logins.size_hint().0);
         for login in logins {
             let key = crate::model::login_key_cow(login);
             let mut hasher = set.key(&key);

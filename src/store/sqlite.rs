@@ -1293,7 +1293,7 @@ impl Directory for SqliteStore {
                 "SELECT login_key, id, version FROM users WHERE login_key IN (SELECT value FROM json_each(?1))",
             )
             .map_err(|err| self.sql(err))?;
-        let mut set = SetHash::default();
+        let mut set = SetHash::with_capacity(logins.size_hint().0);
         let mut versions = HashMap::new();
         let mut chunk: Vec<&str> = Vec::with_capacity(BATCH);
         loop {
