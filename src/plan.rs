@@ -315,6 +315,9 @@ impl Plan {
                 blocked_by[i] = superior;
             }
         }
+        // From here on only a skipped user (update only) blocks another that the hierarchy did
+        // not: the superiors are needed for that mode alone.
+        let superior_of = if options.mode == Mode::UpdateOnly { superior_of } else { Vec::new() };
         // Why each record that fails fails, by record index (ascending).
         let failing: Vec<(u32, Reason)> = blocked_by
             .iter()
@@ -359,7 +362,6 @@ impl Plan {
                 }
             }
         }
-
         let mut plan = Plan {
             config: config.clone(),
             records: Vec::new(),
@@ -392,41 +394,45 @@ impl Plan {
         // Each record's action, and its reason when it has one; the rows with errors all fail.
         plan.invalid = invalid;
         let mut actions: Vec<Action> = Vec::with_capacity(plan.records.len());
-        let mut record_reasons: Vec<(u32, Reason)> = Vec::new();
-        let mut failing = failing.into_iter().peekable();
+        // The reasons of the records are those of the failing ones, and those of the skipped.
+        let mut skipped: Vec<(u32, Reason)> = Vec::new();
+        let mut next_failing = failing.iter().peekable();
         for i in 0..plan.records.len() {
-            let (action, reason) = if let Some((_, reason)) = failing.next_if(|&(k, _)| k as usize == i) {
-                (Action::Fail, reason)
+            let action = if next_failing.next_if(|&&(k, _)| k as usize == i).is_some() {
+                Action::Fail
             } else if let Some(stored) = plan.existing.get(&i) {
                 let changes = plan.diff(i, stored);
                 if changes.is_empty() {
-                    (Action::Unchanged, Reason::None)
+                    Action::Unchanged
                 } else {
                     plan.changes.insert(i, changes);
-                    (Action::Update, Reason::None)
+                    Action::Update
                 }
             } else if options.mode == Mode::UpdateOnly {
                 let text = format!("there is no user '{}' to update (this import only updates users)", plan.login(i));
-                (Action::Skip, plan.reason(text))
+                skipped.push((plan_index(i), plan.reason(text)));
+                Action::Skip
             } else {
-                (Action::Create, Reason::None)
+                Action::Create
             };
             actions.push(action);
-            if reason != Reason::None {
-                record_reasons.push((plan_index(i), reason));
-            }
         }
-        // Skipped and failed users are not superiors anyone can have either.
-        plan.order = hierarchy
-            .order
-            .iter()
-            .copied()
-            .filter(|&i| matches!(actions.get(i as usize), Some(Action::Create | Action::Update)))
-            .collect();
+        let mut record_reasons = failing;
+        if !skipped.is_empty() {
+            record_reasons.append(&mut skipped);
+            record_reasons.sort_unstable_by_key(|&(i, _)| i);
+        }
         plan.actions = actions;
         plan.record_reasons = record_reasons;
+        // Skipped and failed users are not superiors anyone can have either. The hierarchy's
+        // order becomes the creation order in place: the users created or updated.
         plan.mark_skipped_superiors(&hierarchy.order, &superior_of);
-        drop((hierarchy, superior_of));
+        drop(superior_of);
+        let mut order = std::mem::take(&mut hierarchy.order);
+        order.retain(|&i| matches!(plan.actions.get(i as usize), Some(Action::Create | Action::Update)));
+        order.shrink_to_fit();
+        plan.order = order;
+        drop(hierarchy);
 
         // Groups to create and custom fields to add.
         let mut groups: Vec<String> = Vec::new();
@@ -472,27 +478,30 @@ impl Plan {
         }
         if skipped {
             self.record_reasons.sort_unstable_by_key(|&(i, _)| i);
-            let actions = &self.actions;
-            self.order.retain(|&i| matches!(actions.get(i as usize), Some(Action::Create | Action::Update)));
         }
     }
 
     /// The issues of the users not imported because of their superior, compactly: each one's row
     /// and its sentence and value, shared by the users of one superior who write it alike.
     fn blocked_issues(&self) -> BlockedIssues {
-        let mut blocked = BlockedIssues::default();
+        let blocked_user = |(i, reason): &(u32, Reason)| Some((*i, *reason)).filter(|_| reason.is_blocked());
+        let mut blocked = BlockedIssues {
+            rows: Vec::with_capacity(self.record_reasons.iter().filter_map(blocked_user).count()),
+            ..BlockedIssues::default()
+        };
         let mut by_reason: HashMap<Reason, u32> = HashMap::new();
-        for &(i, reason) in self.record_reasons.iter().filter(|(_, reason)| reason.is_blocked()) {
+        let mut sentence = String::new();
+        for (i, reason) in self.record_reasons.iter().filter_map(blocked_user) {
             let Some(record) = self.records.get(i as usize) else { continue };
             let value = record.superior().unwrap_or_default();
             let text = match by_reason.get(&reason) {
-                Some(&k) if blocked.texts.get(k as usize).is_some_and(|(_, written)| written == value) => k,
+                Some(&k) if blocked.text(k).is_some_and(|(_, written)| written == value) => k,
                 _ => {
-                    let sentence = self.reason_text(reason).unwrap_or_else(|| {
-                        "the superior cannot be imported, so this user cannot be either".to_string()
-                    });
-                    blocked.texts.push((sentence, value.to_string()));
-                    let k = plan_index(blocked.texts.len() - 1);
+                    sentence.clear();
+                    if !write_blocked_sentence(reason, &self.records, &self.logins, &self.invalid, &mut sentence) {
+                        sentence.push_str(BLOCKED);
+                    }
+                    let k = blocked.add_text(&sentence, value);
                     by_reason.insert(reason, k);
                     k
                 }
@@ -830,7 +839,7 @@ impl Plan {
         if let Some(all) = self.all_issues.get() {
             return all.clone();
         }
-        merge_issues(self.issues.iter().cloned(), self.blocked_issues(), &FieldColumns::of(&self.mapping))
+        merge_issues(self.issues.clone(), self.blocked_issues(), &FieldColumns::of(&self.mapping))
     }
 
     /// Every issue, the plan consumed: the records go before the blocked users' issues are
@@ -840,6 +849,9 @@ impl Plan {
         if let Some(all) = self.all_issues.take() {
             return all;
         }
+        // What the issues are not written from goes first: its room is then reused.
+        drop((std::mem::take(&mut self.order), std::mem::take(&mut self.actions)));
+        drop((std::mem::take(&mut self.existing), std::mem::take(&mut self.changes)));
         let blocked = self.blocked_issues();
         let own = std::mem::take(&mut self.issues);
         let columns = FieldColumns::of(&self.mapping);
@@ -981,31 +993,43 @@ fn blocked_sentence(
     logins: &HashMap<usize, String>,
     invalid: &[(u64, Option<Box<str>>)],
 ) -> Option<String> {
+    let mut sentence = String::new();
+    write_blocked_sentence(reason, records, logins, invalid, &mut sentence).then_some(sentence)
+}
+
+/// [`blocked_sentence`], written at the end of `out`; false (nothing written) when the reason is
+/// not a superior's.
+fn write_blocked_sentence(
+    reason: Reason,
+    records: &[UserRecord],
+    logins: &HashMap<usize, String>,
+    invalid: &[(u64, Option<Box<str>>)],
+    out: &mut String,
+) -> bool {
     let record = |by: u32| {
         let by = by as usize;
         records.get(by).map(|record| (record_login(records, logins, by), record.row()))
     };
-    let (login, row, verb) = match reason {
-        Reason::SuperiorFails(by) => record(by).map(|(login, row)| (login, row, "cannot be imported"))?,
-        Reason::SuperiorSkipped(by) => record(by).map(|(login, row)| (login, row, "is not imported"))?,
-        Reason::SuperiorInvalid(k) => {
-            let (row, login) = invalid.get(k as usize)?;
-            (login.as_deref().unwrap_or_default(), *row, "cannot be imported")
-        }
-        _ => return None,
+    let found = match reason {
+        Reason::SuperiorFails(by) => record(by).map(|(login, row)| (login, row, "cannot be imported")),
+        Reason::SuperiorSkipped(by) => record(by).map(|(login, row)| (login, row, "is not imported")),
+        Reason::SuperiorInvalid(k) => invalid
+            .get(k as usize)
+            .map(|(row, login)| (login.as_deref().unwrap_or_default(), *row, "cannot be imported")),
+        _ => None,
     };
+    let Some((login, row, verb)) = found else { return false };
     // Written piece by piece: a plan of a large file says it for every user of a blocked subtree,
     // and `format!` costs several times as much.
-    let login = login.trim();
-    let mut sentence = String::with_capacity(login.len() + verb.len() + 64);
-    sentence.push_str("the superior '");
-    sentence.push_str(login);
-    sentence.push_str("' (row ");
-    sentence.push_str(itoa::Buffer::new().format(row));
-    sentence.push_str(") ");
-    sentence.push_str(verb);
-    sentence.push_str(", so this user cannot be either");
-    Some(sentence)
+    out.reserve(login.len() + verb.len() + 64);
+    out.push_str("the superior '");
+    out.push_str(login.trim());
+    out.push_str("' (row ");
+    out.push_str(itoa::Buffer::new().format(row));
+    out.push_str(") ");
+    out.push_str(verb);
+    out.push_str(", so this user cannot be either");
+    true
 }
 
 /// The users of a plan as the hierarchy stage reads them, in place: the records (with their
@@ -1214,35 +1238,79 @@ impl FieldColumns {
     }
 }
 
+/// What a user blocked by its superior is told when the superior's own sentence cannot be
+/// written (it always can).
+const BLOCKED: &str = "the superior cannot be imported, so this user cannot be either";
+
 /// The issues of the users not imported because of their superior, before they are written.
 #[derive(Default)]
 struct BlockedIssues {
     /// Each user's row, and the index of its sentence and value in `texts`; in row order.
     rows: Vec<(u64, u32)>,
-    /// Sentences, with the superior as the users wrote it.
-    texts: Vec<(String, String)>,
+    /// Sentences, each followed by the superior as the users wrote it, end to end in pages of
+    /// about 64 KB (tens of thousands of texts in a few allocations, none of them grown).
+    pages: Vec<String>,
+    /// Where each text is: its page, where it starts there, and where its sentence ends and its
+    /// value ends.
+    texts: Vec<(u32, u32, u32, u32)>,
+}
+
+impl BlockedIssues {
+    /// The size of a page (a longer text has a page of its own).
+    const PAGE: usize = 64 * 1024;
+
+    /// Adds a sentence and a value; their index.
+    fn add_text(&mut self, sentence: &str, value: &str) -> u32 {
+        let len = sentence.len() + value.len();
+        if self.pages.last().is_none_or(|page| page.capacity() - page.len() < len) {
+            self.pages.push(String::with_capacity(len.max(Self::PAGE)));
+        }
+        let page_index = plan_index(self.pages.len() - 1);
+        let Some(page) = self.pages.last_mut() else { return u32::MAX };
+        let start = page.len();
+        page.push_str(sentence);
+        let sentence_end = page.len();
+        page.push_str(value);
+        self.texts.push((page_index, plan_index(start), plan_index(sentence_end), plan_index(page.len())));
+        plan_index(self.texts.len() - 1)
+    }
+
+    /// Sentence and value `k`.
+    fn text(&self, k: u32) -> Option<(&str, &str)> {
+        let &(page, start, sentence_end, value_end) = self.texts.get(k as usize)?;
+        let page = self.pages.get(page as usize)?;
+        Some((page.get(start as usize..sentence_end as usize)?, page.get(sentence_end as usize..value_end as usize)?))
+    }
 }
 
 /// The plan's own issues (in report order) and the blocked users' issues, merged in report order
 /// (an own issue first when both go to the same place, as a stable sort of both would put it).
-fn merge_issues(own: impl IntoIterator<Item = Issue>, blocked: BlockedIssues, columns: &FieldColumns) -> Vec<Issue> {
-    let own = own.into_iter();
-    let mut all = Vec::with_capacity(own.size_hint().0 + blocked.rows.len());
-    let mut own = own.peekable();
+/// In place: `own` grows to hold both and is filled from its end, its issues moved back as the
+/// blocked ones come before them (no second vector of a million-row file's issues beside it).
+fn merge_issues(mut own: Vec<Issue>, blocked: BlockedIssues, columns: &FieldColumns) -> Vec<Issue> {
     // What every such issue says but its row, sentence and value.
     let mut blank = Issue::error(IssueCode::SuperiorNotImported, String::new()).for_field(Field::Superior.key());
     columns.fill(&mut blank);
-    for (row, text) in blocked.rows {
-        let Some((sentence, value)) = blocked.texts.get(text as usize) else { continue };
-        let issue = Issue { row: Some(row), message: sentence.clone(), value: Some(value.clone()), ..blank.clone() };
+    let mut own_left = own.len();
+    own.resize(own.len() + blocked.rows.len(), blank.clone());
+    let mut free = own.len();
+    for &(row, text) in blocked.rows.iter().rev() {
+        let (sentence, value) = blocked.text(text).unwrap_or((BLOCKED, ""));
+        let issue =
+            Issue { row: Some(row), message: sentence.to_string(), value: Some(value.to_string()), ..blank.clone() };
         let place = issue_order(&issue);
-        while let Some(earlier) = own.next_if(|next| issue_order(next) <= place) {
-            all.push(earlier);
+        // The own issues that go after it move to the end of the free room.
+        while own_left > 0 && own.get(own_left - 1).is_some_and(|later| issue_order(later) > place) {
+            own_left -= 1;
+            free -= 1;
+            own.swap(own_left, free);
         }
-        all.push(issue);
+        free -= 1;
+        if let Some(slot) = own.get_mut(free) {
+            *slot = issue;
+        }
     }
-    all.extend(own);
-    all
+    own
 }
 
 #[cfg(test)]

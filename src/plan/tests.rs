@@ -357,8 +357,15 @@ fn blocked_users_issues_are_written_when_asked_for_in_report_order() {
 
     let fresh = plan(config, csv, &MemoryDirectory::new());
     // One sentence for the users of one superior who write it alike.
-    let texts: Vec<String> = fresh.blocked_issues().texts.into_iter().map(|(_, value)| value).collect();
+    let blocked = fresh.blocked_issues();
+    let texts: Vec<&str> = (0..4).filter_map(|k| blocked.text(k)).map(|(_, value)| value).collect();
     assert_eq!(texts, ["boss", "ada", "LOOP", "loop"]);
+    assert!(blocked.text(4).is_none());
+    let first = blocked.text(0).map(|(sentence, _)| sentence);
+    assert!(
+        first.is_some_and(|s| s.starts_with("the superior '") && s.ends_with("so this user cannot be either")),
+        "{first:?}"
+    );
     assert_eq!(fresh.collect_issues(), p.issues(), "a copy, whether written before or not");
     assert_eq!(fresh.clone().into_issues(), p.issues(), "written once the records are gone");
     assert_eq!(p.clone().into_issues(), p.issues(), "taken when already written");
@@ -401,4 +408,22 @@ fn updates_are_the_rows_that_update_in_file_order() {
     );
     let from_rows: Vec<PlannedRow> = p.rows().filter(|r| r.action == Action::Update).collect();
     assert_eq!(p.updates().collect::<Vec<_>>(), from_rows);
+}
+
+#[test]
+fn blocked_texts_are_kept_across_pages() {
+    let mut blocked = BlockedIssues::default();
+    let long = "x".repeat(BlockedIssues::PAGE + 10);
+    let texts: Vec<(String, String)> = (0..3_000)
+        .map(|k| (format!("sentence {k}"), if k == 1_500 { long.clone() } else { format!("boss{k}") }))
+        .chain([(String::new(), String::new())])
+        .collect();
+    for (k, (sentence, value)) in texts.iter().enumerate() {
+        assert_eq!(blocked.add_text(sentence, value), k as u32);
+    }
+    assert!(blocked.pages.len() > 2, "{} pages", blocked.pages.len());
+    for (k, (sentence, value)) in texts.iter().enumerate() {
+        assert_eq!(blocked.text(k as u32), Some((sentence.as_str(), value.as_str())), "text {k}");
+    }
+    assert_eq!(blocked.text(texts.len() as u32), None);
 }
