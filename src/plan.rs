@@ -319,16 +319,15 @@ impl Plan {
         // not: the superiors are needed for that mode alone.
         let superior_of = if options.mode == Mode::UpdateOnly { superior_of } else { Vec::new() };
         // Why each record that fails fails, by record index (ascending).
-        let failing: Vec<(u32, Reason)> = blocked_by
-            .iter()
-            .take(valid)
-            .enumerate()
-            .filter(|&(_, &by)| by != Resolved::ORDERED)
-            .map(|(i, &by)| {
+        // Counted first: the list is made its size, not grown by doubling.
+        let failing_records = blocked_by.iter().take(valid).filter(|&&by| by != Resolved::ORDERED);
+        let mut failing: Vec<(u32, Reason)> = Vec::with_capacity(failing_records.count());
+        failing.extend(blocked_by.iter().take(valid).enumerate().filter(|&(_, &by)| by != Resolved::ORDERED).map(
+            |(i, &by)| {
                 let reason = if by == Resolved::FLAGGED { Reason::Unresolved } else { superior_reason(by as usize) };
                 (plan_index(i), reason)
-            })
-            .collect();
+            },
+        ));
         drop(blocked_by);
         // Mirror users.
         let mut mirrors = HashMap::new();
