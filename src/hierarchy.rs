@@ -371,8 +371,7 @@ impl<'u, U: Users + ?Sized> LoginIndex<'u, U> {
     /// reused by the stages after the index instead of adding to them.
     pub(crate) fn empty(users: &'u U) -> Self {
         let count = users.count().min(Resolved::MOST_USERS);
-        let index_bits = u32::BITS - u32::try_from(count).unwrap_or(u32::MAX).leading_zeros();
-        LoginIndex::with_tags(users, count, u32::MAX.checked_shl(index_bits).unwrap_or(0))
+        LoginIndex::with_tags(users, count, tag_mask(count))
     }
 
     /// Room for the first `count` users (at most [`Resolved::MOST_USERS`]: their index + 1 fits a
@@ -505,11 +504,17 @@ impl<'u, U: Users + ?Sized> LoginIndex<'u, U> {
         }
         let half = self.count / 2;
         let (first, second) = superiors.split_at_mut(half);
-        // Lookups do not panic: the scope's joining cannot either.
-        std::thread::scope(|scope| {
-            scope.spawn(|| lookup(half, second));
+        let other_failed = std::thread::scope(|scope| {
+            let other = scope.spawn(|| lookup(half, second));
             lookup(0, first);
+            other.join().is_err()
         });
+        if other_failed {
+            // Cannot happen (lookups do not panic); were it to, this thread does that half.
+            if let Some(second) = superiors.get_mut(half..) {
+                lookup(half, second);
+            }
+        }
         superiors
     }
 
@@ -576,10 +581,18 @@ fn superior_issue(code: IssueCode, message: String, row: u64, superior: &str) ->
     Issue::error(code, message).at_row(row).for_field(Field::Superior.key()).with_value(superior)
 }
 
+/// The bits of a [`LoginIndex`] slot left for the tag above the index + 1 of any of `count` users.
+fn tag_mask(count: usize) -> u32 {
+    let index_bits = u32::BITS - u32::try_from(count).unwrap_or(u32::MAX).leading_zeros();
+    u32::MAX.checked_shl(index_bits).unwrap_or(0)
+}
+
 /// In [`order_users`]: a user not reached yet.
 const UNVISITED: u32 = u32::MAX - 2;
 /// In [`order_users`]: a user on the walk in progress (where, the walk's path says).
 const ON_PATH: u32 = u32::MAX - 3;
+// A user index (below `MOST_USERS`) is never taken for a mark.
+const _: () = assert!(Resolved::MOST_USERS <= ON_PATH as usize);
 
 /// Orders the users, flags the members of cycles and settles every placement.
 ///
@@ -865,6 +878,38 @@ mod tests {
     #[test]
     fn an_empty_input_gives_an_empty_hierarchy() {
         assert_eq!(resolve_hierarchy(&[], nobody), Hierarchy::default());
+    }
+
+    #[test]
+    fn tags_take_the_bits_that_indexes_leave() {
+        assert_eq!(tag_mask(0), u32::MAX);
+        assert_eq!(tag_mask(1), u32::MAX << 1);
+        assert_eq!(tag_mask(7), u32::MAX << 3, "indexes + 1 up to 7");
+        assert_eq!(tag_mask(8), u32::MAX << 4);
+        assert_eq!(tag_mask(1_000_000), u32::MAX << 20);
+        assert_eq!(tag_mask(1 << 31), 0);
+        assert_eq!(tag_mask(Resolved::MOST_USERS), 0);
+        for count in [1, 7, 8, 1_000_000, (1 << 31) - 1, Resolved::MOST_USERS] {
+            assert_eq!(index32(count) & tag_mask(count), 0, "{count}");
+        }
+    }
+
+    #[test]
+    fn a_full_small_index_wraps_around() {
+        // Eight slots for five users, no tags: every probe run is long and most wrap.
+        let logins = ["a", "b", "c", "d", "e"];
+        let users: Vec<HierarchyInput<'_>> =
+            logins.iter().enumerate().map(|(i, login)| HierarchyInput::new(i as u64 + 2, login, None)).collect();
+        let users: &[HierarchyInput<'_>] = &users;
+        let index = LoginIndex::with_tags(users, users.len(), 0).filled();
+        assert_eq!(index.slots.len(), 8);
+        for (i, login) in logins.iter().enumerate() {
+            assert_eq!(index.find(login), Some(i as u32));
+        }
+        assert_eq!(index.find("f"), None);
+        let mut found = [NOT_FOUND; BATCH];
+        index.find_batch(&["e", "f", "a", "E"], &mut found);
+        assert_eq!(&found[..4], &[4, NOT_FOUND, 0, 4]);
     }
 
     #[test]

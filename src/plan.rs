@@ -1291,6 +1291,7 @@ fn merge_issues(mut own: Vec<Issue>, blocked: BlockedIssues, columns: &FieldColu
     let mut blank = Issue::error(IssueCode::SuperiorNotImported, String::new()).for_field(Field::Superior.key());
     columns.fill(&mut blank);
     let mut own_left = own.len();
+    own.reserve_exact(blocked.rows.len());
     own.resize(own.len() + blocked.rows.len(), blank.clone());
     let mut free = own.len();
     for &(row, text) in blocked.rows.iter().rev() {

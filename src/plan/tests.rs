@@ -427,3 +427,40 @@ fn blocked_texts_are_kept_across_pages() {
     }
     assert_eq!(blocked.text(texts.len() as u32), None);
 }
+
+#[test]
+fn merged_issues_keep_report_order_as_a_stable_sort_would() {
+    let columns = FieldColumns(vec![("superior".to_string(), Arc::from("Superior User"), 3)]);
+    let own_at = |row: Option<u64>, column: usize| {
+        let mut issue = Issue::error(IssueCode::InvalidEmail, format!("own {row:?} {column}"));
+        issue.row = row;
+        issue.column_index = Some(column);
+        issue
+    };
+    let blocked_at = |rows: &[u64]| {
+        let mut blocked = BlockedIssues::default();
+        for &row in rows {
+            let text = blocked.add_text(&format!("blocked {row}"), "boss");
+            blocked.rows.push((row, text));
+        }
+        blocked
+    };
+    // File-level first; a tie (row 5, the superior's column) keeps the own issue first; own
+    // issues before, between and after the blocked ones.
+    let own = vec![own_at(None, 0), own_at(Some(5), 1), own_at(Some(5), 3), own_at(Some(5), 7), own_at(Some(9), 0)];
+    let cases = [(own.clone(), vec![2, 5, 7]), (own.clone(), vec![]), (vec![], vec![2, 5, 7]), (own, vec![10, 11])];
+    for (own, rows) in cases {
+        let merged = merge_issues(own.clone(), blocked_at(&rows), &columns);
+        let mut expected = own;
+        expected.extend(blocked_at(&rows).rows.iter().map(|&(row, _)| {
+            let mut issue = Issue::error(IssueCode::SuperiorNotImported, format!("blocked {row}"))
+                .for_field(Field::Superior.key())
+                .with_value("boss");
+            issue.row = Some(row);
+            columns.fill(&mut issue);
+            issue
+        }));
+        expected.sort_by_key(issue_order);
+        assert_eq!(merged, expected, "blocked rows {rows:?}");
+    }
+}
