@@ -320,14 +320,12 @@ impl Plan {
         let superior_of = if options.mode == Mode::UpdateOnly { superior_of } else { Vec::new() };
         // Why each record that fails fails, by record index (ascending).
         // Counted first: the list is made its size, not grown by doubling.
-        let failing_records = blocked_by.iter().take(valid).filter(|&&by| by != Resolved::ORDERED);
-        let mut failing: Vec<(u32, Reason)> = Vec::with_capacity(failing_records.count());
-        failing.extend(blocked_by.iter().take(valid).enumerate().filter(|&(_, &by)| by != Resolved::ORDERED).map(
-            |(i, &by)| {
-                let reason = if by == Resolved::FLAGGED { Reason::Unresolved } else { superior_reason(by as usize) };
-                (plan_index(i), reason)
-            },
-        ));
+        let failing_records = || blocked_by.iter().take(valid).enumerate().filter(|&(_, &by)| by != Resolved::ORDERED);
+        let mut failing: Vec<(u32, Reason)> = Vec::with_capacity(failing_records().count());
+        failing.extend(failing_records().map(|(i, &by)| {
+            let reason = if by == Resolved::FLAGGED { Reason::Unresolved } else { superior_reason(by as usize) };
+            (plan_index(i), reason)
+        }));
         drop(blocked_by);
         // Mirror users.
         let mut mirrors = HashMap::new();
@@ -416,17 +414,19 @@ impl Plan {
             };
             actions.push(action);
         }
+        plan.actions = actions;
+        if !skipped.is_empty() {
+            plan.skip_under_skipped_superiors(&hierarchy.order, &superior_of, &mut skipped);
+        }
+        drop(superior_of);
         let mut record_reasons = failing;
         if !skipped.is_empty() {
             record_reasons.append(&mut skipped);
             record_reasons.sort_unstable_by_key(|&(i, _)| i);
         }
-        plan.actions = actions;
         plan.record_reasons = record_reasons;
         // Skipped and failed users are not superiors anyone can have either. The hierarchy's
         // order becomes the creation order in place: the users created or updated.
-        plan.mark_skipped_superiors(&hierarchy.order, &superior_of);
-        drop(superior_of);
         let mut order = std::mem::take(&mut hierarchy.order);
         order.retain(|&i| matches!(plan.actions.get(i as usize), Some(Action::Create | Action::Update)));
         order.shrink_to_fit();
@@ -457,11 +457,11 @@ impl Plan {
         Ok(plan)
     }
 
-    /// A row whose superior is skipped (update-only mode) cannot be imported either. `order` is the
+    /// A row whose superior is skipped (update-only mode) cannot be imported either: it is
+    /// skipped, and its reason added to `skipped` (the skipped users' reasons). `order` is the
     /// hierarchy's creation order (every superior before its subordinates), so one pass settles
-    /// every chain; `superiors` are the superiors the hierarchy stage resolved.
-    fn mark_skipped_superiors(&mut self, order: &[u32], superior_of: &[u32]) {
-        let mut skipped = false;
+    /// every chain; `superior_of` are the superiors the hierarchy stage resolved.
+    fn skip_under_skipped_superiors(&mut self, order: &[u32], superior_of: &[u32], skipped: &mut Vec<(u32, Reason)>) {
         for i in order.iter().map(|&i| i as usize) {
             if !matches!(self.actions.get(i), Some(Action::Create | Action::Update | Action::Unchanged)) {
                 continue;
@@ -470,13 +470,8 @@ impl Plan {
             if !matches!(self.actions.get(s), Some(Action::Skip | Action::Fail)) {
                 continue;
             }
-            // Those users had no reason: theirs is added, then sorted into place below.
             self.actions[i] = Action::Skip;
-            self.record_reasons.push((plan_index(i), Reason::SuperiorSkipped(plan_index(s))));
-            skipped = true;
-        }
-        if skipped {
-            self.record_reasons.sort_unstable_by_key(|&(i, _)| i);
+            skipped.push((plan_index(i), Reason::SuperiorSkipped(plan_index(s))));
         }
     }
 
