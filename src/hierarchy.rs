@@ -441,42 +441,39 @@ impl<'u, U: Users + ?Sized> LoginIndex<'u, U> {
         (slot & !self.tag_mask).wrapping_sub(1)
     }
 
-    /// Puts `position` in the table under `hash`, unless a user with the same login is there.
-    fn insert(&mut self, hash: u64, position: u32) {
+    /// Probes from the home slot of `hash` (the hash of `login`) to the slot of the first user
+    /// whose login is `login` (ignoring case), or to the first empty slot: the slot, and that
+    /// user if there is one.
+    fn probe(&self, hash: u64, login: &str) -> (usize, Option<u32>) {
         let tag = self.tag(hash);
-        let login = self.key(position as usize);
         let mut at = self.home(hash);
         loop {
-            let Some(&slot) = self.slots.get(at) else { return };
+            let slot = self.slots.get(at).copied().unwrap_or(EMPTY);
             if slot == EMPTY {
-                break;
+                return (at, None);
             }
-            if slot & self.tag_mask == tag && same_login_key(self.key(self.user(slot) as usize), login) {
-                return; // a later duplicate: the first occurrence stays
+            let user = self.user(slot);
+            if slot & self.tag_mask == tag && same_login_key(self.key(user as usize), login) {
+                return (at, Some(user));
             }
             at = self.next(at);
         }
-        if let Some(free) = self.slots.get_mut(at) {
-            *free = tag | (position + 1);
+    }
+
+    /// Puts `position` in the table under `hash`, unless a user with the same login is there
+    /// (a later duplicate: the first occurrence stays).
+    fn insert(&mut self, hash: u64, position: u32) {
+        if let (at, None) = self.probe(hash, self.key(position as usize)) {
+            let slot = self.tag(hash) | (position + 1);
+            if let Some(free) = self.slots.get_mut(at) {
+                *free = slot;
+            }
         }
     }
 
     /// The index of the first user whose login is `trimmed` (ignoring case).
     fn find(&self, trimmed: &str) -> Option<u32> {
-        let hash = login_key_hash(trimmed);
-        let tag = self.tag(hash);
-        let mut at = self.home(hash);
-        loop {
-            let slot = self.slots.get(at).copied()?;
-            if slot == EMPTY {
-                return None;
-            }
-            let user = self.user(slot);
-            if slot & self.tag_mask == tag && same_login_key(self.key(user as usize), trimmed) {
-                return Some(user);
-            }
-            at = self.next(at);
-        }
+        self.probe(login_key_hash(trimmed), trimmed).1
     }
 
     /// The superior of each user indexed among the users (`NOT_FOUND` when no user has that
