@@ -59,14 +59,7 @@ pub trait Directory {
             let found: HashMap<String, User> =
                 self.find_by_logins(chunk)?.into_iter().map(|user| (user.login_key(), user)).collect();
             for key in &keys {
-                let mut hasher = set.key(key);
-                match found.get(key.as_ref()) {
-                    Some(user) => serde_json::to_writer(&mut hasher, user).map_err(|err| {
-                        crate::Error::new(ErrorKind::Directory(format!("cannot hash user '{key}': {err}")))
-                    })?,
-                    None => hasher.write_bytes(b"\0absent"),
-                }
-                set.add(hasher);
+                set.add_user(key, found.get(key.as_ref()))?;
             }
         }
         Ok(set.finish())
@@ -145,6 +138,19 @@ impl SetHash {
         let mut hasher = KeyHasher::new();
         hasher.write_str(key);
         hasher
+    }
+
+    /// Adds the state of the user with login key `key` as the provided
+    /// [`Directory::fingerprint`] hashes it: the user's JSON form, or absent.
+    pub(crate) fn add_user(&mut self, key: &str, user: Option<&User>) -> Result<()> {
+        let mut hasher = self.key(key);
+        match user {
+            Some(user) => serde_json::to_writer(&mut hasher, user)
+                .map_err(|err| crate::Error::new(ErrorKind::Directory(format!("cannot hash user '{key}': {err}"))))?,
+            None => hasher.write_bytes(b"\0absent"),
+        }
+        self.add(hasher);
+        Ok(())
     }
 
     /// Adds one key's hash.
@@ -398,6 +404,22 @@ impl Directory for MemoryDirectory {
         let found = emails.iter().filter_map(|e| self.by_email.get(crate::model::login_key_cow(e).as_ref()));
         Ok(found.map(|&at| self.users[at].clone()).collect())
     }
+
+    fn fingerprint(&self, logins: &[&str]) -> Result<u64> {
+        self.fingerprint_iter(&mut logins.iter().copied())
+    }
+
+    /// The provided fingerprint's value, one login at a time: no list of the logins, no copy of
+    /// the users found.
+    fn fingerprint_iter(&self, logins: &mut dyn Iterator<Item = &str>) -> Result<u64> {
+        let mut set = SetHash::with_capacity(logins.size_hint().0);
+        for login in logins {
+            let key = crate::model::login_key_cow(login);
+            let user = if self.users.is_empty() { None } else { self.by_login.get(key.as_ref()) };
+            set.add_user(&key, user.and_then(|&at| self.users.get(at)))?;
+        }
+        Ok(set.finish())
+    }
 }
 
 #[cfg(test)]
@@ -486,6 +508,39 @@ mod tests {
         let after = directory.fingerprint(&logins).unwrap();
         assert_ne!(full, after);
         assert_eq!(after, (&&directory).fingerprint(&logins).unwrap(), "references forward it");
+    }
+
+    /// A directory that answers lookups only: its fingerprint is the provided one.
+    struct LookupsOnly<'d>(&'d MemoryDirectory);
+
+    impl Directory for LookupsOnly<'_> {
+        fn find_by_logins(&self, logins: &[&str]) -> Result<Vec<User>> {
+            self.0.find_by_logins(logins)
+        }
+        fn find_by_emails(&self, emails: &[&str]) -> Result<Vec<User>> {
+            self.0.find_by_emails(emails)
+        }
+    }
+
+    #[test]
+    fn the_memory_directory_streams_the_provided_fingerprint() {
+        let mut directory = MemoryDirectory::new();
+        // Past one batch of the provided implementation; absent, repeated and recased logins.
+        let logins: Vec<String> =
+            (0..1_300).map(|i| format!("User{i}")).chain([" user7 ".into(), "USER8".into()]).collect();
+        let logins: Vec<&str> = logins.iter().map(String::as_str).collect();
+        let provided = |directory: &MemoryDirectory| LookupsOnly(directory).fingerprint(&logins).unwrap();
+        assert_eq!(directory.fingerprint(&logins).unwrap(), provided(&directory), "empty");
+        for (i, login) in logins.iter().take(900).enumerate().filter(|(i, _)| i % 3 != 0) {
+            let mut user = User::new(login.to_lowercase(), "First", format!("Last {i}"));
+            user.email = Some(format!("{login}@example.com"));
+            user.roles = vec![Role::new("Editor")];
+            directory.insert(user);
+        }
+        let streamed = directory.fingerprint(&logins).unwrap();
+        assert_eq!(streamed, provided(&directory));
+        assert_eq!(streamed, directory.fingerprint_iter(&mut logins.iter().copied()).unwrap());
+        assert_ne!(streamed, directory.fingerprint(&logins[..1_299]).unwrap());
     }
 
     #[test]
