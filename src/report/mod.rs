@@ -1,5 +1,6 @@
 //! Reports of any stage, as JSON, CSV or an XLSX workbook (see [`Report`]).
 
+mod json;
 mod template;
 
 use std::borrow::Cow;
@@ -9,7 +10,6 @@ use std::io::{self, Write};
 use std::path::Path;
 
 use rust_xlsxwriter::{Color, Format, Note, Workbook, Worksheet, XlsxError};
-use serde::Serialize;
 
 use crate::apply::{Outcome, Summary};
 use crate::error::{Error, ErrorKind, Result};
@@ -162,29 +162,18 @@ impl Report {
     /// The report as JSON, in the contract's shape:
     /// `{"summary": {...}, "issues": [...], "mapping": [{"column", "field"}], "custom_fields": [...]}`.
     pub fn to_json(&self) -> String {
-        // Plain structs of strings and numbers: serialising them cannot fail.
-        serde_json::to_string_pretty(&self.json()).unwrap_or_default()
+        let mut bytes = Vec::new();
+        // Writing to memory cannot fail, and every piece written is UTF-8.
+        let _ = json::write_report(self, &mut bytes);
+        String::from_utf8(bytes).unwrap_or_default()
     }
 
     /// Writes [`Report::to_json`] to a writer, buffered here (as `csv` buffers): a `File` can be
-    /// passed as it is. Unbuffered, serde writes every token on its own, a system call each.
+    /// passed as it is.
     pub fn write_json(&self, writer: impl Write) -> io::Result<()> {
         let mut writer = io::BufWriter::with_capacity(64 * 1024, writer);
-        serde_json::to_writer_pretty(&mut writer, &self.json()).map_err(io::Error::from)?;
+        json::write_report(self, &mut writer)?;
         writer.flush()
-    }
-
-    fn json(&self) -> JsonReport<'_> {
-        JsonReport {
-            summary: &self.summary,
-            issues: &self.issues,
-            mapping: self
-                .mapping
-                .iter()
-                .map(|(column, field)| JsonColumn { column, field: field.as_deref() })
-                .collect(),
-            custom_fields: &self.custom_fields,
-        }
     }
 
     /// Writes the issues as CSV, one line each, under the header
@@ -463,20 +452,6 @@ impl fmt::Display for Report {
         }
         Ok(())
     }
-}
-
-#[derive(Serialize)]
-struct JsonReport<'a> {
-    summary: &'a Summary,
-    issues: &'a [Issue],
-    mapping: Vec<JsonColumn<'a>>,
-    custom_fields: &'a [String],
-}
-
-#[derive(Serialize)]
-struct JsonColumn<'a> {
-    column: &'a str,
-    field: Option<&'a str>,
 }
 
 /// A text made safe for a spreadsheet cell: one that starts with `=`, `+`, `-`, `@`, a tab or a
