@@ -453,7 +453,7 @@ impl<'u, U: Users + ?Sized> LoginIndex<'u, U> {
                 return (at, None);
             }
             let user = self.user(slot);
-            if slot & self.tag_mask == tag && same_login_key(self.key(user as usize), login) {
+            if slot & self.tag_mask == tag && is_login(self.key(user as usize), login) {
                 return (at, Some(user));
             }
             at = self.next(at);
@@ -563,14 +563,18 @@ impl<'u, U: Users + ?Sized> LoginIndex<'u, U> {
             };
             *out = match settled {
                 Some(EMPTY) => NOT_FOUND,
-                Some(slot) if candidates.get(k).is_some_and(|c| !c.is_empty() && same_login_key(c, query)) => {
-                    self.user(slot)
-                }
+                Some(slot) if candidates.get(k).is_some_and(|c| !c.is_empty() && is_login(c, query)) => self.user(slot),
                 // No slot near, or a tag shared by another login: probe on.
                 _ => self.find(query).unwrap_or(NOT_FOUND),
             };
         }
     }
+}
+
+/// Whether a candidate found by its hash has this login (ignoring case): nearly always it is
+/// the very same text, which one comparison of the bytes settles.
+fn is_login(candidate: &str, login: &str) -> bool {
+    candidate == login || same_login_key(candidate, login)
 }
 
 /// An error of this stage on `row`, on the superior field, with the superior as written.
