@@ -60,6 +60,14 @@ impl Plan {
         self.inner.rows().skip(offset).take(limit).map(PlannedRow::from).collect()
     }
 
+    /// A page of the rows that update a user, in file order, with their changes: a dry run's
+    /// list of updates without paging through every row of the file.
+    pub fn updates(&self, offset: u64, limit: u64) -> Vec<PlannedRow> {
+        let offset = usize::try_from(offset).unwrap_or(usize::MAX);
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        self.inner.updates().skip(offset).take(limit).map(PlannedRow::from).collect()
+    }
+
     /// A page of the issues: validation, hierarchy and plan, file-level first, then by row.
     pub fn issues(&self, offset: u64, limit: u64) -> Vec<Issue> {
         page(self.inner.issues(), offset, limit, Issue::from)

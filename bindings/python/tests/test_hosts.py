@@ -30,6 +30,16 @@ def test_a_python_directory_is_asked_in_batches(importer):
     assert max(size for _, size in directory.calls) >= 1000
 
 
+def test_a_dry_run_lists_its_updates_without_paging_through_every_row(importer):
+    existing = [user(f"user{i}", email=f"user{i}@example.com", roles=["Viewer"]) for i in range(0, 3000, 2)]
+    plan = importer.plan_bytes(big_upload(3000), DictDirectory(existing))
+    expected = [row for row in plan.rows(0, 5000) if row.action == ui.Action.UPDATE]
+    assert len(expected) == plan.summary().update > 0
+    assert plan.updates(0, 5000) == expected
+    assert all(row.changes for row in expected)
+    assert plan.updates(10, 3) == expected[10:13] and plan.updates(len(expected), 10) == []
+
+
 def test_directory_users_arrive_typed_and_bad_ones_are_refused(importer, users_csv):
     boss = user("boss", email="boss@example.com", timezone="Europe/Paris", hq_role=ui.HqRole.ADMIN,
                 products={"hire": ui.ProductAccess.ROLE(name="Recruiter")},

@@ -43,6 +43,18 @@ class HostsTest {
     }
 
     @Test
+    fun aDryRunListsItsUpdatesWithoutPagingThroughEveryRow() {
+        val existing = (0 until 3000 step 2).map { Fixtures.user("user$it", "user$it@example.com", listOf("Viewer")) }
+        val plan = importer.planBytes(Fixtures.upload(3000), MapDirectory(existing))
+        val expected = plan.rows(0uL, 5000uL).filter { it.action == Action.UPDATE }
+        assertEquals(plan.summary().update, expected.size.toULong())
+        assertTrue(expected.isNotEmpty() && expected.all { it.changes.isNotEmpty() })
+        assertEquals(expected, plan.updates(0uL, 5000uL))
+        assertEquals(expected.subList(10, 13), plan.updates(10uL, 3uL))
+        assertEquals(emptyList(), plan.updates(expected.size.toULong(), 10uL))
+    }
+
+    @Test
     fun badDirectoryUsersAreRefused() {
         val badZone = object : MapDirectory() {
             override fun findByLogins(logins: List<String>) = listOf(Fixtures.user("ada", timezone = "Mars/Olympus"))
