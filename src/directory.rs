@@ -34,7 +34,7 @@ pub trait Directory {
     /// refused when the directory moved under it. The order and case of the logins do not matter.
     ///
     /// The provided implementation looks the users up in batches and hashes each one's fields
-    /// (FNV-1a over its JSON form), combining the logins' hashes in an order-independent way.
+    /// (a 64-bit hash of its JSON form), combining the logins' hashes in an order-independent way.
     /// Passwords are not part of that form, so a store that keeps a change counter per user
     /// should hash that instead, as the stores of this crate do: it is cheaper and exact.
     ///
