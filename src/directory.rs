@@ -133,6 +133,19 @@ impl SetHash {
         SetHash(Vec::with_capacity(n.min(1 << 24)))
     }
 
+    /// The set hash of these logins, each one's state added under its login key by `add`, one
+    /// login at a time (for a directory that reads each user's state on its own).
+    pub(crate) fn of_logins(
+        logins: &mut dyn Iterator<Item = &str>,
+        mut add: impl FnMut(&mut SetHash, &str) -> Result<()>,
+    ) -> Result<u64> {
+        let mut set = SetHash::with_capacity(logins.size_hint().0);
+        for login in logins {
+            add(&mut set, &crate::model::login_key_cow(login))?;
+        }
+        Ok(set.finish())
+    }
+
     /// A hasher started with `key`: write the key's state into it, then [`SetHash::add`] it.
     pub(crate) fn key(&self, key: &str) -> KeyHasher {
         let mut hasher = KeyHasher::new();
@@ -412,13 +425,10 @@ impl Directory for MemoryDirectory {
     /// The provided fingerprint's value, one login at a time: no list of the logins, no copy of
     /// the users found.
     fn fingerprint_iter(&self, logins: &mut dyn Iterator<Item = &str>) -> Result<u64> {
-        let mut set = SetHash::with_capacity(logins.size_hint().0);
-        for login in logins {
-            let key = crate::model::login_key_cow(login);
-            let user = if self.users.is_empty() { None } else { self.by_login.get(key.as_ref()) };
-            set.add_user(&key, user.and_then(|&at| self.users.get(at)))?;
-        }
-        Ok(set.finish())
+        SetHash::of_logins(logins, |set, key| {
+            let user = if self.users.is_empty() { None } else { self.by_login.get(key) };
+            set.add_user(key, user.and_then(|&at| self.users.get(at)))
+        })
     }
 }
 

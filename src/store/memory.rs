@@ -282,14 +282,12 @@ impl Directory for MemoryStore {
     }
 
     fn fingerprint_iter(&self, logins: &mut dyn Iterator<Item = &str>) -> Result<u64> {
-        let mut set = SetHash::with_capacity(logins.size_hint().0);
-        for login in logins {
-            let key = crate::model::login_key_cow(login);
-            let mut hasher = set.key(&key);
-            hasher.write_u64(self.state.users.get(key.as_ref()).map_or(0, |entry| entry.version));
+        SetHash::of_logins(logins, |set, key| {
+            let mut hasher = set.key(key);
+            hasher.write_u64(self.state.users.get(key).map_or(0, |entry| entry.version));
             set.add(hasher);
-        }
-        Ok(set.finish())
+            Ok(())
+        })
     }
 }
 
