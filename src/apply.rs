@@ -115,6 +115,22 @@ pub struct Summary {
     pub failed: u64,
 }
 
+impl Summary {
+    /// Each count with its name in the report (`rows`, `valid`, … `failed`), in that order.
+    pub(crate) fn named(&self) -> [(&'static str, u64); 8] {
+        [
+            ("rows", self.rows),
+            ("valid", self.valid),
+            ("invalid", self.invalid),
+            ("created", self.created),
+            ("updated", self.updated),
+            ("unchanged", self.unchanged),
+            ("skipped", self.skipped),
+            ("failed", self.failed),
+        ]
+    }
+}
+
 /// What an apply did: every row's result, the counts, and why nothing was written if so.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]

@@ -12,20 +12,9 @@ use super::Report;
 /// Writes `report` as pretty JSON (two-space indents, `"key": value`), as
 /// `serde_json::to_writer_pretty` writes the contract's struct.
 pub(super) fn write_report(report: &Report, out: &mut impl Write) -> io::Result<()> {
-    let summary = &report.summary;
     out.write_all(b"{\n  \"summary\": {")?;
-    let counts = [
-        ("rows", summary.rows),
-        ("valid", summary.valid),
-        ("invalid", summary.invalid),
-        ("created", summary.created),
-        ("updated", summary.updated),
-        ("unchanged", summary.unchanged),
-        ("skipped", summary.skipped),
-        ("failed", summary.failed),
-    ];
     let mut itoa = itoa::Buffer::new();
-    for (k, (key, count)) in counts.into_iter().enumerate() {
+    for (k, (key, count)) in report.summary.named().into_iter().enumerate() {
         out.write_all(if k == 0 { b"\n    \"" } else { b",\n    \"" })?;
         out.write_all(key.as_bytes())?;
         out.write_all(b"\": ")?;

@@ -344,23 +344,12 @@ impl Report {
         data_sheet: &str,
         notes: Option<(usize, usize)>,
     ) -> std::result::Result<(), XlsxError> {
-        let s = &self.summary;
         sheet.write_string_with_format(0, 0, "Import report", bold)?;
         sheet.write_string(1, 0, xlsx_text(&self.to_string()))?;
         sheet.write_string_with_format(3, 0, "Count", bold)?;
         sheet.write_string_with_format(3, 1, "Rows", bold)?;
-        let counts = [
-            ("rows", s.rows),
-            ("valid", s.valid),
-            ("invalid", s.invalid),
-            ("created", s.created),
-            ("updated", s.updated),
-            ("unchanged", s.unchanged),
-            ("skipped", s.skipped),
-            ("failed", s.failed),
-        ];
         let mut at = 4;
-        for (name, count) in counts {
+        for (name, count) in self.summary.named() {
             sheet.write_string(at, 0, name)?;
             sheet.write_number(at, 1, count as f64)?;
             at += 1;
