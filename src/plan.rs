@@ -114,6 +114,32 @@ enum FileRow {
     Invalid(usize),
 }
 
+/// The rows that update a user: see [`Plan::updates`].
+struct Updates<'p> {
+    plan: &'p Plan,
+    /// The updated records' indexes, in file order.
+    records: std::vec::IntoIter<usize>,
+}
+
+impl Iterator for Updates<'_> {
+    type Item = PlannedRow;
+
+    fn next(&mut self) -> Option<PlannedRow> {
+        self.records.next().map(|i| self.plan.record_row(i, Reason::None))
+    }
+
+    /// The `n`th next row, without building the rows before it (what `skip` calls).
+    fn nth(&mut self, n: usize) -> Option<PlannedRow> {
+        self.records.nth(n).map(|i| self.plan.record_row(i, Reason::None))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.records.size_hint()
+    }
+}
+
+impl ExactSizeIterator for Updates<'_> {}
+
 /// Why a row is skipped or fails; the sentences are made when the rows are read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Reason {
@@ -766,11 +792,14 @@ impl Plan {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn updates(&self) -> impl Iterator<Item = PlannedRow> + '_ {
+    ///
+    /// Skipping rows (`updates().skip(n)`, as a page of a preview does) builds none of the rows
+    /// skipped.
+    pub fn updates(&self) -> impl ExactSizeIterator<Item = PlannedRow> + '_ {
         let mut updated: Vec<usize> =
             self.changes.keys().copied().filter(|&i| self.actions.get(i) == Some(&Action::Update)).collect();
         updated.sort_unstable();
-        updated.into_iter().map(|i| self.record_row(i, Reason::None))
+        Updates { plan: self, records: updated.into_iter() }
     }
 
     /// The planned row of record `i`, skipped or failing for `reason`.

@@ -408,6 +408,13 @@ fn updates_are_the_rows_that_update_in_file_order() {
     );
     let from_rows: Vec<PlannedRow> = p.rows().filter(|r| r.action == Action::Update).collect();
     assert_eq!(p.updates().collect::<Vec<_>>(), from_rows);
+    // Pages (skip builds none of the rows it passes over), as the bindings read them.
+    assert_eq!(p.updates().len(), 2);
+    for skip in 0..=3 {
+        let page: Vec<PlannedRow> = p.updates().skip(skip).take(1).collect();
+        assert_eq!(page, from_rows.iter().skip(skip).take(1).cloned().collect::<Vec<_>>(), "skip {skip}");
+        assert_eq!(p.updates().nth(skip), from_rows.get(skip).cloned());
+    }
 }
 
 #[test]
