@@ -547,6 +547,12 @@ mod tests {
             user.roles = vec![Role::new("Editor")];
             directory.insert(user);
         }
+        // Logins stored in other forms than their keys (case, spaces, beyond ASCII), asked in others.
+        for stored in [" Ada ", "ÉMILE", "MiXeD", "Zoë"] {
+            directory.insert(User::new(stored, "First", "Last"));
+        }
+        let logins: Vec<&str> = logins.iter().copied().chain(["ada", " émile", "MIXED ", "ZOË", "ÉMILE"]).collect();
+        let provided = |directory: &MemoryDirectory| LookupsOnly(directory).fingerprint(&logins).unwrap();
         let streamed = directory.fingerprint(&logins).unwrap();
         assert_eq!(streamed, provided(&directory));
         assert_eq!(streamed, directory.fingerprint_iter(&mut logins.iter().copied()).unwrap());

@@ -265,7 +265,8 @@ mod tests {
         };
         let json = report.to_json();
         assert_eq!(json, serde_json_of(&report));
-        assert!(json.contains(r#"\u0000\u0001"#) && json.contains(r#"\b\t\n\u000b\f\r"#) && json.contains(r#"\"#));
+        assert!(json.contains(r#"\u0000\u0001"#) && json.contains(r#"\b\t\n\u000b\f\r"#));
+        assert!(json.contains(r##"!\"#$"##) && json.contains(r"[\\]") && json.contains("~\u{7f}"), "{json}");
     }
 
     #[test]
