@@ -107,11 +107,83 @@ pub struct PlanSummary {
     pub invitations: u64,
 }
 
-/// A row of the file: a record (a valid row) or a row with errors, by index among them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum FileRow {
-    Record(usize),
-    Invalid(usize),
+/// Every row of a plan in file order: see [`Plan::rows`]. The records and the rows with errors
+/// (both in row order) merged.
+struct Rows<'p> {
+    plan: &'p Plan,
+    /// The next record and the next row with errors.
+    record: usize,
+    invalid: usize,
+    /// The first of the plan's record reasons not behind `record`.
+    reason: usize,
+}
+
+impl Rows<'_> {
+    /// The row of the next record, and of the next row with errors.
+    fn next_rows(&self) -> (Option<u64>, Option<u64>) {
+        let plan = self.plan;
+        (plan.records.get(self.record).map(UserRecord::row), plan.invalid.get(self.invalid).map(|&(row, _)| row))
+    }
+}
+
+impl Iterator for Rows<'_> {
+    type Item = PlannedRow;
+
+    fn next(&mut self) -> Option<PlannedRow> {
+        let plan = self.plan;
+        let record_first = match self.next_rows() {
+            (None, None) => return None,
+            (Some(a), Some(b)) => a < b,
+            (record_row, _) => record_row.is_some(),
+        };
+        if !record_first {
+            self.invalid += 1;
+            return plan.invalid_row(self.invalid - 1);
+        }
+        let i = self.record;
+        self.record += 1;
+        let reasons = plan.record_reasons.get(self.reason..).unwrap_or_default();
+        self.reason += reasons.iter().take_while(|&&(k, _)| (k as usize) < i).count();
+        let reason = match plan.record_reasons.get(self.reason) {
+            Some(&(k, reason)) if k as usize == i => {
+                self.reason += 1;
+                reason
+            }
+            _ => Reason::None,
+        };
+        Some(plan.record_row(i, reason))
+    }
+
+    /// The `n`th next row, without building the rows before it: how many of them are records is
+    /// found by a binary search over the two lists' rows (what `skip` calls).
+    fn nth(&mut self, n: usize) -> Option<PlannedRow> {
+        let plan = self.plan;
+        let (records, invalid) =
+            (plan.records.len().saturating_sub(self.record), plan.invalid.len().saturating_sub(self.invalid));
+        if n >= records + invalid {
+            (self.record, self.invalid) = (plan.records.len(), plan.invalid.len());
+            return None;
+        }
+        // The records among the `n` rows skipped: the fewest such that the row with errors
+        // before the next record (if any is skipped) comes before that record.
+        let record_row = |a: usize| plan.records.get(self.record + a).map_or(u64::MAX, UserRecord::row);
+        let invalid_row = |b: usize| plan.invalid.get(self.invalid + b).map_or(u64::MAX, |&(row, _)| row);
+        let (mut low, mut high) = (n.saturating_sub(invalid), n.min(records));
+        while low < high {
+            let a = low + (high - low) / 2;
+            // More records are skipped when the last row with errors skipped comes after record `a`.
+            if invalid_row(n - a - 1) > record_row(a) {
+                low = a + 1;
+            } else {
+                high = a;
+            }
+        }
+        self.record += low;
+        self.invalid += n - low;
+        let record = self.record;
+        self.reason = plan.record_reasons.partition_point(|&(k, _)| (k as usize) < record);
+        self.next()
+    }
 }
 
 /// The rows that update a user: see [`Plan::updates`].
@@ -555,28 +627,6 @@ impl Plan {
         }
     }
 
-    /// Every row in file order: the records and the rows with errors (both in row order),
-    /// merged.
-    fn file_rows(&self) -> impl Iterator<Item = FileRow> + '_ {
-        let (mut record, mut invalid) = (0, 0);
-        std::iter::from_fn(move || {
-            let record_row = self.records.get(record).map(UserRecord::row);
-            let invalid_row = self.invalid.get(invalid).map(|&(row, _)| row);
-            let record_first = match (record_row, invalid_row) {
-                (None, None) => return None,
-                (Some(a), Some(b)) => a < b,
-                (record_row, _) => record_row.is_some(),
-            };
-            Some(if record_first {
-                record += 1;
-                FileRow::Record(record - 1)
-            } else {
-                invalid += 1;
-                FileRow::Invalid(invalid - 1)
-            })
-        })
-    }
-
     fn login(&self, i: usize) -> &str {
         record_login(&self.records, &self.logins, i)
     }
@@ -753,26 +803,23 @@ impl Plan {
     }
 
     /// Every row in file order, as the preview shows it.
+    ///
+    /// Skipping rows (`rows().skip(n)`, as a page of a preview does) builds none of the rows
+    /// skipped.
     pub fn rows(&self) -> impl Iterator<Item = PlannedRow> + '_ {
-        // The records come in index order: their reasons are read as they go by.
-        let mut reasons = self.record_reasons.iter().peekable();
-        self.file_rows().map(move |row| match row {
-            FileRow::Record(i) => {
-                while reasons.next_if(|&&(k, _)| (k as usize) < i).is_some() {}
-                let reason = reasons.next_if(|&&(k, _)| k as usize == i).map_or(Reason::None, |&(_, reason)| reason);
-                self.record_row(i, reason)
-            }
-            FileRow::Invalid(k) => {
-                let (row, login) = &self.invalid[k];
-                PlannedRow {
-                    row: *row,
-                    action: Action::Fail,
-                    login: login.as_deref().map(str::to_string),
-                    reason: self.reason_text(Reason::Invalid),
-                    changes: Vec::new(),
-                    invitation: false,
-                }
-            }
+        Rows { plan: self, record: 0, invalid: 0, reason: 0 }
+    }
+
+    /// The planned row of the row with errors `k`.
+    fn invalid_row(&self, k: usize) -> Option<PlannedRow> {
+        let (row, login) = self.invalid.get(k)?;
+        Some(PlannedRow {
+            row: *row,
+            action: Action::Fail,
+            login: login.as_deref().map(str::to_string),
+            reason: self.reason_text(Reason::Invalid),
+            changes: Vec::new(),
+            invitation: false,
         })
     }
 

@@ -471,3 +471,35 @@ fn merged_issues_keep_report_order_as_a_stable_sort_would() {
         assert_eq!(merged, expected, "blocked rows {rows:?}");
     }
 }
+
+/// Rows read whole, and skipped to any place (as a page does, with `nth` finding how many of the
+/// rows skipped are records by a binary search): the same rows.
+#[test]
+fn rows_skip_to_any_place_as_if_read_one_by_one() {
+    let mut directory = MemoryDirectory::new();
+    directory.insert(User::new("u8", "Same", "Old"));
+    let mut csv = String::from("First Name,Last Name,Login,Email,Superior User\n");
+    for k in 0..60 {
+        // Runs of rows with errors (bad emails), superiors that fail (and so block their
+        // subordinates), an update, and plain creates.
+        let email =
+            if k % 7 == 3 || k % 7 == 4 || k % 11 == 0 { "bad@".to_string() } else { format!("u{k}@example.com") };
+        let superior = if k > 0 && k % 5 == 0 { format!("u{}", k - 2) } else { String::new() };
+        csv.push_str(&format!("Same,New,u{k},{email},{superior}\n"));
+    }
+    let p = Importer::new(config()).plan_bytes(csv.into_bytes(), &directory).unwrap();
+    let all: Vec<PlannedRow> = p.rows().collect();
+    assert_eq!(all.len(), 60);
+    assert!(all.iter().any(|r| r.action == Action::Fail && r.reason.as_deref() == Some("the row has errors")));
+    assert!(all.iter().any(|r| r.action == Action::Update));
+    assert!(all.iter().any(|r| r.reason.as_deref().is_some_and(|reason| reason.contains("cannot be imported"))));
+    for skip in 0..=62 {
+        let skipped: Vec<PlannedRow> = p.rows().skip(skip).collect();
+        assert_eq!(skipped, all.get(skip..).unwrap_or_default(), "skip {skip}");
+        assert_eq!(p.rows().nth(skip), all.get(skip).cloned(), "nth {skip}");
+        // Skipping twice from a place already reached.
+        let mut rows = p.rows();
+        let _ = rows.nth(skip / 2);
+        assert_eq!(rows.nth(skip - skip / 2), all.get(skip + 1).cloned(), "nth {} then {}", skip / 2, skip - skip / 2);
+    }
+}
