@@ -426,8 +426,7 @@ impl Directory for MemoryDirectory {
     /// the users found.
     fn fingerprint_iter(&self, logins: &mut dyn Iterator<Item = &str>) -> Result<u64> {
         SetHash::of_logins(logins, |set, key| {
-            let user = if self.users.is_empty() { None } else { self.by_login.get(key) };
-            set.add_user(key, user.and_then(|&at| self.users.get(at)))
+            set.add_user(key, self.by_login.get(key).and_then(|&at| self.users.get(at)))
         })
     }
 }
