@@ -14,7 +14,7 @@ use crate::hierarchy::{resolve_compact, LoginIndex, Resolved, Users};
 use crate::issue::{Issue, IssueCode};
 use crate::model::{login_key, login_key_cow, CustomValue, ProductAccess, Status, User};
 use crate::schema::{CustomField, CustomKind, Field, Target};
-use crate::validate::{issue_order, sort_issues, UserRecord, Validation};
+use crate::validate::{issue_order, sort_issues, FastMap, UserRecord, Validation};
 
 /// The planned outcome of a row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -574,16 +574,33 @@ impl Plan {
     }
 
     /// The issues of the users not imported because of their superior, compactly: each one's row
-    /// and its sentence and value, shared by the users of one superior who write it alike.
+    /// and its sentence and value, shared by the users of one superior who write it alike. With
+    /// two threads, each writes half of them (their reads of the superiors wait on memory).
     fn blocked_issues(&self) -> BlockedIssues {
+        let reasons = &self.record_reasons[..];
+        if !BlockedIssues::in_halves(self.config.options.thread_count(), reasons.len()) {
+            return self.blocked_issues_of(reasons);
+        }
+        let (first, second) = reasons.split_at(reasons.len() / 2);
+        std::thread::scope(|scope| {
+            let later = scope.spawn(|| self.blocked_issues_of(second));
+            let mut blocked = self.blocked_issues_of(first);
+            // The other half cannot panic; were it to, this thread writes it.
+            blocked.append(later.join().unwrap_or_else(|_| self.blocked_issues_of(second)));
+            blocked
+        })
+    }
+
+    /// [`Plan::blocked_issues`] of the users of `reasons` (a part of `record_reasons`).
+    fn blocked_issues_of(&self, reasons: &[(u32, Reason)]) -> BlockedIssues {
         let blocked_user = |(i, reason): &(u32, Reason)| Some((*i, *reason)).filter(|_| reason.is_blocked());
         let mut blocked = BlockedIssues {
-            rows: Vec::with_capacity(self.record_reasons.iter().filter_map(blocked_user).count()),
+            rows: Vec::with_capacity(reasons.iter().filter_map(blocked_user).count()),
             ..BlockedIssues::default()
         };
-        let mut by_reason: HashMap<Reason, u32> = HashMap::new();
+        let mut by_reason: FastMap<Reason, u32> = FastMap::default();
         let mut sentence = String::new();
-        for (i, reason) in self.record_reasons.iter().filter_map(blocked_user) {
+        for (i, reason) in reasons.iter().filter_map(blocked_user) {
             let Some(record) = self.records.get(i as usize) else { continue };
             let value = record.superior().unwrap_or_default();
             let text = match by_reason.get(&reason) {
@@ -909,7 +926,9 @@ impl Plan {
         if let Some(all) = self.all_issues.get() {
             return all.clone();
         }
-        merge_issues(self.issues.clone(), self.blocked_issues(), &FieldColumns::of(&self.mapping))
+        let blocked = self.blocked_issues();
+        let in_halves = BlockedIssues::in_halves(self.config.options.thread_count(), blocked.rows.len());
+        merge_issues(self.issues.clone(), blocked, &FieldColumns::of(&self.mapping), in_halves)
     }
 
     /// Every issue, the plan consumed: the records go before the blocked users' issues are
@@ -925,8 +944,9 @@ impl Plan {
         let blocked = self.blocked_issues();
         let own = std::mem::take(&mut self.issues);
         let columns = FieldColumns::of(&self.mapping);
+        let in_halves = BlockedIssues::in_halves(self.config.options.thread_count(), blocked.rows.len());
         drop(self);
-        merge_issues(own, blocked, &columns)
+        merge_issues(own, blocked, &columns, in_halves)
     }
 
     /// True when nothing at file level blocks the import.
@@ -1328,6 +1348,20 @@ struct BlockedIssues {
 impl BlockedIssues {
     /// The size of a page (a longer text has a page of its own).
     const PAGE: usize = 64 * 1024;
+    /// Whether `threads` share the work of `users` failing or blocked users in two halves: with
+    /// two threads or more, when there are enough of them to pay for a thread.
+    fn in_halves(threads: usize, users: usize) -> bool {
+        threads > 1 && users >= 8192
+    }
+
+    /// Adds `later`'s users after these.
+    fn append(&mut self, later: BlockedIssues) {
+        let (texts, pages) = (plan_index(self.texts.len()), plan_index(self.pages.len()));
+        self.rows.extend(later.rows.into_iter().map(|(row, text)| (row, text + texts)));
+        self.texts
+            .extend(later.texts.into_iter().map(|(page, start, end, value_end)| (page + pages, start, end, value_end)));
+        self.pages.extend(later.pages);
+    }
 
     /// Adds a sentence and a value; their index.
     fn add_text(&mut self, sentence: &str, value: &str) -> u32 {
@@ -1357,31 +1391,55 @@ impl BlockedIssues {
 /// (an own issue first when both go to the same place, as a stable sort of both would put it).
 /// In place: `own` grows to hold both and is filled from its end, its issues moved back as the
 /// blocked ones come before them (no second vector of a million-row file's issues beside it).
-fn merge_issues(mut own: Vec<Issue>, blocked: BlockedIssues, columns: &FieldColumns) -> Vec<Issue> {
+/// `in_halves`, two threads each write one half of the blocked users' issues and the own issues
+/// among them.
+fn merge_issues(mut own: Vec<Issue>, blocked: BlockedIssues, columns: &FieldColumns, in_halves: bool) -> Vec<Issue> {
     // What every such issue says but its row, sentence and value.
     let mut blank = Issue::error(IssueCode::SuperiorNotImported, String::new()).for_field(Field::Superior.key());
     columns.fill(&mut blank);
-    let mut own_left = own.len();
-    own.reserve_exact(blocked.rows.len());
-    own.resize(own.len() + blocked.rows.len(), blank.clone());
-    let mut free = own.len();
-    for &(row, text) in blocked.rows.iter().rev() {
+    let (own_len, rows) = (own.len(), &blocked.rows[..]);
+    own.reserve_exact(rows.len());
+    own.resize(own_len + rows.len(), blank.clone());
+    if !in_halves || rows.len() < 2 {
+        merge_into(&mut own, own_len, rows, &blocked, &blank);
+        return own;
+    }
+    // The second half starts with the blocked user `mid`: the own issues that go before it
+    // stay in the first half, the others move up to make room for the first half's users.
+    let mid = rows.len() / 2;
+    let place = issue_order(&Issue { row: rows.get(mid).map(|&(row, _)| row), ..blank.clone() });
+    let before = own[..own_len].partition_point(|issue| issue_order(issue) <= place);
+    own[before..own_len + mid].rotate_right(mid);
+    let (first, second) = own.split_at_mut(before + mid);
+    let (first_rows, second_rows) = rows.split_at(mid);
+    std::thread::scope(|scope| {
+        scope.spawn(|| merge_into(second, own_len - before, second_rows, &blocked, &blank));
+        merge_into(first, before, first_rows, &blocked, &blank);
+    });
+    own
+}
+
+/// [`merge_issues`] in `slots`: its first `own_len` issues (in report order), then room for the
+/// issues of `rows`' users (`blank` meanwhile), which is filled from the end.
+fn merge_into(slots: &mut [Issue], own_len: usize, rows: &[(u64, u32)], blocked: &BlockedIssues, blank: &Issue) {
+    let mut own_left = own_len;
+    let mut free = slots.len();
+    for &(row, text) in rows.iter().rev() {
         let (sentence, value) = blocked.text(text).unwrap_or((BLOCKED, ""));
         let issue =
             Issue { row: Some(row), message: sentence.to_string(), value: Some(value.to_string()), ..blank.clone() };
         let place = issue_order(&issue);
         // The own issues that go after it move to the end of the free room.
-        while own_left > 0 && own.get(own_left - 1).is_some_and(|later| issue_order(later) > place) {
+        while own_left > 0 && slots.get(own_left - 1).is_some_and(|later| issue_order(later) > place) {
             own_left -= 1;
             free -= 1;
-            own.swap(own_left, free);
+            slots.swap(own_left, free);
         }
         free -= 1;
-        if let Some(slot) = own.get_mut(free) {
+        if let Some(slot) = slots.get_mut(free) {
             *slot = issue;
         }
     }
-    own
 }
 
 #[cfg(test)]

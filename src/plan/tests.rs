@@ -454,10 +454,21 @@ fn merged_issues_keep_report_order_as_a_stable_sort_would() {
     };
     // File-level first; a tie (row 5, the superior's column) keeps the own issue first; own
     // issues before, between and after the blocked ones.
+    // In two halves, the second starts at the middle blocked user: at a tie, and with no own
+    // issue in one half or the other.
     let own = vec![own_at(None, 0), own_at(Some(5), 1), own_at(Some(5), 3), own_at(Some(5), 7), own_at(Some(9), 0)];
-    let cases = [(own.clone(), vec![2, 5, 7]), (own.clone(), vec![]), (vec![], vec![2, 5, 7]), (own, vec![10, 11])];
-    for (own, rows) in cases {
-        let merged = merge_issues(own.clone(), blocked_at(&rows), &columns);
+    let cases = [
+        (own.clone(), vec![2, 5, 7]),
+        (own.clone(), vec![]),
+        (own.clone(), vec![4]),
+        (vec![], vec![2, 5, 7]),
+        (own.clone(), vec![10, 11]),
+        (own.clone(), vec![0, 1]),
+        (own.clone(), vec![1, 4, 5, 6, 9, 12]),
+        (own, vec![5, 9]),
+    ];
+    for ((own, rows), in_halves) in cases.into_iter().flat_map(|case| [(case.clone(), false), (case, true)]) {
+        let merged = merge_issues(own.clone(), blocked_at(&rows), &columns, in_halves);
         let mut expected = own;
         expected.extend(blocked_at(&rows).rows.iter().map(|&(row, _)| {
             let mut issue = Issue::error(IssueCode::SuperiorNotImported, format!("blocked {row}"))
@@ -468,7 +479,7 @@ fn merged_issues_keep_report_order_as_a_stable_sort_would() {
             issue
         }));
         expected.sort_by_key(issue_order);
-        assert_eq!(merged, expected, "blocked rows {rows:?}");
+        assert_eq!(merged, expected, "blocked rows {rows:?}, in halves: {in_halves}");
     }
 }
 

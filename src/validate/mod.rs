@@ -34,11 +34,11 @@ pub use self::record::UserRecord;
 use self::record::{Pager, Pending, RecordBuilder, RoleSet, Text, MAX_RECORD_TEXT};
 
 /// A map with a fast, non-cryptographic hasher (FxHash), for caches keyed by cell values.
-type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FxHasher>>;
+pub(crate) type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FxHasher>>;
 
 /// The Fx hash of rustc: a multiply and a rotate per word.
 #[derive(Default, Clone, Copy)]
-struct FxHasher(u64);
+pub(crate) struct FxHasher(u64);
 
 impl std::hash::Hasher for FxHasher {
     fn write(&mut self, bytes: &[u8]) {
