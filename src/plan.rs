@@ -574,43 +574,23 @@ impl Plan {
     }
 
     /// The issues of the users not imported because of their superior, compactly: each one's row
-    /// and its sentence and value, shared by the users of one superior who write it alike. With
-    /// two threads, each writes half of them (their reads of the superiors wait on memory).
+    /// and its superior and value, shared by the users of one superior who write it alike.
     fn blocked_issues(&self) -> BlockedIssues {
-        let reasons = &self.record_reasons[..];
-        if !BlockedIssues::in_halves(self.config.options.thread_count(), reasons.len()) {
-            return self.blocked_issues_of(reasons);
-        }
-        let (first, second) = reasons.split_at(reasons.len() / 2);
-        std::thread::scope(|scope| {
-            let later = scope.spawn(|| self.blocked_issues_of(second));
-            let mut blocked = self.blocked_issues_of(first);
-            // The other half cannot panic; were it to, this thread writes it.
-            blocked.append(later.join().unwrap_or_else(|_| self.blocked_issues_of(second)));
-            blocked
-        })
-    }
-
-    /// [`Plan::blocked_issues`] of the users of `reasons` (a part of `record_reasons`).
-    fn blocked_issues_of(&self, reasons: &[(u32, Reason)]) -> BlockedIssues {
+        let reasons = &self.record_reasons;
         let blocked_user = |(i, reason): &(u32, Reason)| Some((*i, *reason)).filter(|_| reason.is_blocked());
         let mut blocked = BlockedIssues {
             rows: Vec::with_capacity(reasons.iter().filter_map(blocked_user).count()),
             ..BlockedIssues::default()
         };
         let mut by_reason: FastMap<Reason, u32> = FastMap::default();
-        let mut sentence = String::new();
         for (i, reason) in reasons.iter().filter_map(blocked_user) {
             let Some(record) = self.records.get(i as usize) else { continue };
             let value = record.superior().unwrap_or_default();
             let text = match by_reason.get(&reason) {
                 Some(&k) if blocked.text(k).is_some_and(|(_, written)| written == value) => k,
                 _ => {
-                    sentence.clear();
-                    if !write_blocked_sentence(reason, &self.records, &self.logins, &self.invalid, &mut sentence) {
-                        sentence.push_str(BLOCKED);
-                    }
-                    let k = blocked.add_text(&sentence, value);
+                    let superior = BlockingSuperior::of(reason, &self.records, &self.logins, &self.invalid);
+                    let k = blocked.add_text(superior, value);
                     by_reason.insert(reason, k);
                     k
                 }
@@ -926,9 +906,7 @@ impl Plan {
         if let Some(all) = self.all_issues.get() {
             return all.clone();
         }
-        let blocked = self.blocked_issues();
-        let in_halves = BlockedIssues::in_halves(self.config.options.thread_count(), blocked.rows.len());
-        merge_issues(self.issues.clone(), blocked, &FieldColumns::of(&self.mapping), in_halves)
+        merge_issues(self.issues.clone(), self.blocked_issues(), &FieldColumns::of(&self.mapping))
     }
 
     /// Every issue, the plan consumed: the records go before the blocked users' issues are
@@ -944,9 +922,8 @@ impl Plan {
         let blocked = self.blocked_issues();
         let own = std::mem::take(&mut self.issues);
         let columns = FieldColumns::of(&self.mapping);
-        let in_halves = BlockedIssues::in_halves(self.config.options.thread_count(), blocked.rows.len());
         drop(self);
-        merge_issues(own, blocked, &columns, in_halves)
+        merge_issues(own, blocked, &columns)
     }
 
     /// True when nothing at file level blocks the import.
@@ -1083,43 +1060,64 @@ fn blocked_sentence(
     logins: &HashMap<usize, String>,
     invalid: &[(u64, Option<Box<str>>)],
 ) -> Option<String> {
-    let mut sentence = String::new();
-    write_blocked_sentence(reason, records, logins, invalid, &mut sentence).then_some(sentence)
+    BlockingSuperior::of(reason, records, logins, invalid).map(BlockingSuperior::sentence)
 }
 
-/// [`blocked_sentence`], written at the end of `out`; false (nothing written) when the reason is
-/// not a superior's.
-fn write_blocked_sentence(
-    reason: Reason,
-    records: &[UserRecord],
-    logins: &HashMap<usize, String>,
-    invalid: &[(u64, Option<Box<str>>)],
-    out: &mut String,
-) -> bool {
-    let record = |by: u32| {
-        let by = by as usize;
-        records.get(by).map(|record| (record_login(records, logins, by), record.row()))
-    };
-    let found = match reason {
-        Reason::SuperiorFails(by) => record(by).map(|(login, row)| (login, row, "cannot be imported")),
-        Reason::SuperiorSkipped(by) => record(by).map(|(login, row)| (login, row, "is not imported")),
-        Reason::SuperiorInvalid(k) => invalid
-            .get(k as usize)
-            .map(|(row, login)| (login.as_deref().unwrap_or_default(), *row, "cannot be imported")),
-        _ => None,
-    };
-    let Some((login, row, verb)) = found else { return false };
-    // Written piece by piece: a plan of a large file says it for every user of a blocked subtree,
-    // and `format!` costs several times as much.
-    out.reserve(login.len() + verb.len() + 64);
-    out.push_str("the superior '");
-    out.push_str(login.trim());
-    out.push_str("' (row ");
-    out.push_str(itoa::Buffer::new().format(row));
-    out.push_str(") ");
-    out.push_str(verb);
-    out.push_str(", so this user cannot be either");
-    true
+/// The superior that blocks a user, as the user's sentence names it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct BlockingSuperior<'a> {
+    /// Its login, trimmed.
+    login: &'a str,
+    row: u64,
+    /// False when it is skipped (update only), true when it cannot be imported.
+    fails: bool,
+}
+
+impl<'a> BlockingSuperior<'a> {
+    /// The superior of a reason: a record by index, or a row with errors by its place among
+    /// them; `None` for other reasons.
+    fn of(
+        reason: Reason,
+        records: &'a [UserRecord],
+        logins: &'a HashMap<usize, String>,
+        invalid: &'a [(u64, Option<Box<str>>)],
+    ) -> Option<Self> {
+        let record = |by: u32, fails: bool| {
+            let by = by as usize;
+            let row = records.get(by)?.row();
+            Some(BlockingSuperior { login: record_login(records, logins, by).trim(), row, fails })
+        };
+        match reason {
+            Reason::SuperiorFails(by) => record(by, true),
+            Reason::SuperiorSkipped(by) => record(by, false),
+            Reason::SuperiorInvalid(k) => invalid.get(k as usize).map(|(row, login)| BlockingSuperior {
+                login: login.as_deref().unwrap_or_default().trim(),
+                row: *row,
+                fails: true,
+            }),
+            _ => None,
+        }
+    }
+
+    /// What the blocked user is told. Written piece by piece into a string of its size: a plan
+    /// of a large file says it for every user of a blocked subtree, and `format!` costs several
+    /// times as much.
+    fn sentence(self) -> String {
+        let mut row = itoa::Buffer::new();
+        let verb = if self.fails { "cannot be imported" } else { "is not imported" };
+        let pieces = [
+            "the superior '",
+            self.login,
+            "' (row ",
+            row.format(self.row),
+            ") ",
+            verb,
+            ", so this user cannot be either",
+        ];
+        let mut sentence = String::with_capacity(pieces.iter().map(|piece| piece.len()).sum());
+        pieces.iter().for_each(|piece| sentence.push_str(piece));
+        sentence
+    }
 }
 
 /// The users of a plan as the hierarchy stage reads them, in place: the records (with their
@@ -1335,55 +1333,65 @@ const BLOCKED: &str = "the superior cannot be imported, so this user cannot be e
 /// The issues of the users not imported because of their superior, before they are written.
 #[derive(Default)]
 struct BlockedIssues {
-    /// Each user's row, and the index of its sentence and value in `texts`; in row order.
+    /// Each user's row, and the index of its superior and value in `texts`; in row order.
     rows: Vec<(u64, u32)>,
-    /// Sentences, each followed by the superior as the users wrote it, end to end in pages of
-    /// about 64 KB (tens of thousands of texts in a few allocations, none of them grown).
+    /// The logins of the superiors, each followed by the superior as the users wrote it, end to
+    /// end in pages of about 64 KB (tens of thousands of texts in a few allocations, none of
+    /// them grown). The sentences are written with the issues: kept here, a million-row plan's
+    /// would take four times the room while its records are still held.
     pages: Vec<String>,
-    /// Where each text is: its page, where it starts there, and where its sentence ends and its
-    /// value ends.
-    texts: Vec<(u32, u32, u32, u32)>,
+    /// Where each text is and the superior's row.
+    texts: Vec<BlockedText>,
+}
+
+/// A superior's login and the value of the users who name it alike: on its page, between
+/// `start` and `login_end` and up to `value_end`; and the rest of the superior's sentence.
+#[derive(Clone, Copy)]
+struct BlockedText {
+    page: u32,
+    start: u32,
+    login_end: u32,
+    value_end: u32,
+    row: u64,
+    /// [`BlockingSuperior::fails`]; `None` when there is no superior to name (never so).
+    fails: Option<bool>,
 }
 
 impl BlockedIssues {
     /// The size of a page (a longer text has a page of its own).
     const PAGE: usize = 64 * 1024;
-    /// Whether `threads` share the work of `users` failing or blocked users in two halves: with
-    /// two threads or more, when there are enough of them to pay for a thread.
-    fn in_halves(threads: usize, users: usize) -> bool {
-        threads > 1 && users >= 8192
-    }
 
-    /// Adds `later`'s users after these.
-    fn append(&mut self, later: BlockedIssues) {
-        let (texts, pages) = (plan_index(self.texts.len()), plan_index(self.pages.len()));
-        self.rows.extend(later.rows.into_iter().map(|(row, text)| (row, text + texts)));
-        self.texts
-            .extend(later.texts.into_iter().map(|(page, start, end, value_end)| (page + pages, start, end, value_end)));
-        self.pages.extend(later.pages);
-    }
-
-    /// Adds a sentence and a value; their index.
-    fn add_text(&mut self, sentence: &str, value: &str) -> u32 {
-        let len = sentence.len() + value.len();
+    /// Adds a superior (`None`: none to name) and a value; their index.
+    fn add_text(&mut self, superior: Option<BlockingSuperior<'_>>, value: &str) -> u32 {
+        let login = superior.map_or("", |superior| superior.login);
+        let len = login.len() + value.len();
         if self.pages.last().is_none_or(|page| page.capacity() - page.len() < len) {
             self.pages.push(String::with_capacity(len.max(Self::PAGE)));
         }
         let page_index = plan_index(self.pages.len() - 1);
         let Some(page) = self.pages.last_mut() else { return u32::MAX };
         let start = page.len();
-        page.push_str(sentence);
-        let sentence_end = page.len();
+        page.push_str(login);
+        let login_end = page.len();
         page.push_str(value);
-        self.texts.push((page_index, plan_index(start), plan_index(sentence_end), plan_index(page.len())));
+        self.texts.push(BlockedText {
+            page: page_index,
+            start: plan_index(start),
+            login_end: plan_index(login_end),
+            value_end: plan_index(page.len()),
+            row: superior.map_or(0, |superior| superior.row),
+            fails: superior.map(|superior| superior.fails),
+        });
         plan_index(self.texts.len() - 1)
     }
 
-    /// Sentence and value `k`.
-    fn text(&self, k: u32) -> Option<(&str, &str)> {
-        let &(page, start, sentence_end, value_end) = self.texts.get(k as usize)?;
-        let page = self.pages.get(page as usize)?;
-        Some((page.get(start as usize..sentence_end as usize)?, page.get(sentence_end as usize..value_end as usize)?))
+    /// Superior and value `k`.
+    fn text(&self, k: u32) -> Option<(Option<BlockingSuperior<'_>>, &str)> {
+        let text = self.texts.get(k as usize)?;
+        let page = self.pages.get(text.page as usize)?;
+        let login = page.get(text.start as usize..text.login_end as usize)?;
+        let value = page.get(text.login_end as usize..text.value_end as usize)?;
+        Some((text.fails.map(|fails| BlockingSuperior { login, row: text.row, fails }), value))
     }
 }
 
@@ -1391,55 +1399,31 @@ impl BlockedIssues {
 /// (an own issue first when both go to the same place, as a stable sort of both would put it).
 /// In place: `own` grows to hold both and is filled from its end, its issues moved back as the
 /// blocked ones come before them (no second vector of a million-row file's issues beside it).
-/// `in_halves`, two threads each write one half of the blocked users' issues and the own issues
-/// among them.
-fn merge_issues(mut own: Vec<Issue>, blocked: BlockedIssues, columns: &FieldColumns, in_halves: bool) -> Vec<Issue> {
+fn merge_issues(mut own: Vec<Issue>, blocked: BlockedIssues, columns: &FieldColumns) -> Vec<Issue> {
     // What every such issue says but its row, sentence and value.
     let mut blank = Issue::error(IssueCode::SuperiorNotImported, String::new()).for_field(Field::Superior.key());
     columns.fill(&mut blank);
-    let (own_len, rows) = (own.len(), &blocked.rows[..]);
-    own.reserve_exact(rows.len());
-    own.resize(own_len + rows.len(), blank.clone());
-    if !in_halves || rows.len() < 2 {
-        merge_into(&mut own, own_len, rows, &blocked, &blank);
-        return own;
-    }
-    // The second half starts with the blocked user `mid`: the own issues that go before it
-    // stay in the first half, the others move up to make room for the first half's users.
-    let mid = rows.len() / 2;
-    let place = issue_order(&Issue { row: rows.get(mid).map(|&(row, _)| row), ..blank.clone() });
-    let before = own[..own_len].partition_point(|issue| issue_order(issue) <= place);
-    own[before..own_len + mid].rotate_right(mid);
-    let (first, second) = own.split_at_mut(before + mid);
-    let (first_rows, second_rows) = rows.split_at(mid);
-    std::thread::scope(|scope| {
-        scope.spawn(|| merge_into(second, own_len - before, second_rows, &blocked, &blank));
-        merge_into(first, before, first_rows, &blocked, &blank);
-    });
-    own
-}
-
-/// [`merge_issues`] in `slots`: its first `own_len` issues (in report order), then room for the
-/// issues of `rows`' users (`blank` meanwhile), which is filled from the end.
-fn merge_into(slots: &mut [Issue], own_len: usize, rows: &[(u64, u32)], blocked: &BlockedIssues, blank: &Issue) {
-    let mut own_left = own_len;
-    let mut free = slots.len();
-    for &(row, text) in rows.iter().rev() {
-        let (sentence, value) = blocked.text(text).unwrap_or((BLOCKED, ""));
-        let issue =
-            Issue { row: Some(row), message: sentence.to_string(), value: Some(value.to_string()), ..blank.clone() };
+    let mut own_left = own.len();
+    own.reserve_exact(blocked.rows.len());
+    own.resize(own.len() + blocked.rows.len(), blank.clone());
+    let mut free = own.len();
+    for &(row, text) in blocked.rows.iter().rev() {
+        let (superior, value) = blocked.text(text).unwrap_or((None, ""));
+        let message = superior.map_or_else(|| BLOCKED.to_string(), BlockingSuperior::sentence);
+        let issue = Issue { row: Some(row), message, value: Some(value.to_string()), ..blank.clone() };
         let place = issue_order(&issue);
         // The own issues that go after it move to the end of the free room.
-        while own_left > 0 && slots.get(own_left - 1).is_some_and(|later| issue_order(later) > place) {
+        while own_left > 0 && own.get(own_left - 1).is_some_and(|later| issue_order(later) > place) {
             own_left -= 1;
             free -= 1;
-            slots.swap(own_left, free);
+            own.swap(own_left, free);
         }
         free -= 1;
-        if let Some(slot) = slots.get_mut(free) {
+        if let Some(slot) = own.get_mut(free) {
             *slot = issue;
         }
     }
+    own
 }
 
 #[cfg(test)]

@@ -40,9 +40,8 @@ fn two_threads_give_the_same_validation_plan_and_reports_as_one() {
     let two = report_with(2, &bytes, &directory);
     assert!(one.1.contains("hierarchy_cycle") && one.1.contains("self_reference"), "the file has what it should");
     assert!(one.1.contains("superior_not_found"), "the generated file names missing superiors");
-    // Enough users blocked by a superior for the plan to write their issues on two threads (two
-    // halves of at least 4,096).
-    assert!(one.1.matches("\"superior_not_imported\"").count() > 8192, "the forest blocks many users");
+    // Many users blocked by a superior, whose issues the plan writes when the report asks.
+    assert!(one.1.matches("\"superior_not_imported\"").count() > 4096, "the forest blocks many users");
     assert_eq!(one.0, two.0, "validation reports differ");
     assert_eq!(one.1, two.1, "plan reports differ");
     assert_eq!(one.2, two.2, "CSV reports differ");
