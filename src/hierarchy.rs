@@ -275,7 +275,9 @@ fn resolve_superiors<'u, U: Users + ?Sized, E>(
     threads: usize,
     exists: impl FnOnce(&[&str]) -> Result<Vec<bool>, E>,
 ) -> Result<(Vec<u32>, Vec<Issue>), E> {
-    // Each user's superior found in the file, made each user's superior in place.
+    // Each user's superior found in the file (or none, or itself, or not in the file), made each
+    // user's superior in place: only the users naming themselves or someone not in the file are
+    // read again.
     let mut superiors = index.find_superiors(threads);
     let mut issues = Vec::new();
     // Superiors outside the file: each distinct key once, and who names it.
@@ -283,21 +285,14 @@ fn resolve_superiors<'u, U: Users + ?Sized, E>(
     let mut outside_keys: Vec<Cow<'u, str>> = Vec::new();
     let mut waiting: Vec<(usize, usize)> = Vec::new();
     for (position, slot) in superiors.iter_mut().enumerate() {
-        let found = Some(*slot).filter(|&f| f != NOT_FOUND);
-        let Some(written) = users.superior(position) else {
-            *slot = Resolved::NO_SUPERIOR;
-            continue;
-        };
+        if *slot != NAMES_ITSELF && *slot != NAMES_OUTSIDE {
+            continue; // a user of the file, or no superior
+        }
+        let written = users.superior(position).unwrap_or_default();
         let trimmed = trim(written);
-        let login = index.key(position);
-        let superior = if trimmed.is_empty() {
-            Resolved::NO_SUPERIOR
-        } else if same_login_key(trimmed, login) {
-            let message = format!("'{login}' is named as their own superior");
+        if *slot == NAMES_ITSELF {
+            let message = format!("'{}' is named as their own superior", index.key(position));
             issues.push(superior_issue(IssueCode::SelfReference, message, users.row(position), written));
-            Resolved::UNRESOLVED
-        } else if let Some(found) = found {
-            found
         } else {
             let key = login_key_cow(trimmed);
             let slot = match outside.get(&key) {
@@ -309,9 +304,8 @@ fn resolve_superiors<'u, U: Users + ?Sized, E>(
                 }
             };
             waiting.push((position, slot));
-            Resolved::UNRESOLVED // until the directory answers
-        };
-        *slot = superior;
+        }
+        *slot = Resolved::UNRESOLVED; // a self-reference; outside, until the directory answers
     }
     if !waiting.is_empty() {
         let keys: Vec<&str> = outside_keys.iter().map(AsRef::as_ref).collect();
@@ -352,6 +346,10 @@ pub(crate) struct LoginIndex<'u, U: ?Sized> {
 
 /// Not found: in a [`LoginIndex`] answer, a login that no user has.
 pub(crate) const NOT_FOUND: u32 = u32::MAX;
+/// In [`LoginIndex::find_superiors`]' answer: the user names itself.
+const NAMES_ITSELF: u32 = u32::MAX - 1;
+/// In [`LoginIndex::find_superiors`]' answer: the user names a login that no user of the file has.
+const NAMES_OUTSIDE: u32 = u32::MAX - 2;
 /// In a [`LoginIndex`]: a slot that holds no user.
 const EMPTY: u32 = 0;
 /// How many lookups [`LoginIndex::find_batch`] interleaves (and inserts it reads ahead).
@@ -476,9 +474,11 @@ impl<'u, U: Users + ?Sized> LoginIndex<'u, U> {
         self.probe(login_key_hash(trimmed), trimmed).1
     }
 
-    /// The superior of each user indexed among the users (`NOT_FOUND` when no user has that
-    /// login, or the user has no superior), looked up a batch at a time so that the cache misses
-    /// overlap; with `threads` above 1 and enough users, the two halves on two threads.
+    /// The superior of each user indexed among the users: the index of the first user with
+    /// that login, [`Resolved::NO_SUPERIOR`] when the cell is empty or absent, [`NAMES_ITSELF`]
+    /// when it is the user's own login, [`NAMES_OUTSIDE`] when no user has it. Looked up a
+    /// batch at a time so that the cache misses overlap; with `threads` above 1 and enough users,
+    /// the two halves on two threads.
     fn find_superiors(&self, threads: usize) -> Vec<u32> {
         let users = self.users;
         // Fills `out` with the superiors of the users from `from` on (one per slot).
@@ -490,11 +490,22 @@ impl<'u, U: Users + ?Sized> LoginIndex<'u, U> {
                 queries.extend((start..start + chunk.len()).map(|i| users.superior(i).map_or("", trim)));
                 let mut found = [NOT_FOUND; BATCH];
                 self.find_batch(&queries, &mut found);
-                chunk.iter_mut().zip(found).for_each(|(slot, found)| *slot = found);
+                for (i, ((slot, found), query)) in (start..).zip(chunk.iter_mut().zip(found).zip(&queries)) {
+                    // The user's own login is on the same page as the superior just read.
+                    *slot = if query.is_empty() {
+                        Resolved::NO_SUPERIOR
+                    } else if found == NOT_FOUND {
+                        NAMES_OUTSIDE
+                    } else if found as usize == i || is_login(self.key(i), query) {
+                        NAMES_ITSELF
+                    } else {
+                        found
+                    };
+                }
             }
         };
         // Allocated by this thread even when another fills half of it: see `LoginIndex::empty`.
-        let mut superiors = vec![NOT_FOUND; self.count];
+        let mut superiors = vec![Resolved::NO_SUPERIOR; self.count];
         if threads < 2 || self.count < 65_536 {
             lookup(0, &mut superiors);
             return superiors;
@@ -862,6 +873,11 @@ mod tests {
         let users = input(&[("ada", ""), ("ada", "ada")]);
         let hierarchy = resolve_hierarchy(&users, nobody);
         assert_eq!(issues(&hierarchy), [(3, "self_reference", "'ada' is named as their own superior")]);
+        // Also when written otherwise: the login found is the first one, the user's own is not.
+        let users = input(&[("Ada", ""), (" ADA", "ada "), ("bob", "ADA")]);
+        let hierarchy = resolve_hierarchy(&users, nobody);
+        assert_eq!(issues(&hierarchy), [(3, "self_reference", "'ADA' is named as their own superior")]);
+        assert_eq!(hierarchy.superiors[2], Superior::InFile { index: 0, row: 2 });
     }
 
     #[test]
