@@ -190,19 +190,19 @@ impl Iterator for Rows<'_> {
 struct Updates<'p> {
     plan: &'p Plan,
     /// The updated records' indexes, in file order.
-    records: std::vec::IntoIter<usize>,
+    records: std::slice::Iter<'p, u32>,
 }
 
 impl Iterator for Updates<'_> {
     type Item = PlannedRow;
 
     fn next(&mut self) -> Option<PlannedRow> {
-        self.records.next().map(|i| self.plan.record_row(i, Reason::None))
+        self.records.next().map(|&i| self.plan.record_row(i as usize, Reason::None))
     }
 
     /// The `n`th next row, without building the rows before it (what `skip` calls).
     fn nth(&mut self, n: usize) -> Option<PlannedRow> {
-        self.records.nth(n).map(|i| self.plan.record_row(i, Reason::None))
+        self.records.nth(n).map(|&i| self.plan.record_row(i as usize, Reason::None))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -282,6 +282,9 @@ pub struct Plan {
     issues: Vec<Issue>,
     /// Every issue, once [`Plan::issues`] has been called.
     all_issues: OnceLock<Vec<Issue>>,
+    /// The updated records' indexes in file order, once [`Plan::updates`] has been called (a
+    /// binding pages through them: sorted once, not once a page).
+    updated: OnceLock<Vec<u32>>,
     groups_to_create: Vec<String>,
     custom_fields: Vec<CustomField>,
     mapping: crate::mapping::Mapping,
@@ -471,6 +474,7 @@ impl Plan {
             order: Vec::new(),
             issues: Vec::new(),
             all_issues: OnceLock::new(),
+            updated: OnceLock::new(),
             groups_to_create: Vec::new(),
             custom_fields: Vec::new(),
             mapping: mapping.clone(),
@@ -840,10 +844,13 @@ impl Plan {
     /// Skipping rows (`updates().skip(n)`, as a page of a preview does) builds none of the rows
     /// skipped.
     pub fn updates(&self) -> impl ExactSizeIterator<Item = PlannedRow> + '_ {
-        let mut updated: Vec<usize> =
-            self.changes.keys().copied().filter(|&i| self.actions.get(i) == Some(&Action::Update)).collect();
-        updated.sort_unstable();
-        Updates { plan: self, records: updated.into_iter() }
+        let updated = self.updated.get_or_init(|| {
+            let updates = self.changes.keys().filter(|&&i| self.actions.get(i) == Some(&Action::Update));
+            let mut updated: Vec<u32> = updates.map(|&i| plan_index(i)).collect();
+            updated.sort_unstable();
+            updated
+        });
+        Updates { plan: self, records: updated.iter() }
     }
 
     /// The planned row of record `i`, skipped or failing for `reason`.

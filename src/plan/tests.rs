@@ -394,6 +394,7 @@ fn updates_are_the_rows_that_update_in_file_order() {
     }
     let csv = "First Name,Last Name,Login\nNew,N,new\nSame,Changed,cy\nSame,Same,bob\nAda,Changed,ada\n";
     let p = plan(config(), csv, &directory);
+    assert!(p.updated.get().is_none(), "sorted when first asked for");
     let updates: Vec<(u64, Option<String>, Vec<String>)> =
         p.updates().map(|r| (r.row, r.login, r.changes.into_iter().map(|c| c.field).collect())).collect();
     assert_eq!(
@@ -405,7 +406,9 @@ fn updates_are_the_rows_that_update_in_file_order() {
     );
     let from_rows: Vec<PlannedRow> = p.rows().filter(|r| r.action == Action::Update).collect();
     assert_eq!(p.updates().collect::<Vec<_>>(), from_rows);
-    // Pages (skip builds none of the rows it passes over), as the bindings read them.
+    // Pages (skip builds none of the rows it passes over), as the bindings read them; the
+    // updated records are sorted once.
+    assert_eq!(p.updated.get().map(Vec::len), Some(2));
     assert_eq!(p.updates().len(), 2);
     for skip in 0..=3 {
         let page: Vec<PlannedRow> = p.updates().skip(skip).take(1).collect();
