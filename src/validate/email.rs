@@ -41,7 +41,11 @@ fn fast_valid_international(email: &str) -> bool {
     let Some(at) = email.rfind('@') else {
         return false;
     };
-    let (local, domain) = (&email[..at], &email.as_bytes()[at + 1..]);
+    fast_local_international(&email[..at]) && fast_domain(&email.as_bytes()[at + 1..]).is_some()
+}
+
+/// [`fast_local`] with the extension: a non-ASCII letter or digit counts as a letter.
+fn fast_local_international(local: &str) -> bool {
     let mut count = 0;
     for c in local.chars() {
         count += 1;
@@ -55,7 +59,7 @@ fn fast_valid_international(email: &str) -> bool {
             return false;
         }
     }
-    count > 0 && fast_domain(domain).is_some()
+    count > 0
 }
 
 /// Labels of letters, digits and inner hyphens, 1 to 63 bytes, separated by dots; at most 255
@@ -121,18 +125,43 @@ fn is_local_byte(b: u8) -> bool {
 /// (with the internationalised local part extension described above).
 #[cfg(test)]
 pub(crate) fn is_valid(email: &str) -> bool {
-    check(email).is_some()
+    check(email, &mut KnownDomain::default()).is_some()
+}
+
+/// The last domain the fast path proved valid, and whether it is lowercase: addresses down a
+/// file share a few domains, which are then compared, not checked again.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct KnownDomain {
+    domain: Vec<u8>,
+    lowercase: bool,
+}
+
+impl KnownDomain {
+    /// [`fast_domain`], remembering the last domain it proves.
+    fn check(&mut self, domain: &[u8]) -> Option<bool> {
+        if !self.domain.is_empty() && self.domain == domain {
+            return Some(self.lowercase);
+        }
+        let lowercase = fast_domain(domain)?;
+        self.domain.clear();
+        self.domain.extend_from_slice(domain);
+        self.lowercase = lowercase;
+        Some(lowercase)
+    }
 }
 
 /// [`is_valid`], and for a valid address whether [`normalize_into`] would give it as it is
-/// (`Some(true)`: no capital letter and nothing but ASCII after its last `@`).
-pub(crate) fn check(email: &str) -> Option<bool> {
+/// (`Some(true)`: no capital letter and nothing but ASCII after its last `@`). `known` is the
+/// domain proved last (by this call or an earlier one).
+pub(crate) fn check(email: &str, known: &mut KnownDomain) -> Option<bool> {
     let Some(at) = memchr::memrchr(b'@', email.as_bytes()) else {
         return email.validate_email().then_some(true);
     };
     let (local, domain) = (&email[..at], &email.as_bytes()[at + 1..]);
-    if fast_local(local.as_bytes()) {
-        if let Some(lowercase) = fast_domain(domain) {
+    // An ASCII local part (nearly always), else one with letters of other scripts: both are
+    // proved in one pass.
+    if fast_local(local.as_bytes()) || fast_local_international(local) {
+        if let Some(lowercase) = known.check(domain) {
             return Some(lowercase);
         }
     }
@@ -230,7 +259,8 @@ mod properties {
         }
         // "Stored as it is" means that normalising changes nothing; with an ASCII domain, also the
         // other way round (a domain that is not ASCII is always normalised).
-        if let Some(normal) = check(email) {
+        let alone = check(email, &mut KnownDomain::default());
+        if let Some(normal) = alone {
             let ascii_domain = email.rsplit('@').next().is_some_and(str::is_ascii);
             if normal || ascii_domain {
                 prop_assert_eq!(normal, normalize(email) == email, "'{}'", email);
@@ -254,6 +284,23 @@ mod properties {
         #[test]
         fn the_fast_path_agrees_with_validator_on_any_text(text in "\\PC{0,40}") {
             agrees(&text)?;
+        }
+
+        /// The domain remembered from one address gives the next one the answer it gets alone
+        /// (domains from a few, so that they repeat, in other cases, and wrong ones).
+        #[test]
+        fn a_remembered_domain_changes_no_answer(
+            locals in prop::collection::vec("[a-zA-Z0-9.é€ +_-]{0,8}", 2..6),
+            domains in prop::collection::vec(
+                prop::sample::select(vec!["example.com", "Example.COM", "exämple.com", "a-.com", "", "b.c", "[1.2.3.4]"]),
+                2..6,
+            ),
+        ) {
+            let mut known = KnownDomain::default();
+            for (local, domain) in locals.iter().zip(&domains) {
+                let email = format!("{local}@{domain}");
+                prop_assert_eq!(check(&email, &mut known), check(&email, &mut KnownDomain::default()), "{}", email);
+            }
         }
 
         /// Label-length edges: 63 vs 64 characters, local parts of 64 vs 65.

@@ -521,7 +521,7 @@ impl Validator {
                 }
                 builder.set(Text::Login, value);
             }
-            Kind::Field(Field::Email) => match email::check(value) {
+            Kind::Field(Field::Email) => match email::check(value, &mut caches.email_domain) {
                 None => return bad(IssueCode::InvalidEmail, format!("'{value}' is not an email address")),
                 Some(true) => builder.set(Text::Email, value),
                 Some(false) => email::normalize_into(value, builder.text_mut(Text::Email)),
@@ -1221,6 +1221,8 @@ struct CellCaches {
     role_cells: Memo<Arc<RoleSet>>,
     /// Each distinct time-zone cell: its zone, or why it is not one.
     timezones: Memo<std::result::Result<chrono_tz::Tz, String>>,
+    /// The email domain proved last.
+    email_domain: email::KnownDomain,
 }
 
 impl Default for CellCaches {
@@ -1232,6 +1234,7 @@ impl Default for CellCaches {
             role_scratch: Vec::new(),
             role_cells: Memo::default(),
             timezones: Memo::default(),
+            email_domain: email::KnownDomain::default(),
         }
     }
 }
