@@ -75,7 +75,8 @@ impl Serialize for Password {
 /// True if a text looks like a password hash in PHC or modular crypt form: argon2, bcrypt or
 /// scrypt (`$argon2id$v=19$…`, `$2b$12$…`).
 pub fn looks_like_password_hash(text: &str) -> bool {
-    ["$argon2id$", "$argon2i$", "$argon2d$", "$2a$", "$2b$", "$2y$", "$scrypt$"].iter().any(|p| text.starts_with(p))
+    text.starts_with('$')
+        && ["$argon2id$", "$argon2i$", "$argon2d$", "$2a$", "$2b$", "$2y$", "$scrypt$"].iter().any(|p| text.starts_with(p))
         && text.len() >= 20
         && !text.contains(char::is_whitespace)
 }
