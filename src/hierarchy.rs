@@ -289,12 +289,11 @@ fn resolve_superiors<'u, U: Users + ?Sized, E>(
             continue; // a user of the file, or no superior
         }
         let written = users.superior(position).unwrap_or_default();
-        let trimmed = trim(written);
         if *slot == NAMES_ITSELF {
             let message = format!("'{}' is named as their own superior", index.key(position));
             issues.push(superior_issue(IssueCode::SelfReference, message, users.row(position), written));
         } else {
-            let key = login_key_cow(trimmed);
+            let key = login_key_cow(trim(written));
             let slot = match outside.get(&key) {
                 Some(&slot) => slot,
                 None => {

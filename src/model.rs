@@ -76,7 +76,9 @@ impl Serialize for Password {
 /// scrypt (`$argon2id$v=19$…`, `$2b$12$…`).
 pub fn looks_like_password_hash(text: &str) -> bool {
     text.starts_with('$')
-        && ["$argon2id$", "$argon2i$", "$argon2d$", "$2a$", "$2b$", "$2y$", "$scrypt$"].iter().any(|p| text.starts_with(p))
+        && ["$argon2id$", "$argon2i$", "$argon2d$", "$2a$", "$2b$", "$2y$", "$scrypt$"]
+            .iter()
+            .any(|p| text.starts_with(p))
         && text.len() >= 20
         && !text.contains(char::is_whitespace)
 }

@@ -1210,8 +1210,8 @@ impl<V> Memo<V> {
     }
 }
 
-/// What the checks of cells remember between rows: the role sets of the role cells seen, and
-/// the zone (or the reason it is none) of each time-zone cell seen.
+/// What the checks of cells remember between rows: the role sets of the role cells seen, the
+/// zone (or the reason it is none) of each time-zone cell seen, the email domain proved last.
 #[derive(Clone)]
 struct CellCaches {
     role_sets: FastMap<String, Arc<RoleSet>>,
