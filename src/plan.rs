@@ -1413,12 +1413,12 @@ fn merge_issues(mut own: Vec<Issue>, blocked: BlockedIssues, columns: &FieldColu
     let mut own_left = own.len();
     own.reserve_exact(blocked.rows.len());
     own.resize(own.len() + blocked.rows.len(), blank.clone());
+    // The free room, own[own_left..free], holds blanks only: each blocked user's issue is
+    // written into the last of them, in place.
     let mut free = own.len();
     for &(row, text) in blocked.rows.iter().rev() {
-        let (superior, value) = blocked.text(text).unwrap_or((None, ""));
-        let message = superior.map_or_else(|| BLOCKED.to_string(), BlockingSuperior::sentence);
-        let issue = Issue { row: Some(row), message, value: Some(value.to_string()), ..blank.clone() };
-        let place = issue_order(&issue);
+        blank.row = Some(row);
+        let place = issue_order(&blank);
         // The own issues that go after it move to the end of the free room.
         while own_left > 0 && own.get(own_left - 1).is_some_and(|later| issue_order(later) > place) {
             own_left -= 1;
@@ -1427,7 +1427,10 @@ fn merge_issues(mut own: Vec<Issue>, blocked: BlockedIssues, columns: &FieldColu
         }
         free -= 1;
         if let Some(slot) = own.get_mut(free) {
-            *slot = issue;
+            let (superior, value) = blocked.text(text).unwrap_or((None, ""));
+            slot.row = Some(row);
+            slot.message = superior.map_or_else(|| BLOCKED.to_string(), BlockingSuperior::sentence);
+            slot.value = Some(value.to_string());
         }
     }
     own
