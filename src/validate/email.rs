@@ -35,16 +35,9 @@ fn fast_local(local: &[u8]) -> bool {
     !local.is_empty() && local.len() <= 64 && local.iter().all(|&b| is_local_byte(b))
 }
 
-/// The same proof for an internationalised local part: each non-ASCII letter or digit stands for
-/// `a` (what [`is_valid`] gives `validator`), so the rest of the rules are the fast path's.
-fn fast_valid_international(email: &str) -> bool {
-    let Some(at) = email.rfind('@') else {
-        return false;
-    };
-    fast_local_international(&email[..at]) && fast_domain(&email.as_bytes()[at + 1..]).is_some()
-}
-
-/// [`fast_local`] with the extension: a non-ASCII letter or digit counts as a letter.
+/// [`fast_local`] with the extension for an internationalised local part: each non-ASCII letter
+/// or digit stands for `a` (what [`is_valid`] gives `validator`), so the rest of the rules are the
+/// fast path's.
 fn fast_local_international(local: &str) -> bool {
     let mut count = 0;
     for c in local.chars() {
@@ -169,11 +162,8 @@ pub(crate) fn check(email: &str, known: &mut KnownDomain) -> Option<bool> {
     valid.then(|| domain.iter().all(|&b| b.is_ascii() && !b.is_ascii_uppercase()))
 }
 
-/// The slow path for a local part that is not ASCII.
+/// The slow path for a local part that is not ASCII (one the fast path could not prove).
 fn international_valid(email: &str, at: usize) -> bool {
-    if fast_valid_international(email) {
-        return true;
-    }
     let (local, domain) = email.split_at(at);
     if local.chars().any(|c| !c.is_ascii() && !c.is_alphanumeric()) {
         return false;
