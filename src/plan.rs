@@ -580,14 +580,13 @@ impl Plan {
     /// The issues of the users not imported because of their superior, compactly: each one's row
     /// and its superior and value, shared by the users of one superior who write it alike.
     fn blocked_issues(&self) -> BlockedIssues {
-        let reasons = &self.record_reasons;
         let blocked_user = |(i, reason): &(u32, Reason)| Some((*i, *reason)).filter(|_| reason.is_blocked());
         let mut blocked = BlockedIssues {
-            rows: Vec::with_capacity(reasons.iter().filter_map(blocked_user).count()),
+            rows: Vec::with_capacity(self.record_reasons.iter().filter_map(blocked_user).count()),
             ..BlockedIssues::default()
         };
         let mut by_reason: FastMap<Reason, u32> = FastMap::default();
-        for (i, reason) in reasons.iter().filter_map(blocked_user) {
+        for (i, reason) in self.record_reasons.iter().filter_map(blocked_user) {
             let Some(record) = self.records.get(i as usize) else { continue };
             let value = record.superior().unwrap_or_default();
             let text = match by_reason.get(&reason) {
@@ -623,7 +622,7 @@ impl Plan {
             Reason::Unresolved => Some("the superior cannot be resolved".to_string()),
             Reason::Text(i) => self.reasons.get(i as usize).map(|text| text.to_string()),
             Reason::SuperiorFails(_) | Reason::SuperiorInvalid(_) | Reason::SuperiorSkipped(_) => {
-                blocked_sentence(reason, &self.records, &self.logins, &self.invalid)
+                BlockingSuperior::of(reason, &self.records, &self.logins, &self.invalid).map(BlockingSuperior::sentence)
             }
         }
     }
@@ -1059,17 +1058,6 @@ fn record_login<'a>(records: &'a [UserRecord], logins: &'a HashMap<usize, String
     logins.get(&i).map_or_else(own, String::as_str)
 }
 
-/// Why a user whose superior is not imported is not imported either, naming the superior (a
-/// record by index, or a row with errors by its place among them); `None` for other reasons.
-fn blocked_sentence(
-    reason: Reason,
-    records: &[UserRecord],
-    logins: &HashMap<usize, String>,
-    invalid: &[(u64, Option<Box<str>>)],
-) -> Option<String> {
-    BlockingSuperior::of(reason, records, logins, invalid).map(BlockingSuperior::sentence)
-}
-
 /// The superior that blocks a user, as the user's sentence names it.
 #[derive(Clone, Copy, Debug, PartialEq)]
 struct BlockingSuperior<'a> {
@@ -1359,9 +1347,9 @@ struct BlockedText {
     start: u32,
     login_end: u32,
     value_end: u32,
-    row: u64,
-    /// [`BlockingSuperior::fails`]; `None` when there is no superior to name (never so).
-    fails: Option<bool>,
+    /// The superior's row and [`BlockingSuperior::fails`]; `None` when there is no superior to
+    /// name (never so).
+    superior: Option<(u64, bool)>,
 }
 
 impl BlockedIssues {
@@ -1386,8 +1374,7 @@ impl BlockedIssues {
             start: plan_index(start),
             login_end: plan_index(login_end),
             value_end: plan_index(page.len()),
-            row: superior.map_or(0, |superior| superior.row),
-            fails: superior.map(|superior| superior.fails),
+            superior: superior.map(|superior| (superior.row, superior.fails)),
         });
         plan_index(self.texts.len() - 1)
     }
@@ -1398,7 +1385,7 @@ impl BlockedIssues {
         let page = self.pages.get(text.page as usize)?;
         let login = page.get(text.start as usize..text.login_end as usize)?;
         let value = page.get(text.login_end as usize..text.value_end as usize)?;
-        Some((text.fails.map(|fails| BlockingSuperior { login, row: text.row, fails }), value))
+        Some((text.superior.map(|(row, fails)| BlockingSuperior { login, row, fails }), value))
     }
 }
 
@@ -1417,6 +1404,7 @@ fn merge_issues(mut own: Vec<Issue>, blocked: BlockedIssues, columns: &FieldColu
     // written into the last of them, in place.
     let mut free = own.len();
     for &(row, text) in blocked.rows.iter().rev() {
+        // The blank, at the user's row, gives the place of its issue.
         blank.row = Some(row);
         let place = issue_order(&blank);
         // The own issues that go after it move to the end of the free room.
