@@ -194,6 +194,11 @@ pub(crate) trait Users: Sync {
     fn row(&self, i: usize) -> u64;
     /// The login of user `i` (`""` when out of range).
     fn login(&self, i: usize) -> &str;
+    /// The bytes of [`Users::login`], where they can be found without reading them (the
+    /// lookups find many candidates before they compare any).
+    fn login_bytes(&self, i: usize) -> &[u8] {
+        self.login(i).as_bytes()
+    }
     /// The superior of user `i`, as written.
     fn superior(&self, i: usize) -> Option<&str>;
 }
@@ -413,6 +418,16 @@ impl<'u, U: Users + ?Sized> LoginIndex<'u, U> {
         }
     }
 
+    /// User `i`'s login as [`Users::login_bytes`] finds it: untrimmed, not read yet (empty past
+    /// the users indexed).
+    fn key_bytes(&self, i: usize) -> &'u [u8] {
+        if i < self.count {
+            self.users.login_bytes(i)
+        } else {
+            &[]
+        }
+    }
+
     /// The first slot to probe for a login's hash: its low 32 bits scaled to the slots (the tag
     /// is taken from the high ones).
     fn home(&self, hash: u64) -> usize {
@@ -555,14 +570,16 @@ impl<'u, U: Users + ?Sized> LoginIndex<'u, U> {
                 })
                 .find(|&slot| slot == EMPTY || slot & self.tag_mask == tag);
         }
-        let mut candidates: [&str; BATCH] = [""; BATCH];
+        // Where each candidate's login lies, from its user alone (the users are read, not yet
+        // their logins)...
+        let mut candidates: [&[u8]; BATCH] = [&[]; BATCH];
         for (settled, candidate) in settled.iter().zip(&mut candidates) {
             if let Some(slot) = settled.filter(|&slot| slot != EMPTY) {
-                *candidate = self.key(self.user(slot) as usize);
+                *candidate = self.key_bytes(self.user(slot) as usize);
             }
         }
-        // Read the first byte of every candidate now, so that those reads overlap too.
-        std::hint::black_box(candidates.iter().fold(0u8, |acc, c| acc ^ c.as_bytes().first().copied().unwrap_or(0)));
+        // ...then the first byte of every candidate, so that those reads overlap too.
+        std::hint::black_box(candidates.iter().fold(0u8, |acc, c| acc ^ c.first().copied().unwrap_or(0)));
         for (k, out) in found.iter_mut().enumerate() {
             let (query, settled) = match (queries.get(k), settled.get(k)) {
                 (Some(query), Some(settled)) if !query.is_empty() => (*query, *settled),
@@ -573,12 +590,22 @@ impl<'u, U: Users + ?Sized> LoginIndex<'u, U> {
             };
             *out = match settled {
                 Some(EMPTY) => NOT_FOUND,
-                Some(slot) if candidates.get(k).is_some_and(|c| !c.is_empty() && is_login(c, query)) => self.user(slot),
+                Some(slot) if candidates.get(k).is_some_and(|c| is_login_bytes(c, query)) => self.user(slot),
                 // No slot near, or a tag shared by another login: probe on.
                 _ => self.find(query).unwrap_or(NOT_FOUND),
             };
         }
     }
+}
+
+/// [`is_login`] of a candidate's untrimmed bytes and a trimmed login that is not empty: nearly
+/// always the very same bytes.
+fn is_login_bytes(candidate: &[u8], login: &str) -> bool {
+    candidate == login.as_bytes()
+        || std::str::from_utf8(candidate).is_ok_and(|c| {
+            let c = trim(c);
+            !c.is_empty() && is_login(c, login)
+        })
 }
 
 /// Whether a candidate found by its hash has this login (ignoring case): nearly always it is
@@ -710,6 +737,18 @@ mod tests {
 
     fn nobody(_: &str) -> bool {
         false
+    }
+
+    #[test]
+    fn a_candidates_bytes_are_compared_as_its_trimmed_key() {
+        assert!(is_login_bytes(b"ada", "ada"));
+        assert!(is_login_bytes(b"Ada", "aDA"), "case is ignored");
+        assert!(is_login_bytes(" Ada\t".as_bytes(), "ada"), "the candidate is trimmed");
+        assert!(is_login_bytes("Émile".as_bytes(), "émile"));
+        assert!(!is_login_bytes(b"ada2", "ada"));
+        assert!(!is_login_bytes(b"", "ada"));
+        assert!(!is_login_bytes(b"  ", "ada"));
+        assert!(!is_login_bytes(b"ad\xffa", "ada"), "bytes that are not text match nothing");
     }
 
     /// `(row, code, message)` of every issue.

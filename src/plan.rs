@@ -1142,6 +1142,13 @@ impl Users for PlanUsers<'_> {
         self.invalid.get(i - self.records.len()).map_or("", |(_, login)| login.as_str())
     }
 
+    fn login_bytes(&self, i: usize) -> &[u8] {
+        match self.records.get(i) {
+            Some(record) if self.logins.is_empty() => record.login_bytes(),
+            _ => self.login(i).as_bytes(),
+        }
+    }
+
     fn superior(&self, i: usize) -> Option<&str> {
         self.records.get(i).and_then(UserRecord::superior)
     }

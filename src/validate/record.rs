@@ -228,6 +228,15 @@ impl UserRecord {
         self.text(Text::Login)
     }
 
+    /// The login's bytes, found from the record's offsets alone: unlike [`UserRecord::login`],
+    /// the page's text is not read (no character boundary is checked) until the bytes are, so
+    /// that a caller reading the logins of many records can have those reads overlap.
+    pub(crate) fn login_bytes(&self) -> &[u8] {
+        let (from, to) = self.bounds(Text::Login);
+        let start = self.start as usize;
+        self.page.text.as_bytes().get(start + from as usize..start + to as usize).unwrap_or_default()
+    }
+
     /// The login as compared: lowercased.
     pub fn login_key(&self) -> String {
         login_key(self.login())
@@ -841,6 +850,7 @@ mod tests {
         assert_eq!(page.wide.len(), 3, "only the long records keep wide offsets");
         for (i, record) in records.iter().enumerate() {
             assert_eq!(record.login(), format!("user{i}"));
+            assert_eq!(record.login_bytes(), record.login().as_bytes());
             assert_eq!(record.last_name(), if i % 2 == 1 { long.as_str() } else { "" });
             assert_eq!(record.reference(), Some(format!("ref{i}").as_str()));
             assert!(record.has_password());
