@@ -388,21 +388,23 @@ impl<'u, U: Users + ?Sized> LoginIndex<'u, U> {
     pub(crate) fn filled(mut self) -> Self {
         let count = self.count;
         // A batch at a time: every first slot is read before any is written, so that the cache
-        // misses of a batch overlap.
+        // misses of a batch overlap. Each login is found once, for its hash and its insertion.
         let mut hashes = [0u64; BATCH];
+        let mut keys: [&'u str; BATCH] = [""; BATCH];
         let mut start = 0;
         while start < count {
             let end = (start + BATCH).min(count);
-            for (position, hash) in (start..end).zip(&mut hashes) {
-                *hash = login_key_hash(self.key(position));
+            for ((position, hash), key) in (start..end).zip(&mut hashes).zip(&mut keys) {
+                *key = self.key(position);
+                *hash = login_key_hash(key);
             }
             let touched = hashes
                 .iter()
                 .take(end - start)
                 .fold(0u32, |acc, &hash| acc ^ self.slots.get(self.home(hash)).copied().unwrap_or(EMPTY));
             std::hint::black_box(touched);
-            for (position, &hash) in (start..end).zip(&hashes) {
-                self.insert(hash, index32(position));
+            for ((position, &hash), key) in (start..end).zip(&hashes).zip(keys) {
+                self.insert(hash, index32(position), key);
             }
             start = end;
         }
@@ -472,10 +474,10 @@ impl<'u, U: Users + ?Sized> LoginIndex<'u, U> {
         }
     }
 
-    /// Puts `position` in the table under `hash`, unless a user with the same login is there
-    /// (a later duplicate: the first occurrence stays).
-    fn insert(&mut self, hash: u64, position: u32) {
-        if let (at, None) = self.probe(hash, self.key(position as usize)) {
+    /// Puts `position`, whose trimmed login is `key`, in the table under `hash`, unless a user
+    /// with the same login is there (a later duplicate: the first occurrence stays).
+    fn insert(&mut self, hash: u64, position: u32, key: &str) {
+        if let (at, None) = self.probe(hash, key) {
             let slot = self.tag(hash) | (position + 1);
             if let Some(free) = self.slots.get_mut(at) {
                 *free = slot;
