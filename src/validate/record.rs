@@ -232,7 +232,17 @@ impl UserRecord {
     /// the page's text is not read (no character boundary is checked) until the bytes are, so
     /// that a caller reading the logins of many records can have those reads overlap.
     pub(crate) fn login_bytes(&self) -> &[u8] {
-        let (from, to) = self.bounds(Text::Login);
+        self.text_bytes(Text::Login)
+    }
+
+    /// [`UserRecord::login_bytes`] of the superior (empty when there is none).
+    pub(crate) fn superior_bytes(&self) -> &[u8] {
+        self.text_bytes(Text::Superior)
+    }
+
+    /// A text's bytes, found from the offsets alone.
+    fn text_bytes(&self, field: Text) -> &[u8] {
+        let (from, to) = self.bounds(field);
         let start = self.start as usize;
         self.page.text.as_bytes().get(start + from as usize..start + to as usize).unwrap_or_default()
     }
@@ -883,6 +893,7 @@ mod tests {
         for (record, &(login, email)) in records.iter().zip(&pairs) {
             assert_eq!((record.login(), record.email(), record.superior()), (login, Some(email), Some("boss")));
             assert_eq!(record.reference(), Some(email), "copy() copies");
+            assert_eq!((record.login_bytes(), record.superior_bytes()), (login.as_bytes(), &b"boss"[..]));
         }
         // Login, reference and superior: the email is not written a second time.
         assert_eq!(records[0].all_text().len(), 2 * "ada@example.com".len() + "boss".len());
