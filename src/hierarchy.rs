@@ -335,9 +335,10 @@ fn resolve_superiors<'u, U: Users + ?Sized, E>(
 /// matching tag.
 ///
 /// A candidate is confirmed on the user's own login, read where the users keep it (no copy of
-/// the logins: the index of a million users takes 6 MB, 1.5 slots a user with a 12-bit tag each). With more
-/// users the tags are shorter (none from 2^31 users on), and more candidates are confirmed on
-/// their strings: the answers stay the same.
+/// the logins: the index of a million users takes 6 MB, 1.5 slots a user with a 12-bit tag each,
+/// and a bit a user marking the logins an earlier user has). With more users the tags are shorter
+/// (none from 2^31 users on), and more candidates are confirmed on their strings: the answers stay
+/// the same.
 pub(crate) struct LoginIndex<'u, U: ?Sized> {
     /// [`EMPTY`], or a tag and the user's index + 1.
     slots: Vec<u32>,
@@ -346,6 +347,9 @@ pub(crate) struct LoginIndex<'u, U: ?Sized> {
     users: &'u U,
     /// How many users are indexed (the first ones).
     count: usize,
+    /// A bit a user, set for a user whose login an earlier user already has: only such a user
+    /// can name itself without being the user its superior is found to be.
+    repeated: Vec<u64>,
 }
 
 /// Not found: in a [`LoginIndex`] answer, a login that no user has.
@@ -381,7 +385,7 @@ impl<'u, U: Users + ?Sized> LoginIndex<'u, U> {
     fn with_tags(users: &'u U, count: usize, tag_mask: u32) -> Self {
         // Two slots in three used: probes stay short, and the slots take 6 bytes a user.
         let capacity = count.saturating_add(count / 2).clamp(8, u32::MAX as usize);
-        LoginIndex { slots: vec![EMPTY; capacity], tag_mask, users, count }
+        LoginIndex { slots: vec![EMPTY; capacity], tag_mask, users, count, repeated: vec![0; count.div_ceil(64)] }
     }
 
     /// This index with its users in it.
@@ -477,12 +481,24 @@ impl<'u, U: Users + ?Sized> LoginIndex<'u, U> {
     /// Puts `position`, whose trimmed login is `key`, in the table under `hash`, unless a user
     /// with the same login is there (a later duplicate: the first occurrence stays).
     fn insert(&mut self, hash: u64, position: u32, key: &str) {
-        if let (at, None) = self.probe(hash, key) {
-            let slot = self.tag(hash) | (position + 1);
-            if let Some(free) = self.slots.get_mut(at) {
-                *free = slot;
+        match self.probe(hash, key) {
+            (at, None) => {
+                let slot = self.tag(hash) | (position + 1);
+                if let Some(free) = self.slots.get_mut(at) {
+                    *free = slot;
+                }
+            }
+            (_, Some(_)) => {
+                if let Some(bits) = self.repeated.get_mut(position as usize / 64) {
+                    *bits |= 1 << (position % 64);
+                }
             }
         }
+    }
+
+    /// Whether an earlier user has the login of user `i`.
+    fn is_repeated(&self, i: usize) -> bool {
+        self.repeated.get(i / 64).is_some_and(|bits| bits & (1 << (i % 64)) != 0)
     }
 
     /// The index of the first user whose login is `trimmed` (ignoring case).
@@ -507,12 +523,14 @@ impl<'u, U: Users + ?Sized> LoginIndex<'u, U> {
                 let mut found = [NOT_FOUND; BATCH];
                 self.find_batch(&queries, &mut found);
                 for (i, ((slot, found), query)) in (start..).zip(chunk.iter_mut().zip(found).zip(&queries)) {
-                    // The user's own login is on the same page as the superior just read.
+                    // A user names itself when the superior found is that user, or when an
+                    // earlier user has its login (and is the one found): only then is its own
+                    // login compared.
                     *slot = if query.is_empty() {
                         Resolved::NO_SUPERIOR
                     } else if found == NOT_FOUND {
                         NAMES_OUTSIDE
-                    } else if found as usize == i || is_login(self.key(i), query) {
+                    } else if found as usize == i || (self.is_repeated(i) && is_login(self.key(i), query)) {
                         NAMES_ITSELF
                     } else {
                         found
@@ -918,6 +936,23 @@ mod tests {
         let hierarchy = resolve_hierarchy(&users, nobody);
         assert_eq!(issues(&hierarchy), [(3, "self_reference", "'ADA' is named as their own superior")]);
         assert_eq!(hierarchy.superiors[2], Superior::InFile { index: 0, row: 2 });
+        // Far down a longer file (the repeated logins are told apart by a bit a user).
+        let logins: Vec<String> = (0..200).map(|i| format!("u{i}")).collect();
+        let mut rows: Vec<(&str, &str)> = logins.iter().map(|l| (l.as_str(), "u0")).collect();
+        rows[0].1 = "";
+        rows[130] = ("U3", "u3"); // a repeated login naming itself
+        rows[150] = ("u70", "u71"); // a repeated login naming someone else
+        rows[190] = ("u190", "u190"); // a login of its own naming itself
+        let hierarchy = resolve_hierarchy(&input(&rows), nobody);
+        assert_eq!(
+            issues(&hierarchy),
+            [
+                (132, "self_reference", "'U3' is named as their own superior"),
+                (192, "self_reference", "'u190' is named as their own superior")
+            ]
+        );
+        assert_eq!(hierarchy.superiors[150], Superior::InFile { index: 71, row: 73 });
+        assert_eq!(hierarchy.superiors[3], Superior::InFile { index: 0, row: 2 });
     }
 
     #[test]
