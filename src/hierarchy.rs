@@ -17,6 +17,7 @@ use std::fmt::Write as _;
 
 use crate::issue::{Issue, IssueCode};
 use crate::model::{login_key_cow, login_key_hash, same_login_key, trim};
+use crate::radix::Bits;
 use crate::schema::Field;
 
 /// One user of the file, as the hierarchy stage sees it.
@@ -349,7 +350,7 @@ pub(crate) struct LoginIndex<'u, U: ?Sized> {
     count: usize,
     /// A bit a user, set for a user whose login an earlier user already has: only such a user
     /// can name itself without being the user its superior is found to be.
-    repeated: Vec<u64>,
+    repeated: Bits,
 }
 
 /// Not found: in a [`LoginIndex`] answer, a login that no user has.
@@ -385,7 +386,7 @@ impl<'u, U: Users + ?Sized> LoginIndex<'u, U> {
     fn with_tags(users: &'u U, count: usize, tag_mask: u32) -> Self {
         // Two slots in three used: probes stay short, and the slots take 6 bytes a user.
         let capacity = count.saturating_add(count / 2).clamp(8, u32::MAX as usize);
-        LoginIndex { slots: vec![EMPTY; capacity], tag_mask, users, count, repeated: vec![0; count.div_ceil(64)] }
+        LoginIndex { slots: vec![EMPTY; capacity], tag_mask, users, count, repeated: Bits::new(count) }
     }
 
     /// This index with its users in it.
@@ -489,16 +490,9 @@ impl<'u, U: Users + ?Sized> LoginIndex<'u, U> {
                 }
             }
             (_, Some(_)) => {
-                if let Some(bits) = self.repeated.get_mut(position as usize / 64) {
-                    *bits |= 1 << (position % 64);
-                }
+                self.repeated.insert(position as usize);
             }
         }
-    }
-
-    /// Whether an earlier user has the login of user `i`.
-    fn is_repeated(&self, i: usize) -> bool {
-        self.repeated.get(i / 64).is_some_and(|bits| bits & (1 << (i % 64)) != 0)
     }
 
     /// The index of the first user whose login is `trimmed` (ignoring case).
@@ -530,7 +524,7 @@ impl<'u, U: Users + ?Sized> LoginIndex<'u, U> {
                         Resolved::NO_SUPERIOR
                     } else if found == NOT_FOUND {
                         NAMES_OUTSIDE
-                    } else if found as usize == i || (self.is_repeated(i) && is_login(self.key(i), query)) {
+                    } else if found as usize == i || (self.repeated.contains(i) && is_login(self.key(i), query)) {
                         NAMES_ITSELF
                     } else {
                         found
@@ -599,7 +593,7 @@ impl<'u, U: Users + ?Sized> LoginIndex<'u, U> {
             }
         }
         // ...then the first byte of every candidate, so that those reads overlap too.
-        std::hint::black_box(candidates.iter().fold(0u8, |acc, c| acc ^ c.first().copied().unwrap_or(0)));
+        read_ahead(candidates);
         for (k, out) in found.iter_mut().enumerate() {
             let (query, settled) = match (queries.get(k), settled.get(k)) {
                 (Some(query), Some(settled)) if !query.is_empty() => (*query, *settled),
@@ -616,6 +610,13 @@ impl<'u, U: Users + ?Sized> LoginIndex<'u, U> {
             };
         }
     }
+}
+
+/// Reads the first byte of each text, only so that the texts are in the cache when they are
+/// read next: the reads (cache misses, for texts scattered over a large file's records) overlap
+/// instead of each waiting for the one before.
+pub(crate) fn read_ahead<'a>(texts: impl IntoIterator<Item = &'a [u8]>) {
+    std::hint::black_box(texts.into_iter().fold(0u8, |acc, text| acc ^ text.first().copied().unwrap_or(0)));
 }
 
 /// [`is_login`] of a candidate's untrimmed bytes and a trimmed login that is not empty: nearly

@@ -10,7 +10,7 @@ use unicode_normalization::UnicodeNormalization;
 use crate::config::{Condition, ImportConfig, MergePolicy, Mode, RuleMatch};
 use crate::directory::Directory;
 use crate::error::Result;
-use crate::hierarchy::{resolve_compact, LoginIndex, Resolved, Users};
+use crate::hierarchy::{read_ahead, resolve_compact, LoginIndex, Resolved, Users};
 use crate::issue::{Issue, IssueCode};
 use crate::model::{login_key, login_key_cow, CustomValue, ProductAccess, Status, User};
 use crate::schema::{CustomField, CustomKind, Field, Target};
@@ -590,11 +590,7 @@ impl Plan {
         // a time, the texts it needs are read first, so that those reads overlap instead of
         // waiting for each other.
         for batch in self.record_reasons.chunks(BLOCKED_BATCH) {
-            let touched = batch
-                .iter()
-                .filter_map(blocked_user)
-                .fold(0u8, |acc, (i, reason)| acc ^ self.blocked_first_bytes(i, reason));
-            std::hint::black_box(touched);
+            read_ahead(batch.iter().filter_map(blocked_user).flat_map(|(i, reason)| self.blocked_texts(i, reason)));
             for (i, reason) in batch.iter().filter_map(blocked_user) {
                 let Some(record) = self.records.get(i as usize) else { continue };
                 let value = record.superior().unwrap_or_default();
@@ -613,16 +609,15 @@ impl Plan {
         blocked
     }
 
-    /// The first byte of a blocked user's superior as written and of that superior's login (0
-    /// when there is none), found from the records' offsets alone: read only to be in the cache
-    /// when [`Plan::blocked_issues`] needs them.
-    fn blocked_first_bytes(&self, i: u32, reason: Reason) -> u8 {
-        let first = |bytes: Option<&[u8]>| bytes.and_then(|b| b.first().copied()).unwrap_or(0);
+    /// The texts [`Plan::blocked_issues`] reads for blocked user `i`, found from the records'
+    /// offsets alone: its superior as written, and the login of the record that blocks it (empty
+    /// when there is none).
+    fn blocked_texts(&self, i: u32, reason: Reason) -> [&[u8]; 2] {
         let by = match reason {
             Reason::SuperiorFails(by) | Reason::SuperiorSkipped(by) => self.records.get(by as usize),
             _ => None,
         };
-        first(self.records.get(i as usize).map(UserRecord::superior_bytes)) ^ first(by.map(UserRecord::login_bytes))
+        [self.records.get(i as usize).map_or(&[], UserRecord::superior_bytes), by.map_or(&[], UserRecord::login_bytes)]
     }
 
     /// The record indexes of the creates and updates, every superior before its subordinates.

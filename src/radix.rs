@@ -7,7 +7,7 @@
 /// of hashes: two bitmaps of 2 MB. A hash whose bucket came up once has no equal in the list, so
 /// only the few percent of hashes in repeated buckets need sorting and comparing.
 pub(crate) struct RepeatedBuckets {
-    twice: Vec<u64>,
+    twice: Bits,
 }
 
 impl RepeatedBuckets {
@@ -16,15 +16,10 @@ impl RepeatedBuckets {
 
     /// The buckets (24-bit values; higher bits are ignored) that come up more than once.
     pub(crate) fn new(buckets: impl Iterator<Item = u32>) -> Self {
-        let mut seen = vec![0u64; 1 << 18];
-        let mut twice = vec![0u64; 1 << 18];
-        for bucket in buckets {
-            let (word, bit) = Self::slot(bucket);
-            if let (Some(seen), Some(twice)) = (seen.get_mut(word), twice.get_mut(word)) {
-                if *seen & bit != 0 {
-                    *twice |= bit;
-                }
-                *seen |= bit;
+        let (mut seen, mut twice) = (Bits::new(1 << 24), Bits::new(1 << 24));
+        for bucket in buckets.map(|bucket| (bucket & 0x00FF_FFFF) as usize) {
+            if seen.insert(bucket) {
+                twice.insert(bucket);
             }
         }
         RepeatedBuckets { twice }
@@ -32,13 +27,28 @@ impl RepeatedBuckets {
 
     /// Whether this bucket came up more than once.
     pub(crate) fn repeated(&self, bucket: u32) -> bool {
-        let (word, bit) = Self::slot(bucket);
-        self.twice.get(word).is_some_and(|w| w & bit != 0)
+        self.twice.contains((bucket & 0x00FF_FFFF) as usize)
+    }
+}
+
+/// A set of the numbers below a bound, a bit each.
+pub(crate) struct Bits(Vec<u64>);
+
+impl Bits {
+    /// The empty set of the numbers below `bound` (rounded up to a multiple of 64).
+    pub(crate) fn new(bound: usize) -> Self {
+        Bits(vec![0; bound.div_ceil(64)])
     }
 
-    fn slot(bucket: u32) -> (usize, u64) {
-        let bucket = bucket & 0x00FF_FFFF;
-        ((bucket >> 6) as usize, 1u64 << (bucket & 63))
+    /// Adds `i` (a number past the bound is not kept); true when it was there already.
+    pub(crate) fn insert(&mut self, i: usize) -> bool {
+        let bit = 1u64 << (i % 64);
+        self.0.get_mut(i / 64).is_some_and(|word| std::mem::replace(word, *word | bit) & bit != 0)
+    }
+
+    /// Whether `i` is in the set.
+    pub(crate) fn contains(&self, i: usize) -> bool {
+        self.0.get(i / 64).is_some_and(|word| word & (1 << (i % 64)) != 0)
     }
 }
 
@@ -82,6 +92,18 @@ pub(crate) fn sort_by_key<T: Copy + Default>(
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
+
+    use super::*;
+
+    #[test]
+    fn bits_keep_the_numbers_below_their_bound() {
+        let mut bits = Bits::new(128);
+        assert!(!bits.insert(0) && !bits.insert(64) && !bits.insert(127));
+        assert!(bits.insert(64), "inserted twice");
+        assert!(!bits.insert(128) && !bits.insert(10_000), "past the bound: not kept");
+        let kept: Vec<usize> = (0..200).filter(|&i| bits.contains(i)).collect();
+        assert_eq!(kept, [0, 64, 127]);
+    }
 
     proptest! {
         #[test]
