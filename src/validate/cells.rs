@@ -60,6 +60,13 @@ pub(crate) fn clean_name(value: &str) -> Cow<'_, str> {
     fold_name(trimmed)
 }
 
+/// True when a trimmed name needs no change and is short enough to be taken as it is (what
+/// [`clean_name`] borrows, at most 200 bytes).
+#[inline(always)]
+pub(crate) fn is_plain_name(trimmed: &str) -> bool {
+    trimmed.len() <= 200 && matches!(clean_name(trimmed), Cow::Borrowed(name) if name.len() == trimmed.len())
+}
+
 /// [`clean_name`] for a name that may need a change.
 #[cold]
 fn fold_name(trimmed: &str) -> Cow<'_, str> {
@@ -123,10 +130,17 @@ const LOGIN_BYTES: [bool; 256] = {
 /// digits and `. _ - @ + '`, no spaces.
 #[inline(always)]
 pub(crate) fn login_problem(login: &str) -> Option<String> {
-    if login.len() <= 100 && login.bytes().all(|b| LOGIN_BYTES[usize::from(b)]) {
+    if is_plain_login(login) {
         return None;
     }
     login_problem_slow(login)
+}
+
+/// True when a login is valid for its bytes alone: at most 100 bytes of the ASCII a login may
+/// hold (any other login is looked at by [`login_problem`]).
+#[inline(always)]
+pub(crate) fn is_plain_login(login: &str) -> bool {
+    login.len() <= 100 && login.bytes().all(|b| LOGIN_BYTES[usize::from(b)])
 }
 
 /// [`login_problem`] for a login that is not plain ASCII or is long.
@@ -228,6 +242,14 @@ pub(crate) fn custom_value(field: &CustomField, value: &str) -> Result<CustomVal
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_names_and_logins() {
+        assert!(is_plain_name("Ada") && is_plain_name("Søren O'Brien") && is_plain_name(&"a".repeat(200)));
+        assert!(!is_plain_name("Ada  Mary") && !is_plain_name("Ada\u{A0}Mary") && !is_plain_name(&"a".repeat(201)));
+        assert!(is_plain_login("user.0001@example.com") && is_plain_login(&"u".repeat(100)));
+        assert!(!is_plain_login("bob smith") && !is_plain_login("søren") && !is_plain_login(&"u".repeat(101)));
+    }
 
     #[test]
     fn names_are_trimmed_and_folded() {
@@ -332,6 +354,22 @@ mod properties {
         fn any_text_is_cleaned_as_the_reference_does(value in "\\PC{0,16}") {
             prop_assert_eq!(clean_name(&value).into_owned(), reference(&value));
             prop_assert_eq!(trim(&value), value.trim_matches(is_space));
+        }
+
+        /// A name or login taken at once by its byte test is one the full check takes as it is.
+        #[test]
+        fn plain_names_and_logins_need_no_change(
+            value in prop_oneof!["\\PC{0,16}", "[a-zA-Z0-9._@+' -]{0,12}", "[a-z]{190,210}", "[a-z]{95,105}"],
+        ) {
+            let trimmed = trim(&value);
+            if is_plain_name(trimmed) {
+                prop_assert_eq!(reference(trimmed), trimmed);
+                prop_assert!(trimmed.chars().count() <= 200);
+            }
+            if is_plain_login(trimmed) {
+                prop_assert_eq!(login_problem_slow(trimmed), None);
+                prop_assert!(trimmed.chars().count() <= 100);
+            }
         }
     }
 }

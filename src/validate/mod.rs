@@ -492,8 +492,41 @@ impl Validator {
     }
 
     /// Checks one non-empty cell and stores its value; returns the issue, if any.
-    #[inline]
+    ///
+    /// The cells most rows hold and that are taken as they are once a byte test passes (names,
+    /// logins, passwords, references) are handled here, inlined in the row's loop; every other
+    /// cell, and any of those that fails its test, by [`Validator::check_other_cell`].
+    #[inline(always)]
     fn check_cell(
+        config: &ImportConfig,
+        separators: &[char],
+        caches: &mut CellCaches,
+        row: u64,
+        column: &Column,
+        value: &str,
+        builder: &mut RecordBuilder,
+    ) -> Option<Issue> {
+        let plain_text = match column.kind {
+            Kind::Field(Field::Password) => Some(Text::Password),
+            Kind::Field(Field::Reference) => Some(Text::Reference),
+            Kind::Field(Field::Login) if cells::is_plain_login(value) => Some(Text::Login),
+            Kind::Field(Field::Superior) if cells::is_plain_login(value) => Some(Text::Superior),
+            Kind::Field(Field::FirstName) if cells::is_plain_name(value) => Some(Text::FirstName),
+            Kind::Field(Field::LastName) if cells::is_plain_name(value) => Some(Text::LastName),
+            _ => None,
+        };
+        match plain_text {
+            Some(text) => {
+                builder.set(text, value);
+                None
+            }
+            None => Self::check_other_cell(config, separators, caches, row, column, value, builder),
+        }
+    }
+
+    /// [`Validator::check_cell`] for the cells it does not take at once.
+    #[inline(never)]
+    fn check_other_cell(
         config: &ImportConfig,
         separators: &[char],
         caches: &mut CellCaches,
