@@ -29,12 +29,15 @@ pub trait Directory {
         Ok(false)
     }
 
-    /// A stable hash of the current state of the users with these logins, present or absent: it
-    /// changes when one of them is created, changed or removed, so that a plan made earlier can be
-    /// refused when the directory moved under it. The order and case of the logins do not matter.
+    /// A stable hash of the current state of the users with these logins: it changes when one of
+    /// them is created, changed or removed, so that a plan made earlier can be refused when the
+    /// directory moved under it. The order and case of the logins do not matter, and a login
+    /// nobody has adds nothing: the fingerprint of logins none of whom exist is 0, so that a first
+    /// import into an empty directory reads none of its logins for it (an implementation must
+    /// keep to this: a plan made against an empty directory carries 0).
     ///
     /// The provided implementation looks the users up in batches and hashes each one's fields
-    /// (a 64-bit hash of its JSON form), combining the logins' hashes in an order-independent way.
+    /// (a 64-bit hash of its JSON form), combining the users' hashes in an order-independent way.
     /// Passwords are not part of that form, so a store that keeps a change counter per user
     /// should hash that instead, as the stores of this crate do: it is cheaper and exact.
     ///
@@ -43,6 +46,7 @@ pub trait Directory {
     ///
     /// # fn main() -> Result<(), user_import::Error> {
     /// let mut directory = MemoryDirectory::new();
+    /// assert_eq!(directory.fingerprint(&["ada", "bob"])?, 0);
     /// directory.insert(User::new("ada", "Ada", "Lovelace"));
     /// let before = directory.fingerprint(&["ada", "bob"])?;
     /// assert_eq!(before, directory.fingerprint(&["BOB", " Ada"])?);
@@ -52,6 +56,9 @@ pub trait Directory {
     /// # }
     /// ```
     fn fingerprint(&self, logins: &[&str]) -> Result<u64> {
+        if self.is_empty()? {
+            return Ok(0);
+        }
         let mut set = SetHash::with_capacity(logins.len());
         // A batch at a time: only the users of one batch are held.
         for chunk in logins.chunks(FINGERPRINT_BATCH) {
@@ -83,6 +90,9 @@ pub trait Directory {
     /// # }
     /// ```
     fn fingerprint_iter(&self, logins: &mut dyn Iterator<Item = &str>) -> Result<u64> {
+        if self.is_empty()? {
+            return Ok(0);
+        }
         let logins: Vec<&str> = logins.collect();
         self.fingerprint(&logins)
     }
@@ -154,14 +164,12 @@ impl SetHash {
     }
 
     /// Adds the state of the user with login key `key` as the provided
-    /// [`Directory::fingerprint`] hashes it: the user's JSON form, or absent.
+    /// [`Directory::fingerprint`] hashes it: the user's JSON form; nothing when there is no user.
     pub(crate) fn add_user(&mut self, key: &str, user: Option<&User>) -> Result<()> {
+        let Some(user) = user else { return Ok(()) };
         let mut hasher = self.key(key);
-        match user {
-            Some(user) => serde_json::to_writer(&mut hasher, user)
-                .map_err(|err| crate::Error::new(ErrorKind::Directory(format!("cannot hash user '{key}': {err}"))))?,
-            None => hasher.write_bytes(b"\0absent"),
-        }
+        serde_json::to_writer(&mut hasher, user)
+            .map_err(|err| crate::Error::new(ErrorKind::Directory(format!("cannot hash user '{key}': {err}"))))?;
         self.add(hasher);
         Ok(())
     }
@@ -425,6 +433,9 @@ impl Directory for MemoryDirectory {
     /// The provided fingerprint's value, one login at a time: no list of the logins, no copy of
     /// the users found.
     fn fingerprint_iter(&self, logins: &mut dyn Iterator<Item = &str>) -> Result<u64> {
+        if self.users.is_empty() {
+            return Ok(0);
+        }
         SetHash::of_logins(logins, |set, key| {
             set.add_user(key, self.by_login.get(key).and_then(|&at| self.users.get(at)))
         })
@@ -501,7 +512,12 @@ mod tests {
         let logins: Vec<String> = (0..1_200).map(|i| format!("user{i}")).collect();
         let logins: Vec<&str> = logins.iter().map(String::as_str).collect();
         let empty = directory.fingerprint(&logins).unwrap();
-        assert_ne!(empty, directory.fingerprint(&logins[..10]).unwrap(), "absent logins count");
+        assert_eq!(empty, 0, "absent logins add nothing");
+        directory.insert(User::new("someone.else", "First", "Last"));
+        assert_eq!(directory.fingerprint(&logins).unwrap(), 0, "nor do other users");
+        directory.insert(User::new("user1199", "First", "Last"));
+        assert_ne!(directory.fingerprint(&logins).unwrap(), 0, "a user of these logins does");
+        assert_ne!(directory.fingerprint(&logins).unwrap(), directory.fingerprint(&logins[..1_199]).unwrap());
         for login in &logins[..1_000] {
             directory.insert(User::new(*login, "First", "Last"));
         }

@@ -133,6 +133,26 @@ fn a_plan_made_before_the_users_changed_is_refused() {
     assert_eq!(store.find_by_logins(&["grace"]).unwrap()[0].first_name, "Amazing Grace");
 }
 
+/// A first import into an empty store: its plan's fingerprint is 0 (no login read for it); a user
+/// created for another login keeps it valid, a user created for one of its logins makes it stale.
+#[test]
+fn a_plan_made_against_an_empty_store_goes_stale_only_for_its_own_users() {
+    let mut store = MemoryStore::new();
+    let first = plan(&store, GOOD);
+    assert_eq!(first.fingerprint(), 0);
+    let other = plan(&store, "First Name,Last Name,Login\nOther,User,someone.else\n");
+    apply(&other, &mut store, &fast()).unwrap();
+    let outcome = apply(&first, &mut store, &fast()).unwrap();
+    assert!(outcome.summary.created > 0, "another user does not make the plan stale");
+
+    let mut store = MemoryStore::new();
+    let first = plan(&store, GOOD);
+    let grace = plan(&store, "First Name,Last Name,Login\nGrace,Hopper,grace\n");
+    apply(&grace, &mut store, &fast()).unwrap();
+    let err = apply(&first, &mut store, &fast()).unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::StalePlan), "{err}");
+}
+
 #[test]
 fn updates_write_the_merged_user() {
     let mut store = MemoryStore::new();

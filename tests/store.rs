@@ -459,9 +459,10 @@ fn the_store_traits_are_object_safe() {
 
 #[test]
 fn the_fingerprint_of_logins_handed_over_one_by_one_is_that_of_the_slice() {
-    // 1,600 logins over four batches of the stores' lookups: 700 users exist, the rest do not;
-    // repetitions and case changes fall in other batches than their first occurrence.
-    let mut logins: Vec<String> = (0..1_600).map(|i| format!("u{i}")).collect();
+    // 1,600 logins over four batches of the stores' lookups: 700 users exist, the rest do not
+    // (and add nothing); repetitions and case changes fall in other batches than their first
+    // occurrence. The last login before the repetitions, u0, exists.
+    let mut logins: Vec<String> = (0..1_600).rev().map(|i| format!("u{i}")).collect();
     logins.extend(["U3".to_string(), "u1599".to_string(), "U650".to_string()]);
     let logins: Vec<&str> = logins.iter().map(String::as_str).collect();
     let mut sqlite = SqliteStore::open_in_memory().unwrap();
@@ -476,5 +477,16 @@ fn the_fingerprint_of_logins_handed_over_one_by_one_is_that_of_the_slice() {
         assert_eq!(store.fingerprint_iter(&mut logins.iter().rev().copied()).unwrap(), whole, "{name}: any order");
         assert_eq!(store.fingerprint(&logins[..1_600]).unwrap(), whole, "{name}: repetitions do not count");
         assert_ne!(store.fingerprint_iter(&mut logins[..1_599].iter().copied()).unwrap(), whole, "{name}");
+        assert_eq!(store.fingerprint(&logins[..900]).unwrap(), 0, "{name}: absent users add nothing");
+    }
+    // An empty store's fingerprint is 0 for any logins, read or not.
+    let empty_sqlite = SqliteStore::open_in_memory().unwrap();
+    let empty_memory = MemoryStore::with_users(&[]).unwrap();
+    let empty_directory = user_import::MemoryDirectory::new();
+    let empty: [(&str, &dyn Directory); 3] =
+        [("sqlite", &empty_sqlite), ("memory store", &empty_memory), ("directory", &empty_directory)];
+    for (name, store) in empty {
+        assert_eq!(store.fingerprint(&logins).unwrap(), 0, "{name}");
+        assert_eq!(store.fingerprint_iter(&mut logins.iter().copied()).unwrap(), 0, "{name}");
     }
 }

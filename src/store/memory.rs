@@ -282,10 +282,15 @@ impl Directory for MemoryStore {
     }
 
     fn fingerprint_iter(&self, logins: &mut dyn Iterator<Item = &str>) -> Result<u64> {
+        if self.state.users.is_empty() {
+            return Ok(0);
+        }
         SetHash::of_logins(logins, |set, key| {
-            let mut hasher = set.key(key);
-            hasher.write_u64(self.state.users.get(key).map_or(0, |entry| entry.version));
-            set.add(hasher);
+            if let Some(entry) = self.state.users.get(key) {
+                let mut hasher = set.key(key);
+                hasher.write_u64(entry.version);
+                set.add(hasher);
+            }
             Ok(())
         })
     }

@@ -1284,9 +1284,11 @@ impl Directory for SqliteStore {
     }
 
     fn fingerprint_iter(&self, logins: &mut dyn Iterator<Item = &str>) -> Result<u64> {
+        if !self.has_users()? {
+            return Ok(0);
+        }
         // A batch at a time: its keys are made once, looked up, and hashed (a million logins
         // would otherwise hold 24 MB of keys).
-        let has_users = self.has_users()?;
         let mut statement = self
             .conn
             .prepare_cached(
@@ -1304,23 +1306,19 @@ impl Directory for SqliteStore {
             }
             let keys: Vec<std::borrow::Cow<'_, str>> = chunk.iter().map(|l| crate::model::login_key_cow(l)).collect();
             versions.clear();
-            if has_users {
-                let mut rows = statement.query([json_array(&keys)]).map_err(|err| self.sql(err))?;
-                while let Some(row) = rows.next().map_err(|err| self.sql(err))? {
-                    let read = (|| {
-                        Ok::<_, rusqlite::Error>((
-                            row.get::<_, String>(0)?,
-                            row.get::<_, i64>(1)?,
-                            row.get::<_, i64>(2)?,
-                        ))
-                    })();
-                    let (key, id, version) = read.map_err(|err| self.sql(err))?;
-                    versions.insert(key, (id, version));
-                }
+            let mut rows = statement.query([json_array(&keys)]).map_err(|err| self.sql(err))?;
+            while let Some(row) = rows.next().map_err(|err| self.sql(err))? {
+                let read = (|| {
+                    Ok::<_, rusqlite::Error>((row.get::<_, String>(0)?, row.get::<_, i64>(1)?, row.get::<_, i64>(2)?))
+                })();
+                let (key, id, version) = read.map_err(|err| self.sql(err))?;
+                versions.insert(key, (id, version));
             }
+            drop(rows);
+            // A login nobody has adds nothing.
             for key in &keys {
+                let Some(&(id, version)) = versions.get(key.as_ref()) else { continue };
                 let mut hasher = set.key(key);
-                let (id, version) = versions.get(key.as_ref()).copied().unwrap_or((0, 0));
                 hasher.write_bytes(&id.to_le_bytes());
                 hasher.write_bytes(&version.to_le_bytes());
                 set.add(hasher);
