@@ -14,6 +14,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
 use crate::issue::{Issue, IssueCode};
 use crate::model::{login_key_cow, login_key_hash, same_login_key, trim};
@@ -363,6 +364,8 @@ const NAMES_OUTSIDE: u32 = u32::MAX - 2;
 const EMPTY: u32 = 0;
 /// How many lookups [`LoginIndex::find_batch`] interleaves (and inserts it reads ahead).
 const BATCH: usize = 32;
+/// How many users a thread of [`LoginIndex::filled_beside`] takes at a time.
+const FILL_RUN: usize = 16 * BATCH * BATCH;
 /// How many slots [`LoginIndex::find_batch`] probes at once, from a query's first slot.
 const NEAR: usize = 8;
 
@@ -391,29 +394,101 @@ impl<'u, U: Users + ?Sized> LoginIndex<'u, U> {
 
     /// This index with its users in it.
     pub(crate) fn filled(mut self) -> Self {
-        let count = self.count;
-        // A batch at a time: every first slot is read before any is written, so that the cache
-        // misses of a batch overlap. Each login is found once, for its hash and its insertion.
-        let mut hashes = [0u64; BATCH];
-        let mut keys: [&'u str; BATCH] = [""; BATCH];
-        let mut start = 0;
-        while start < count {
-            let end = (start + BATCH).min(count);
-            for ((position, hash), key) in (start..end).zip(&mut hashes).zip(&mut keys) {
-                *key = self.key(position);
-                *hash = login_key_hash(key);
-            }
-            let touched = hashes
-                .iter()
-                .take(end - start)
-                .fold(0u32, |acc, &hash| acc ^ self.slots.get(self.home(hash)).copied().unwrap_or(EMPTY));
+        let users = self.users;
+        for_each_login_batch(users, 0..self.count, |first, hashes, keys| {
+            let touched = hashes.iter().fold(0u32, |acc, &hash| acc ^ self.slot(self.home(hash)));
             std::hint::black_box(touched);
-            for ((position, &hash), key) in (start..end).zip(&hashes).zip(keys) {
+            for ((position, &hash), key) in (first..).zip(hashes).zip(keys) {
                 self.insert(hash, index32(position), key);
             }
-            start = end;
-        }
+        });
         self
+    }
+
+    /// This index filled by a second thread while this one runs `work`, then by both, a run of
+    /// users at a time; and what `work` gave. Meanwhile the slots are atomic. Where users share
+    /// a login, the first stays in the table whichever thread comes to it first, and the others
+    /// are marked repeated: every lookup answers as in the index [`LoginIndex::filled`] makes
+    /// (only where in a run of probes a login lies may differ).
+    pub(crate) fn filled_beside<T>(mut self, work: impl FnOnce() -> T) -> (T, Self) {
+        // In place: an `AtomicU32` is a `u32` in memory.
+        let slots: Vec<AtomicU32> = std::mem::take(&mut self.slots).into_iter().map(AtomicU32::new).collect();
+        let next = AtomicUsize::new(0);
+        // Takes runs of users until none is left; the users found repeated.
+        let fill = |index: &Self| {
+            let mut repeated = Vec::new();
+            loop {
+                let start = next.fetch_add(FILL_RUN, Ordering::Relaxed);
+                if start >= index.count {
+                    return repeated;
+                }
+                index.insert_shared(&slots, start..(start + FILL_RUN).min(index.count), &mut repeated);
+            }
+        };
+        let (done, mine, theirs) = std::thread::scope(|scope| {
+            let index = &self;
+            let helper = scope.spawn(move || fill(index));
+            let done = work();
+            let mine = fill(index);
+            (done, mine, helper.join())
+        });
+        // Inserting cannot panic; were it to, this thread builds the index on its own.
+        let Ok(theirs) = theirs else { return (done, LoginIndex::empty(self.users).filled()) };
+        self.slots = slots.into_iter().map(AtomicU32::into_inner).collect();
+        mine.into_iter().chain(theirs).for_each(|user| _ = self.repeated.insert(user as usize));
+        (done, self)
+    }
+
+    /// Inserts the users of `range` into `slots` (this index's, atomic) while another thread
+    /// inserts others, as [`LoginIndex::filled`] does; adds to `repeated` the users found to
+    /// share a login with an earlier one.
+    fn insert_shared(&self, slots: &[AtomicU32], range: std::ops::Range<usize>, repeated: &mut Vec<u32>) {
+        let slot = |at: usize| slots.get(at).map_or(EMPTY, |slot| slot.load(Ordering::Relaxed));
+        for_each_login_batch(self.users, range, |first, hashes, keys| {
+            let touched = hashes.iter().fold(0u32, |acc, &hash| acc ^ slot(home(hash, slots.len())));
+            std::hint::black_box(touched);
+            for ((position, &hash), key) in (first..).zip(hashes).zip(keys) {
+                repeated.extend(self.insert_into(slots, hash, index32(position), key));
+            }
+        });
+    }
+
+    /// Puts `position`, whose trimmed login is `key`, in `slots` under `hash` while another
+    /// thread puts others, unless an earlier user with the same login is there. Returns the user
+    /// found to repeat an earlier one's login: `position`, or, when the other thread put a later
+    /// user of that login there first, that user, whose slot `position` takes.
+    fn insert_into(&self, slots: &[AtomicU32], hash: u64, position: u32, key: &str) -> Option<u32> {
+        let tag = self.tag(hash);
+        let new = tag | (position + 1);
+        let mut at = home(hash, slots.len());
+        loop {
+            let slot = slots.get(at)?;
+            let current = slot.load(Ordering::Relaxed);
+            let claimed = if current == EMPTY {
+                slot.compare_exchange(EMPTY, new, Ordering::Relaxed, Ordering::Relaxed).map(|_| None)
+            } else {
+                let user = self.user(current);
+                if current & self.tag_mask != tag || !is_login(self.key(user as usize), key) {
+                    at = if at + 1 < slots.len() { at + 1 } else { 0 };
+                    continue;
+                }
+                if user < position {
+                    return Some(position);
+                }
+                // Only the other thread puts a later user there first.
+                slot.compare_exchange(current, new, Ordering::Relaxed, Ordering::Relaxed).map(|_| Some(user))
+            };
+            match claimed {
+                Ok(repeated) => return repeated,
+                // The slot changed meanwhile: look at it again.
+                Err(_) => continue,
+            }
+        }
+    }
+
+    /// Slot `at` ([`EMPTY`] past the table).
+    fn slot(&self, at: usize) -> u32 {
+        self.slots.get(at).copied().unwrap_or(EMPTY)
     }
 
     /// User `i`'s trimmed login (`""` past the users indexed).
@@ -438,7 +513,7 @@ impl<'u, U: Users + ?Sized> LoginIndex<'u, U> {
     /// The first slot to probe for a login's hash: its low 32 bits scaled to the slots (the tag
     /// is taken from the high ones).
     fn home(&self, hash: u64) -> usize {
-        (((hash & u64::from(u32::MAX)) * self.slots.len() as u64) >> 32) as usize
+        home(hash, self.slots.len())
     }
 
     /// The slot probed after `at`.
@@ -467,7 +542,7 @@ impl<'u, U: Users + ?Sized> LoginIndex<'u, U> {
         let tag = self.tag(hash);
         let mut at = self.home(hash);
         loop {
-            let slot = self.slots.get(at).copied().unwrap_or(EMPTY);
+            let slot = self.slot(at);
             if slot == EMPTY {
                 return (at, None);
             }
@@ -609,6 +684,36 @@ impl<'u, U: Users + ?Sized> LoginIndex<'u, U> {
                 _ => self.find(query).unwrap_or(NOT_FOUND),
             };
         }
+    }
+}
+
+/// The first slot to probe for a login's hash in a table of `slots` slots: its low 32 bits scaled
+/// to the slots (the tag is taken from the high ones).
+fn home(hash: u64, slots: usize) -> usize {
+    (((hash & u64::from(u32::MAX)) * slots as u64) >> 32) as usize
+}
+
+/// Hands `each` the users of `range` a batch of [`BATCH`] at a time (to be inserted: every first
+/// slot of a batch is read before any is written, so that the cache misses of a batch overlap):
+/// the first user's index, the hashes of their trimmed logins and those logins (each found once,
+/// for its hash and its insertion).
+fn for_each_login_batch<'u, U: Users + ?Sized>(
+    users: &'u U,
+    range: std::ops::Range<usize>,
+    mut each: impl FnMut(usize, &[u64], &[&'u str]),
+) {
+    let mut hashes = [0u64; BATCH];
+    let mut keys: [&'u str; BATCH] = [""; BATCH];
+    let mut start = range.start;
+    while start < range.end {
+        let end = (start + BATCH).min(range.end);
+        for ((position, hash), key) in (start..end).zip(&mut hashes).zip(&mut keys) {
+            *key = trim(users.login(position));
+            *hash = login_key_hash(key);
+        }
+        let n = end - start;
+        each(start, hashes.get(..n).unwrap_or_default(), keys.get(..n).unwrap_or_default());
+        start = end;
     }
 }
 
@@ -1005,6 +1110,33 @@ mod tests {
         assert_eq!(&found[..4], &[4, NOT_FOUND, 0, 4]);
     }
 
+    /// Filled by two threads, a later user of a login may come first: it gives way to the first.
+    #[test]
+    fn a_later_duplicate_inserted_first_gives_way_to_the_first() {
+        let logins = ["ada", "bob", "ADA", " ada ", "carol"];
+        let users: Vec<HierarchyInput<'_>> =
+            logins.iter().enumerate().map(|(i, login)| HierarchyInput::new(i as u64 + 2, login, None)).collect();
+        let users: &[HierarchyInput<'_>] = &users;
+        for tags in [tag_mask(users.len()), 0] {
+            let mut index = LoginIndex::with_tags(users, users.len(), tags);
+            let slots: Vec<AtomicU32> = index.slots.iter().map(|&slot| AtomicU32::new(slot)).collect();
+            let found = |index: &mut LoginIndex<'_, _>, slots: &[AtomicU32], login: &str| {
+                index.slots = slots.iter().map(|slot| slot.load(Ordering::Relaxed)).collect();
+                index.find(login)
+            };
+            let mut repeated = Vec::new();
+            // The other thread's run, the later users, goes in first.
+            index.insert_shared(&slots, 2..5, &mut repeated);
+            assert_eq!(repeated, [3]);
+            assert_eq!(found(&mut index, &slots, "ada"), Some(2));
+            index.insert_shared(&slots, 0..2, &mut repeated);
+            assert_eq!(repeated, [3, 2], "user 2 gives way to user 0");
+            assert_eq!(found(&mut index, &slots, "ada"), Some(0));
+            assert_eq!(found(&mut index, &slots, "bob"), Some(1));
+            assert_eq!(found(&mut index, &slots, "carol"), Some(4));
+        }
+    }
+
     #[test]
     fn the_login_index_finds_every_login_as_a_map_of_keys_would() {
         // Enough logins for long probe runs and tag collisions between batches; capitals,
@@ -1020,13 +1152,23 @@ mod tests {
         }
         // Tags as wide as the slots leave (17 bits here), 2 bits, none (2^31 users and more):
         // narrower tags confirm more candidates on their strings, with the same answers.
+        // Filled by two threads: this one from the start, or once its own work is done.
         let wide = LoginIndex::of(users);
         assert_eq!(wide.tag_mask, 0xFFFF_8000);
+        let repeated: Vec<bool> = (0..users.len()).map(|i| wide.repeated.contains(i)).collect();
+        assert_eq!(repeated.iter().filter(|r| **r).count(), 1, "USER.7 repeats user.7");
+        let (done, shared) = LoginIndex::empty(users).filled_beside(|| 7);
+        assert_eq!(done, 7);
+        let late = || std::thread::sleep(std::time::Duration::from_millis(5));
         for index in [
             wide,
             LoginIndex::with_tags(users, users.len(), 0xC000_0000).filled(),
             LoginIndex::with_tags(users, users.len(), 0).filled(),
+            shared,
+            LoginIndex::with_tags(users, users.len(), 0).filled_beside(late).1,
         ] {
+            let marked: Vec<bool> = (0..users.len()).map(|i| index.repeated.contains(i)).collect();
+            assert!(marked == repeated, "the same users are marked repeated");
             for (key, &i) in &expected {
                 assert_eq!(index.find(key), Some(i as u32), "{key}");
                 assert_eq!(index.find(&key.to_uppercase()), Some(i as u32), "{key} in capitals");

@@ -356,14 +356,9 @@ impl Plan {
         let fingerprint_now =
             || directory.fingerprint_iter(&mut fingerprint_logins(&records, &logins, wanted_mirrors.iter().copied()));
         let (fingerprint, index) = if options.thread_count() > 1 {
-            std::thread::scope(|scope| {
-                // Allocated here, filled there: see `LoginIndex::empty`.
-                let index = LoginIndex::empty(&inputs);
-                let index = scope.spawn(move || index.filled());
-                let fingerprint = fingerprint_now();
-                // The index cannot panic; were it to, this thread builds it.
-                (fingerprint, index.join().unwrap_or_else(|_| LoginIndex::of(&inputs)))
-            })
+            // Filled by another thread while this one takes the fingerprint, then by both (a
+            // first import's fingerprint is at once).
+            LoginIndex::empty(&inputs).filled_beside(fingerprint_now)
         } else {
             (fingerprint_now(), LoginIndex::of(&inputs))
         };
@@ -1100,6 +1095,7 @@ fn mirror_logins<'a>(
 }
 
 /// Record `i`'s login: the generated one when the plan made one, else its own.
+#[inline]
 fn record_login<'a>(records: &'a [UserRecord], logins: &'a HashMap<usize, String>, i: usize) -> &'a str {
     // Logins are generated only for files without a login column: most plans ask no map.
     let own = || records.get(i).map_or("", UserRecord::login);
@@ -1186,6 +1182,7 @@ impl Users for PlanUsers<'_> {
         }
     }
 
+    #[inline]
     fn login(&self, i: usize) -> &str {
         if i < self.records.len() {
             return record_login(self.records, self.logins, i);
