@@ -574,36 +574,17 @@ impl Plan {
 
     /// The issues of the users not imported because of their superior, compactly: each one's row
     /// and its superior and value, shared by the users of one superior who write it alike.
-    ///
-    /// With `parallel`, the two halves of the users are written on two threads, then joined.
-    fn blocked_issues(&self, parallel: bool) -> BlockedIssues {
-        let reasons = &self.record_reasons;
-        let count = |reasons: &[(u32, Reason)]| reasons.iter().filter(|(_, reason)| reason.is_blocked()).count();
-        if !parallel || reasons.len() < 2 {
-            return self.blocked_issues_of(reasons, count(reasons));
-        }
-        let (first_half, second_half) = reasons.split_at(reasons.len() / 2);
-        let (mut blocked, second) = std::thread::scope(|scope| {
-            // The first half's rows have room for the second's, which are appended to them.
-            let first = scope.spawn(|| self.blocked_issues_of(first_half, count(reasons)));
-            let second = self.blocked_issues_of(second_half, count(second_half));
-            // Writing cannot panic; were it to, this thread writes the first half.
-            (first.join().unwrap_or_else(|_| self.blocked_issues_of(first_half, count(reasons))), second)
-        });
-        blocked.append(second);
-        blocked
-    }
-
-    /// [`Plan::blocked_issues`] of the users of `reasons` (a run of `record_reasons`), with room
-    /// for `room` users.
-    fn blocked_issues_of(&self, reasons: &[(u32, Reason)], room: usize) -> BlockedIssues {
+    fn blocked_issues(&self) -> BlockedIssues {
         let blocked_user = |(i, reason): &(u32, Reason)| Some((*i, *reason)).filter(|_| reason.is_blocked());
-        let mut blocked = BlockedIssues { rows: Vec::with_capacity(room), ..BlockedIssues::default() };
+        let mut blocked = BlockedIssues {
+            rows: Vec::with_capacity(self.record_reasons.iter().filter_map(blocked_user).count()),
+            ..BlockedIssues::default()
+        };
         let mut by_reason: FastMap<Reason, u32> = FastMap::default();
         // The blocked users lie scattered over the records, and so do their superiors: a batch at
         // a time, the texts it needs are read first, so that those reads overlap instead of
         // waiting for each other.
-        for batch in reasons.chunks(BLOCKED_BATCH) {
+        for batch in self.record_reasons.chunks(BLOCKED_BATCH) {
             read_ahead(batch.iter().filter_map(blocked_user).flat_map(|(i, reason)| self.blocked_texts(i, reason)));
             for (i, reason) in batch.iter().filter_map(blocked_user) {
                 let Some(record) = self.records.get(i as usize) else { continue };
@@ -943,8 +924,7 @@ impl Plan {
         if let Some(all) = self.all_issues.get() {
             return all.clone();
         }
-        let parallel = self.writes_in_parallel();
-        merge_issues(self.issues.clone(), self.blocked_issues(parallel), &FieldColumns::of(&self.mapping), parallel)
+        merge_issues(self.issues.clone(), self.blocked_issues(), &FieldColumns::of(&self.mapping))
     }
 
     /// Every issue, the plan consumed: the records go before the blocked users' issues are
@@ -957,19 +937,11 @@ impl Plan {
         // What the issues are not written from goes first: its room is then reused.
         drop((std::mem::take(&mut self.order), std::mem::take(&mut self.actions)));
         drop((std::mem::take(&mut self.existing), std::mem::take(&mut self.changes)));
-        let parallel = self.writes_in_parallel();
-        let blocked = self.blocked_issues(parallel);
+        let blocked = self.blocked_issues();
         let own = std::mem::take(&mut self.issues);
         let columns = FieldColumns::of(&self.mapping);
         drop(self);
-        merge_issues(own, blocked, &columns, parallel)
-    }
-
-    /// Whether the blocked users' issues are written on two threads: with two threads or more
-    /// and enough of those users to be worth it.
-    fn writes_in_parallel(&self) -> bool {
-        self.config.options.thread_count() > 1
-            && self.record_reasons.iter().filter(|(_, reason)| reason.is_blocked()).nth(PARALLEL_BLOCKED).is_some()
+        merge_issues(own, blocked, &columns)
     }
 
     /// True when nothing at file level blocks the import.
@@ -1063,9 +1035,6 @@ impl Plan {
 
 /// How many users' reasons [`Plan::blocked_issues`] reads ahead at a time.
 const BLOCKED_BATCH: usize = 64;
-
-/// From how many blocked users their issues are written on two threads (when the plan has two).
-const PARALLEL_BLOCKED: usize = 4096;
 
 /// An index the plan keeps in 32 bits (the parse stage's row limit is far below).
 fn plan_index(i: usize) -> u32 {
@@ -1434,15 +1403,6 @@ impl BlockedIssues {
         plan_index(self.texts.len() - 1)
     }
 
-    /// Appends the issues of the users after these (their texts keep their pages).
-    fn append(&mut self, later: BlockedIssues) {
-        let (pages, texts) = (plan_index(self.pages.len()), plan_index(self.texts.len()));
-        self.rows.extend(later.rows.into_iter().map(|(row, k)| (row, k.saturating_add(texts))));
-        self.texts
-            .extend(later.texts.into_iter().map(|text| BlockedText { page: text.page.saturating_add(pages), ..text }));
-        self.pages.extend(later.pages);
-    }
-
     /// Superior and value `k`.
     fn text(&self, k: u32) -> Option<(Option<BlockingSuperior<'_>>, &str)> {
         let text = self.texts.get(k as usize)?;
@@ -1457,64 +1417,35 @@ impl BlockedIssues {
 /// (an own issue first when both go to the same place, as a stable sort of both would put it).
 /// In place: `own` grows to hold both and is filled from its end, its issues moved back as the
 /// blocked ones come before them (no second vector of a million-row file's issues beside it).
-/// With `parallel`, the room is cut in two, each part holding the own issues that go before or
-/// after the first user of the second half of the blocked ones, and the parts are filled on two
-/// threads.
-fn merge_issues(mut own: Vec<Issue>, blocked: BlockedIssues, columns: &FieldColumns, parallel: bool) -> Vec<Issue> {
+fn merge_issues(mut own: Vec<Issue>, blocked: BlockedIssues, columns: &FieldColumns) -> Vec<Issue> {
     // What every such issue says but its row, sentence and value.
     let mut blank = Issue::error(IssueCode::SuperiorNotImported, String::new()).for_field(Field::Superior.key());
     columns.fill(&mut blank);
-    let own_len = own.len();
+    let mut own_left = own.len();
     own.reserve_exact(blocked.rows.len());
-    own.resize(own_len + blocked.rows.len(), blank.clone());
-    let rows = &blocked.rows;
-    let Some(&(pivot, _)) = rows.get(rows.len() / 2).filter(|_| parallel && rows.len() >= 2) else {
-        fill_blocked(&mut own, own_len, rows, &blocked, &blank);
-        return own;
-    };
-    let (first_rows, second_rows) = rows.split_at(rows.len() / 2);
-    // The own issues that go before the second half's first user stay in the first part; the
-    // others move right past the first part's blanks (a blank is taken for any other).
-    blank.row = Some(pivot);
-    let place = issue_order(&blank);
-    let own_first = own[..own_len].partition_point(|issue| issue_order(issue) <= place);
-    for k in (own_first..own_len).rev() {
-        own.swap(k, k + first_rows.len());
-    }
-    let (first, second) = own.split_at_mut(own_first + first_rows.len());
-    std::thread::scope(|scope| {
-        scope.spawn(|| fill_blocked(first, own_first, first_rows, &blocked, &blank));
-        fill_blocked(second, own_len - own_first, second_rows, &blocked, &blank);
-    });
-    own
-}
-
-/// Writes the issues of the blocked users of `rows` into `slots`, which holds `own_len` own
-/// issues (in report order) then one blank per user: each issue goes into the last of the blanks
-/// left, the own issues that go after it moved back past it.
-fn fill_blocked(slots: &mut [Issue], own_len: usize, rows: &[(u64, u32)], blocked: &BlockedIssues, blank: &Issue) {
-    let mut blank = blank.clone();
-    let mut own_left = own_len;
-    // The free room, slots[own_left..free], holds blanks only.
-    let mut free = slots.len();
-    for &(row, text) in rows.iter().rev() {
+    own.resize(own.len() + blocked.rows.len(), blank.clone());
+    // The free room, own[own_left..free], holds blanks only: each blocked user's issue is
+    // written into the last of them, in place.
+    let mut free = own.len();
+    for &(row, text) in blocked.rows.iter().rev() {
         // The blank, at the user's row, gives the place of its issue.
         blank.row = Some(row);
         let place = issue_order(&blank);
         // The own issues that go after it move to the end of the free room.
-        while own_left > 0 && slots.get(own_left - 1).is_some_and(|later| issue_order(later) > place) {
+        while own_left > 0 && own.get(own_left - 1).is_some_and(|later| issue_order(later) > place) {
             own_left -= 1;
             free -= 1;
-            slots.swap(own_left, free);
+            own.swap(own_left, free);
         }
         free -= 1;
-        if let Some(slot) = slots.get_mut(free) {
+        if let Some(slot) = own.get_mut(free) {
             let (superior, value) = blocked.text(text).unwrap_or((None, ""));
             slot.row = Some(row);
             slot.message = superior.map_or_else(|| BLOCKED.to_string(), BlockingSuperior::sentence);
             slot.value = Some(value.to_string());
         }
     }
+    own
 }
 
 #[cfg(test)]

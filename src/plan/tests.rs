@@ -357,11 +357,7 @@ fn blocked_users_issues_are_written_when_asked_for_in_report_order() {
 
     let fresh = plan(config, csv, &MemoryDirectory::new());
     // One sentence for the users of one superior who write it alike.
-    // Written in two halves and joined, the issues are the same.
-    let columns = FieldColumns::of(&fresh.mapping);
-    let joined = merge_issues(fresh.issues.clone(), fresh.blocked_issues(true), &columns, false);
-    assert_eq!(joined, p.issues());
-    let blocked = fresh.blocked_issues(false);
+    let blocked = fresh.blocked_issues();
     let texts: Vec<&str> = (0..4).filter_map(|k| blocked.text(k)).map(|(_, value)| value).collect();
     assert_eq!(texts, ["boss", "ada", "LOOP", "loop"]);
     assert!(blocked.text(4).is_none());
@@ -442,23 +438,6 @@ fn blocked_texts_are_kept_across_pages() {
         assert_eq!(blocked.text(k as u32), Some((superior(k, login), value.as_str())), "text {k}");
     }
     assert_eq!(blocked.text(texts.len() as u32), None);
-
-    // Two halves written apart and joined: each text where it was, the second half's rows
-    // pointing to their texts.
-    let split = 1_234;
-    let (mut first, mut second) = (BlockedIssues::default(), BlockedIssues::default());
-    for (k, (login, value)) in texts.iter().enumerate() {
-        let half = if k < split { &mut first } else { &mut second };
-        let text = half.add_text(superior(k, login), value);
-        half.rows.push((k as u64 + 10, text));
-    }
-    first.append(second);
-    assert_eq!(first.rows.len(), texts.len());
-    for (k, (login, value)) in texts.iter().enumerate() {
-        let (row, text) = first.rows[k];
-        assert_eq!(row, k as u64 + 10);
-        assert_eq!(first.text(text), Some((superior(k, login), value.as_str())), "joined text {k}");
-    }
 }
 
 #[test]
@@ -491,8 +470,8 @@ fn merged_issues_keep_report_order_as_a_stable_sort_would() {
         (own.clone(), vec![1, 4, 5, 6, 9, 12]),
         (own, vec![5, 9]),
     ];
-    for ((own, rows), parallel) in cases.into_iter().flat_map(|case| [(case.clone(), false), (case, true)]) {
-        let merged = merge_issues(own.clone(), blocked_at(&rows), &columns, parallel);
+    for (own, rows) in cases {
+        let merged = merge_issues(own.clone(), blocked_at(&rows), &columns);
         let mut expected = own;
         expected.extend(blocked_at(&rows).rows.iter().map(|&(row, _)| {
             let sentence =
@@ -505,7 +484,7 @@ fn merged_issues_keep_report_order_as_a_stable_sort_would() {
             issue
         }));
         expected.sort_by_key(issue_order);
-        assert_eq!(merged, expected, "blocked rows {rows:?}, parallel: {parallel}");
+        assert_eq!(merged, expected, "blocked rows {rows:?}");
     }
 }
 
