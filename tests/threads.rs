@@ -9,7 +9,7 @@ mod data;
 
 use user_import::{ImportConfig, Importer, MemoryDirectory, Plan, Report, User};
 
-fn report_with(threads: usize, bytes: &[u8], directory: &MemoryDirectory) -> (String, String, Vec<u8>) {
+fn report_with(threads: usize, bytes: &[u8], directory: &MemoryDirectory) -> (String, String, Vec<u8>, String) {
     let mut config: ImportConfig = data::bench_config();
     config.options.threads = threads;
     let importer = Importer::new(config);
@@ -19,7 +19,9 @@ fn report_with(threads: usize, bytes: &[u8], directory: &MemoryDirectory) -> (St
     let report = Report::from_plan(&plan);
     let mut csv = Vec::new();
     report.write_csv(&mut csv).expect("csv report");
-    (validation_json, report.to_json(), csv)
+    // The report of the plan consumed, its blocked users' issues written once the records are gone.
+    let owned = Report::from_plan_owned(plan).to_json();
+    (validation_json, report.to_json(), csv, owned)
 }
 
 #[test]
@@ -45,6 +47,8 @@ fn two_threads_give_the_same_validation_plan_and_reports_as_one() {
     assert_eq!(one.0, two.0, "validation reports differ");
     assert_eq!(one.1, two.1, "plan reports differ");
     assert_eq!(one.2, two.2, "CSV reports differ");
+    assert_eq!(one.3, one.1, "a plan's report differs from its report once consumed");
+    assert_eq!(two.3, one.1, "plan reports differ once the plan is consumed");
 }
 
 /// The validate stage reads UTF-8 delimited text a block at a time, and other text row by row:
