@@ -598,7 +598,7 @@ impl Plan {
                         k
                     }
                 };
-                blocked.rows.push((record.row(), text));
+                blocked.rows.push((record.row32(), text));
             }
         }
         blocked
@@ -1352,8 +1352,9 @@ const BLOCKED: &str = "the superior cannot be imported, so this user cannot be e
 /// The issues of the users not imported because of their superior, before they are written.
 #[derive(Default)]
 struct BlockedIssues {
-    /// Each user's row, and the index of its superior and value in `texts`; in row order.
-    rows: Vec<(u64, u32)>,
+    /// Each user's row (in 32 bits, as its record keeps it: 8 bytes a user, held while the
+    /// records are), and the index of its superior and value in `texts`; in row order.
+    rows: Vec<(u32, u32)>,
     /// The logins of the superiors, each followed by the superior as the users wrote it, end to
     /// end in pages of about 64 KB (tens of thousands of texts in a few allocations, none of
     /// them grown). The sentences are written with the issues: kept here, a million-row plan's
@@ -1429,6 +1430,7 @@ fn merge_issues(mut own: Vec<Issue>, blocked: BlockedIssues, columns: &FieldColu
     let mut free = own.len();
     for &(row, text) in blocked.rows.iter().rev() {
         // The blank, at the user's row, gives the place of its issue.
+        let row = u64::from(row);
         blank.row = Some(row);
         let place = issue_order(&blank);
         // The own issues that go after it move to the end of the free room.

@@ -449,10 +449,11 @@ fn merged_issues_keep_report_order_as_a_stable_sort_would() {
         issue.column_index = Some(column);
         issue
     };
-    let blocked_at = |rows: &[u64]| {
+    let blocked_at = |rows: &[u32]| {
         let mut blocked = BlockedIssues::default();
         for &row in rows {
-            let text = blocked.add_text(Some(BlockingSuperior { login: "boss", row: row + 100, fails: true }), "Boss");
+            let superior = BlockingSuperior { login: "boss", row: u64::from(row) + 100, fails: true };
+            let text = blocked.add_text(Some(superior), "Boss");
             blocked.rows.push((row, text));
         }
         blocked
@@ -479,7 +480,7 @@ fn merged_issues_keep_report_order_as_a_stable_sort_would() {
             let mut issue = Issue::error(IssueCode::SuperiorNotImported, sentence)
                 .for_field(Field::Superior.key())
                 .with_value("Boss");
-            issue.row = Some(row);
+            issue.row = Some(u64::from(row));
             columns.fill(&mut issue);
             issue
         }));

@@ -213,6 +213,11 @@ impl UserRecord {
         u64::from(self.row)
     }
 
+    /// [`UserRecord::row`] in the 32 bits a record keeps it in.
+    pub(crate) fn row32(&self) -> u32 {
+        self.row
+    }
+
     /// Given name.
     pub fn first_name(&self) -> &str {
         self.text(Text::FirstName)
