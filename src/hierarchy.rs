@@ -1092,12 +1092,16 @@ mod tests {
         }
     }
 
+    /// Users with these logins (the k-th on row k + 2) and no superiors.
+    fn without_superiors<'a>(logins: &'a [impl AsRef<str>]) -> Vec<HierarchyInput<'a>> {
+        logins.iter().enumerate().map(|(i, login)| HierarchyInput::new(i as u64 + 2, login.as_ref(), None)).collect()
+    }
+
     #[test]
     fn a_full_small_index_wraps_around() {
         // Eight slots for five users, no tags: every probe run is long and most wrap.
         let logins = ["a", "b", "c", "d", "e"];
-        let users: Vec<HierarchyInput<'_>> =
-            logins.iter().enumerate().map(|(i, login)| HierarchyInput::new(i as u64 + 2, login, None)).collect();
+        let users = without_superiors(&logins);
         let users: &[HierarchyInput<'_>] = &users;
         let index = LoginIndex::with_tags(users, users.len(), 0).filled();
         assert_eq!(index.slots.len(), 8);
@@ -1114,8 +1118,7 @@ mod tests {
     #[test]
     fn a_later_duplicate_inserted_first_gives_way_to_the_first() {
         let logins = ["ada", "bob", "ADA", " ada ", "carol"];
-        let users: Vec<HierarchyInput<'_>> =
-            logins.iter().enumerate().map(|(i, login)| HierarchyInput::new(i as u64 + 2, login, None)).collect();
+        let users = without_superiors(&logins);
         let users: &[HierarchyInput<'_>] = &users;
         for tags in [tag_mask(users.len()), 0] {
             let mut index = LoginIndex::with_tags(users, users.len(), tags);
@@ -1143,8 +1146,7 @@ mod tests {
         // spaces, non-ASCII case (the Kelvin sign lowercases to an ASCII 'k') and duplicates.
         let mut logins: Vec<String> = (0..20_000).map(|i| format!("user.{i}")).collect();
         logins.extend(["ÉLODIE".to_string(), " Søren ".to_string(), "\u{212A}en".to_string(), "USER.7".to_string()]);
-        let users: Vec<HierarchyInput<'_>> =
-            logins.iter().enumerate().map(|(i, login)| HierarchyInput::new(i as u64 + 2, login, None)).collect();
+        let users = without_superiors(&logins);
         let users: &[HierarchyInput<'_>] = &users;
         let mut expected: HashMap<String, usize> = HashMap::new();
         for (i, login) in logins.iter().enumerate() {

@@ -401,8 +401,21 @@ impl Validator {
                 }
                 continue;
             }
-            let checked =
-                Self::check_cell(&self.config, &self.separators, &mut self.caches, number, column, value, &mut builder);
+            let checked = match plain_text(column.kind, value) {
+                Some(text) => {
+                    builder.set(text, value);
+                    None
+                }
+                None => Self::check_cell(
+                    &self.config,
+                    &self.separators,
+                    &mut self.caches,
+                    number,
+                    column,
+                    value,
+                    &mut builder,
+                ),
+            };
             if let Some(problem) = checked {
                 issues.push(problem);
             }
@@ -491,42 +504,10 @@ impl Validator {
         }
     }
 
-    /// Checks one non-empty cell and stores its value; returns the issue, if any.
-    ///
-    /// The cells most rows hold and that are taken as they are once a byte test passes (names,
-    /// logins, passwords, references) are handled here, inlined in the row's loop; every other
-    /// cell, and any of those that fails its test, by [`Validator::check_other_cell`].
-    #[inline(always)]
-    fn check_cell(
-        config: &ImportConfig,
-        separators: &[char],
-        caches: &mut CellCaches,
-        row: u64,
-        column: &Column,
-        value: &str,
-        builder: &mut RecordBuilder,
-    ) -> Option<Issue> {
-        let plain_text = match column.kind {
-            Kind::Field(Field::Password) => Some(Text::Password),
-            Kind::Field(Field::Reference) => Some(Text::Reference),
-            Kind::Field(Field::Login) if cells::is_plain_login(value) => Some(Text::Login),
-            Kind::Field(Field::Superior) if cells::is_plain_login(value) => Some(Text::Superior),
-            Kind::Field(Field::FirstName) if cells::is_plain_name(value) => Some(Text::FirstName),
-            Kind::Field(Field::LastName) if cells::is_plain_name(value) => Some(Text::LastName),
-            _ => None,
-        };
-        match plain_text {
-            Some(text) => {
-                builder.set(text, value);
-                None
-            }
-            None => Self::check_other_cell(config, separators, caches, row, column, value, builder),
-        }
-    }
-
-    /// [`Validator::check_cell`] for the cells it does not take at once.
+    /// Checks one non-empty cell that [`plain_text`] does not take, and stores its value; returns
+    /// the issue, if any.
     #[inline(never)]
-    fn check_other_cell(
+    fn check_cell(
         config: &ImportConfig,
         separators: &[char],
         caches: &mut CellCaches,
@@ -1300,6 +1281,22 @@ impl CellCaches {
         let set = Arc::new(RoleSet(roles.to_vec()));
         self.role_sets.insert(self.role_key.clone(), Arc::clone(&set));
         set
+    }
+}
+
+/// The text a cell goes to as it is, when a byte test is enough to take it (the cells most rows
+/// hold: names needing no change, logins of plain ASCII, passwords, references); `None` for
+/// every other cell, and for those that fail their test, which [`Validator::check_cell`] checks.
+#[inline(always)]
+fn plain_text(kind: Kind, value: &str) -> Option<Text> {
+    match kind {
+        Kind::Field(Field::Password) => Some(Text::Password),
+        Kind::Field(Field::Reference) => Some(Text::Reference),
+        Kind::Field(Field::Login) if cells::is_plain_login(value) => Some(Text::Login),
+        Kind::Field(Field::Superior) if cells::is_plain_login(value) => Some(Text::Superior),
+        Kind::Field(Field::FirstName) if cells::is_plain_name(value) => Some(Text::FirstName),
+        Kind::Field(Field::LastName) if cells::is_plain_name(value) => Some(Text::LastName),
+        _ => None,
     }
 }
 
