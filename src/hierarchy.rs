@@ -364,8 +364,8 @@ const NAMES_OUTSIDE: u32 = u32::MAX - 2;
 const EMPTY: u32 = 0;
 /// How many lookups [`LoginIndex::find_batch`] interleaves (and inserts it reads ahead).
 const BATCH: usize = 32;
-/// How many users a thread of [`LoginIndex::filled_beside`] takes at a time.
-const FILL_RUN: usize = 16 * BATCH * BATCH;
+/// How many users a thread of [`LoginIndex::filled_beside`] takes at a time (512 batches).
+const FILL_RUN: usize = 16_384;
 /// How many slots [`LoginIndex::find_batch`] probes at once, from a query's first slot.
 const NEAR: usize = 8;
 
@@ -396,8 +396,7 @@ impl<'u, U: Users + ?Sized> LoginIndex<'u, U> {
     pub(crate) fn filled(mut self) -> Self {
         let users = self.users;
         for_each_login_batch(users, 0..self.count, |first, hashes, keys| {
-            let touched = hashes.iter().fold(0u32, |acc, &hash| acc ^ self.slot(self.home(hash)));
-            std::hint::black_box(touched);
+            read_first_slots(hashes, |hash| self.slot(self.home(hash)));
             for ((position, &hash), key) in (first..).zip(hashes).zip(keys) {
                 self.insert(hash, index32(position), key);
             }
@@ -445,8 +444,7 @@ impl<'u, U: Users + ?Sized> LoginIndex<'u, U> {
     fn insert_shared(&self, slots: &[AtomicU32], range: std::ops::Range<usize>, repeated: &mut Vec<u32>) {
         let slot = |at: usize| slots.get(at).map_or(EMPTY, |slot| slot.load(Ordering::Relaxed));
         for_each_login_batch(self.users, range, |first, hashes, keys| {
-            let touched = hashes.iter().fold(0u32, |acc, &hash| acc ^ slot(home(hash, slots.len())));
-            std::hint::black_box(touched);
+            read_first_slots(hashes, |hash| slot(home(hash, slots.len())));
             for ((position, &hash), key) in (first..).zip(hashes).zip(keys) {
                 repeated.extend(self.insert_into(slots, hash, index32(position), key));
             }
@@ -469,7 +467,7 @@ impl<'u, U: Users + ?Sized> LoginIndex<'u, U> {
             } else {
                 let user = self.user(current);
                 if current & self.tag_mask != tag || !is_login(self.key(user as usize), key) {
-                    at = if at + 1 < slots.len() { at + 1 } else { 0 };
+                    at = next(at, slots.len());
                     continue;
                 }
                 if user < position {
@@ -518,11 +516,7 @@ impl<'u, U: Users + ?Sized> LoginIndex<'u, U> {
 
     /// The slot probed after `at`.
     fn next(&self, at: usize) -> usize {
-        if at + 1 < self.slots.len() {
-            at + 1
-        } else {
-            0
-        }
+        next(at, self.slots.len())
     }
 
     /// The tag of a login's hash, as its slot holds it.
@@ -693,8 +687,24 @@ fn home(hash: u64, slots: usize) -> usize {
     (((hash & u64::from(u32::MAX)) * slots as u64) >> 32) as usize
 }
 
+/// The slot probed after `at` in a table of `slots` slots.
+fn next(at: usize, slots: usize) -> usize {
+    if at + 1 < slots {
+        at + 1
+    } else {
+        0
+    }
+}
+
+/// Reads the first slot of each hash (`first_slot` gives it), only so that the slots are in the
+/// cache when the batch is inserted: the reads overlap instead of each waiting for the one
+/// before.
+fn read_first_slots(hashes: &[u64], first_slot: impl Fn(u64) -> u32) {
+    std::hint::black_box(hashes.iter().fold(0u32, |acc, &hash| acc ^ first_slot(hash)));
+}
+
 /// Hands `each` the users of `range` a batch of [`BATCH`] at a time (to be inserted: every first
-/// slot of a batch is read before any is written, so that the cache misses of a batch overlap):
+/// slot of a batch is read before any is written, see [`read_first_slots`]):
 /// the first user's index, the hashes of their trimmed logins and those logins (each found once,
 /// for its hash and its insertion).
 fn for_each_login_batch<'u, U: Users + ?Sized>(
