@@ -11,6 +11,9 @@
 //!   thread and two, against raw `csv::ByteRecord` reading.
 //! * `end_to_end_xlsx_100k_rows`: the same pipeline on the workbook, against calamine's
 //!   `worksheet_range` of the same bytes.
+//! * `stages_csv_1m_rows`: where the one-thread end-to-end time goes — each stage on its own (its
+//!   input made by the stages before it, outside the measurement, and its output dropped outside
+//!   it too), against raw `csv::ByteRecord` reading in the same group.
 //!
 //! Run with `cargo bench --bench pipeline`; the ratios of the lines to their group's baseline are
 //! the figures that count (`benches/README.md` keeps them).
@@ -24,7 +27,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use calamine::Reader;
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use user_import::{Importer, MemoryDirectory, Plan, Report};
 
 /// An importer of the benchmark config, on `threads` threads.
@@ -102,5 +105,31 @@ fn end_to_end_xlsx(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, validate_csv, end_to_end_csv, end_to_end_xlsx);
+/// The stages of [`end_to_end`] one by one, on one thread: validate (parse + map + validate), the
+/// plan (hierarchy included), the report's issues taken from the plan, the JSON written.
+fn stages_csv(c: &mut Criterion) {
+    let path = data::cached("users_1m.csv", || data::users_csv(1_000_000));
+    let bytes: Arc<[u8]> = std::fs::read(path).expect("bench data").into();
+    let directory = MemoryDirectory::new();
+    let importer = importer(1);
+    let validate = || importer.validate_bytes(Arc::clone(&bytes), &directory).expect("validation");
+    let plan = || Plan::new(validate(), importer.config(), &directory).expect("plan");
+    let mut group = c.benchmark_group("stages_csv_1m_rows");
+    group.sample_size(10).measurement_time(Duration::from_secs(30)).throughput(Throughput::Bytes(bytes.len() as u64));
+    group.bench_function("raw csv ByteRecord", |b| b.iter(|| black_box(data::raw_csv_fields(&bytes))));
+    group.bench_function("validate", |b| b.iter_batched(|| (), |()| validate(), BatchSize::PerIteration));
+    group.bench_function("plan", |b| {
+        b.iter_batched(
+            validate,
+            |validation| Plan::new(validation, importer.config(), &directory).expect("plan"),
+            BatchSize::PerIteration,
+        )
+    });
+    group.bench_function("report", |b| b.iter_batched(plan, Report::from_plan_owned, BatchSize::PerIteration));
+    let report = Report::from_plan_owned(plan());
+    group.bench_function("JSON", |b| b.iter(|| report.write_json(std::io::sink()).expect("report")));
+    group.finish();
+}
+
+criterion_group!(benches, validate_csv, end_to_end_csv, end_to_end_xlsx, stages_csv);
 criterion_main!(benches);

@@ -912,6 +912,12 @@ mod tests {
         assert_eq!(parse_iso_date("2023-02-29"), None);
         assert_eq!(parse_iso_date("2024-1-15"), None);
         assert_eq!(parse_iso_date("2024-01-1x"), None);
+        assert_eq!(parse_iso_date("0000-01-01"), NaiveDate::from_ymd_opt(0, 1, 1));
+        assert_eq!(parse_iso_date("9999-12-31"), NaiveDate::from_ymd_opt(9999, 12, 31));
+        for wrong in ["2024/01/15", "2024-13-01", "2024-00-10", "2024-01-32", "+024-01-15", "2024-01-15 ", "２024-01-1"]
+        {
+            assert_eq!(parse_iso_date(wrong), None, "{wrong}");
+        }
     }
 
     #[test]
