@@ -46,6 +46,62 @@ fn a_clean_row_becomes_a_typed_record() {
     assert_eq!(r.row(), 2);
 }
 
+/// Every cell `take_known` takes, `check_cell` takes into the same record; every cell it leaves
+/// is one `check_cell` refuses or has not seen yet (and then remembers, so that the next such
+/// cell is taken).
+#[test]
+fn known_cells_are_taken_as_the_full_check_takes_them() {
+    let mut config = config();
+    config.schema = config.schema.custom(CustomField::new("start", CustomKind::Date));
+    config.catalog.statuses = vec![Status::Active, Status::Pending];
+    let importer = Importer::new(config);
+    let csv = "Login,Roles,Time Zone,Status,Email,Start\nada,Admin,UTC,active,ada@example.com,2024-01-15\n";
+    let table = importer.source_builder().from_bytes(csv).unwrap();
+    let mapping = importer.map(&table).unwrap();
+    let validator = importer.validator(&table, mapping);
+    // Each column's cells, and how many of them are taken at once over two passes: roles and
+    // time zones only on the second (once seen); statuses the catalog allows; valid emails
+    // (normalised or not) and dates.
+    let cells: [(&str, &[&str], usize); 5] = [
+        ("Roles", &["Admin", "admin; viewer", "Editor|Viewer", "Superuser", "Admin,Boss"], 3),
+        ("Time Zone", &["Europe/Paris", "europe/paris", "UTC", "Mars/Olympus", "Europe/Pari"], 3),
+        ("Status", &["active", "Invited", "expired", "blocked", "bogus"], 4),
+        ("Email", &["ada@example.com", "Ada@Example.COM", "élodie@example.com", "bob@", "x@bücher.de", "a b@c.d"], 8),
+        ("Start", &["2024-01-15", "2024-02-30", "15/01/2024", "2024-01-15T08:00:00"], 4),
+    ];
+    let record = |builder: &mut RecordBuilder| {
+        let mut pager = Pager::new(&validator.names);
+        builder.set(Text::Login, "ada");
+        let pending = builder.write(2, &mut pager, &validator.caches.empty_roles);
+        pending.seal(&pager.seal())
+    };
+    for (header, values, expected) in cells {
+        let column = validator.columns.iter().find(|c| &*c.header == header).unwrap();
+        let mut caches = validator.caches.clone();
+        let mut taken = 0;
+        // Twice: the caches learn from the first pass.
+        for value in values.iter().chain(values.iter()) {
+            let (mut fast, mut full) = (RecordBuilder::default(), RecordBuilder::default());
+            let known = caches.take_known(&validator.config, column, value, &mut fast);
+            let issue = Validator::check_cell(
+                &validator.config,
+                &validator.separators,
+                &mut caches,
+                2,
+                column,
+                value,
+                &mut full,
+            );
+            if known {
+                taken += 1;
+                assert!(issue.is_none(), "{header} '{value}': taken at once, refused in full: {issue:?}");
+                assert_eq!(record(&mut fast), record(&mut full), "{header} '{value}'");
+            }
+        }
+        assert_eq!(taken, expected, "{header}");
+    }
+}
+
 #[test]
 fn required_cells_and_required_columns() {
     let v = run(config(), "First Name,Last Name,Login\nAda,,ada\n");
