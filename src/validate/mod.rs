@@ -406,7 +406,7 @@ impl Validator {
                     builder.set(text, value);
                     None
                 }
-                None if self.caches.take_known(&self.config, column, value, &mut builder) => None,
+                None if self.caches.take_known(&self.config, number, column, value, &mut builder, &mut issues) => None,
                 None => Self::check_cell(
                     &self.config,
                     &self.separators,
@@ -536,11 +536,11 @@ impl Validator {
                 }
                 builder.set(Text::Login, value);
             }
-            Kind::Field(Field::Email) => match email::check(value, &mut caches.email_domain) {
-                None => return bad(IssueCode::InvalidEmail, format!("'{value}' is not an email address")),
-                Some(true) => builder.set(Text::Email, value),
-                Some(false) => email::normalize_into(value, builder.text_mut(Text::Email)),
-            },
+            Kind::Field(Field::Email) => {
+                if !caches.email(value, builder) {
+                    return Some(invalid_email(row, column, value));
+                }
+            }
             Kind::Field(Field::Password) => builder.set(Text::Password, value),
             Kind::Field(Field::Roles) => {
                 // Role cells repeat down a file ("Admin", "Editor;Viewer"): remember each one.
@@ -1255,15 +1255,29 @@ impl Default for CellCaches {
 }
 
 impl CellCaches {
-    /// Takes a cell whose check is a look into these caches or one call — a role or time-zone
-    /// cell seen before, a valid email, an allowed status, a valid custom value — as
+    /// Checks a cell whose check is a look into these caches or one call, as
     /// [`Validator::check_cell`] would, without the call to that large function (its prologue
-    /// and dispatch cost ~45 instructions a cell). `false` for any other cell, and for one whose
-    /// check fails: `check_cell`, which stays the full check, then checks it (and reports it, or
-    /// takes it and remembers it).
+    /// and dispatch cost ~45 instructions a cell): every email (its issue, if any, added to
+    /// `issues`), and a role or time-zone cell seen before, a status the catalog allows, a valid
+    /// custom value. `false` for any other cell, and for one of those whose check fails:
+    /// `check_cell`, which stays the full check, then checks it (and reports it, or takes it and
+    /// remembers it).
     #[inline(always)]
-    fn take_known(&mut self, config: &ImportConfig, column: &Column, value: &str, builder: &mut RecordBuilder) -> bool {
+    fn take_known(
+        &mut self,
+        config: &ImportConfig,
+        row: u64,
+        column: &Column,
+        value: &str,
+        builder: &mut RecordBuilder,
+        issues: &mut Vec<Issue>,
+    ) -> bool {
         match column.kind {
+            Kind::Field(Field::Email) => {
+                if !self.email(value, builder) {
+                    issues.push(invalid_email(row, column, value));
+                }
+            }
             Kind::Field(Field::Roles) => match self.role_cells.get(value) {
                 Some(set) => builder.roles = Some(Arc::clone(set)),
                 None => return false,
@@ -1276,11 +1290,6 @@ impl CellCaches {
                 Ok(status) if config.catalog.allows_status(status) => builder.status = Some(status),
                 _ => return false,
             },
-            Kind::Field(Field::Email) => match email::check(value, &mut self.email_domain) {
-                Some(true) => builder.set(Text::Email, value),
-                Some(false) => email::normalize_into(value, builder.text_mut(Text::Email)),
-                None => return false,
-            },
             Kind::Custom(i) => {
                 match config.schema.custom_fields.get(i).map(|field| cells::custom_value(field, value)) {
                     Some(Ok(v)) => builder.extras.custom.push((column.name, v)),
@@ -1288,6 +1297,18 @@ impl CellCaches {
                 }
             }
             _ => return false,
+        }
+        true
+    }
+
+    /// Checks an email cell and stores the address (its domain lowercased); `false` when it is
+    /// not an address.
+    #[inline(always)]
+    fn email(&mut self, value: &str, builder: &mut RecordBuilder) -> bool {
+        match email::check(value, &mut self.email_domain) {
+            Some(true) => builder.set(Text::Email, value),
+            Some(false) => email::normalize_into(value, builder.text_mut(Text::Email)),
+            None => return false,
         }
         true
     }
@@ -1336,6 +1357,13 @@ fn plain_text(kind: Kind, value: &str) -> Option<Text> {
         Kind::Field(Field::LastName) if cells::is_plain_name(value) => Some(Text::LastName),
         _ => None,
     }
+}
+
+/// The issue of a cell that is not an email address.
+#[cold]
+fn invalid_email(row: u64, column: &Column, value: &str) -> Issue {
+    let message = format!("'{value}' is not an email address");
+    Validator::issue(row, column, IssueCode::InvalidEmail, Severity::Error, message).with_value(value)
 }
 
 fn unknown_product_role(product: &crate::model::Product, value: &str) -> String {
