@@ -1189,11 +1189,12 @@ impl Validator {
 }
 
 /// Cell values seen and what they gave: a column of roles or time zones holds a handful of
-/// distinct values. The first [`Memo::FEW`] are found by a look at each (length first) — they are
-/// nearly always the common ones — and the later ones in a hash map, up to [`Memo::MOST`].
+/// distinct values. The first [`Memo::FEW`] are found by a look at each (their [`Prints`] first)
+/// — they are nearly always the common ones — and the later ones in a hash map, up to
+/// [`Memo::MOST`].
 #[derive(Clone)]
 struct Memo<V> {
-    few: Vec<(Box<str>, V)>,
+    few: Vec<(Prints, Box<str>, V)>,
     many: FastMap<Box<str>, V>,
 }
 
@@ -1208,9 +1209,10 @@ impl<V> Memo<V> {
     const MOST: usize = 4096;
 
     fn get(&self, value: &str) -> Option<&V> {
-        let few = self.few.iter().find(|(known, _)| known.len() == value.len() && **known == *value);
+        let prints = Prints::of(value);
+        let few = self.few.iter().find(|(known, text, _)| *known == prints && (prints.whole() || **text == *value));
         match few {
-            Some((_, v)) => Some(v),
+            Some((_, _, v)) => Some(v),
             None if self.many.is_empty() => None,
             None => self.many.get(value),
         }
@@ -1218,10 +1220,47 @@ impl<V> Memo<V> {
 
     fn insert(&mut self, value: &str, result: V) {
         if self.few.len() < Self::FEW {
-            self.few.push((value.into(), result));
+            self.few.push((Prints::of(value), value.into(), result));
         } else if self.many.len() < Self::MOST {
             self.many.insert(value.into(), result);
         }
+    }
+}
+
+/// A text's length and its first and last bytes, up to eight of each (overlapping when it is
+/// shorter than sixteen): equal texts have equal prints, and texts of at most sixteen bytes with
+/// equal prints are equal. Three words compared instead of a call to compare the bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Prints {
+    len: usize,
+    head: u64,
+    tail: u64,
+}
+
+impl Prints {
+    #[inline]
+    fn of(text: &str) -> Prints {
+        let bytes = text.as_bytes();
+        let len = bytes.len();
+        let word =
+            |at: usize| bytes.get(at..at + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()).map_or(0, u64::from_le_bytes);
+        let half = |at: usize| {
+            bytes
+                .get(at..at + 4)
+                .and_then(|w| <[u8; 4]>::try_from(w).ok())
+                .map_or(0, |w| u64::from(u32::from_le_bytes(w)))
+        };
+        let (head, tail) = match len {
+            8.. => (word(0), word(len - 8)),
+            4..=7 => (half(0), half(len - 4)),
+            _ => (crate::model::shifted_in(bytes), 0),
+        };
+        Prints { len, head, tail }
+    }
+
+    /// True when the prints cover every byte of the text: equal prints, equal texts.
+    fn whole(self) -> bool {
+        self.len <= 16
     }
 }
 

@@ -108,6 +108,61 @@ fn known_cells_are_taken_as_the_full_check_takes_them() {
 }
 
 #[test]
+fn a_memo_finds_what_it_was_given_and_nothing_else() {
+    // Lengths around each way of taking the prints (3, 4, 7, 8, 16, 17 bytes), and texts that
+    // differ only in their middle, where longer prints do not look.
+    let texts = [
+        "",
+        "a",
+        "UTC",
+        "Utc",
+        "Asia",
+        "Asia/",
+        "Editor;",
+        "Europe/P",
+        "Europe/L",
+        "America/New_York",
+        "America/New_Yorc",
+        "Australia/Sydney",
+        "Europe/xxxxxx/Paris",
+        "Europe/yyyyyy/Paris",
+        "é",
+        "éa",
+    ];
+    let mut memo = Memo::default();
+    for (i, text) in texts.iter().enumerate() {
+        assert_eq!(memo.get(text), None, "{text}");
+        memo.insert(text, i);
+    }
+    for (i, text) in texts.iter().enumerate() {
+        assert_eq!(memo.get(text), Some(&i), "{text}");
+    }
+    for unseen in ["UTc", "Asie", "Europe/M", "America/New_Yor", "Europe/zzzzzz/Paris", "Australia/Sydne"] {
+        assert_eq!(memo.get(unseen), None, "{unseen}");
+    }
+    // Past the first few, a map.
+    for i in 0..40 {
+        memo.insert(&format!("zone {i}"), 100 + i);
+    }
+    assert_eq!(memo.get("zone 39"), Some(&139));
+    assert_eq!(memo.get("UTC"), Some(&2));
+}
+
+proptest::proptest! {
+    /// Two texts have the same prints when they are equal, and only then when they are short
+    /// enough for the prints to cover them.
+    #[test]
+    fn prints_tell_short_texts_apart(a in "[ab/é]{0,20}", b in "[ab/é]{0,20}") {
+        let (pa, pb) = (Prints::of(&a), Prints::of(&b));
+        if a == b {
+            proptest::prop_assert_eq!(pa, pb);
+        } else if pa.whole() || pb.whole() {
+            proptest::prop_assert_ne!(pa, pb);
+        }
+    }
+}
+
+#[test]
 fn required_cells_and_required_columns() {
     let v = run(config(), "First Name,Last Name,Login\nAda,,ada\n");
     assert!(has(&v, 2, "Last Name", "required_missing"));
