@@ -465,11 +465,11 @@ impl<'u, U: Users + ?Sized> LoginIndex<'u, U> {
             let claimed = if current == EMPTY {
                 slot.compare_exchange(EMPTY, new, Ordering::Relaxed, Ordering::Relaxed).map(|_| None)
             } else {
-                let user = self.user(current);
-                if current & self.tag_mask != tag || !is_login(self.key(user as usize), key) {
+                if !self.holds(current, tag, key) {
                     at = next(at, slots.len());
                     continue;
                 }
+                let user = self.user(current);
                 if user < position {
                     return Some(position);
                 }
@@ -524,6 +524,13 @@ impl<'u, U: Users + ?Sized> LoginIndex<'u, U> {
         (hash >> 32) as u32 & self.tag_mask
     }
 
+    /// Whether a slot that is not [`EMPTY`] holds a user whose login is `login` (ignoring case),
+    /// `tag` being the tag of its hash: the tags first, then the strings.
+    #[inline]
+    fn holds(&self, slot: u32, tag: u32, login: &str) -> bool {
+        slot & self.tag_mask == tag && is_login(self.key(self.user(slot) as usize), login)
+    }
+
     /// The user a slot that is not [`EMPTY`] holds.
     fn user(&self, slot: u32) -> u32 {
         (slot & !self.tag_mask).wrapping_sub(1)
@@ -540,9 +547,8 @@ impl<'u, U: Users + ?Sized> LoginIndex<'u, U> {
             if slot == EMPTY {
                 return (at, None);
             }
-            let user = self.user(slot);
-            if slot & self.tag_mask == tag && is_login(self.key(user as usize), login) {
-                return (at, Some(user));
+            if self.holds(slot, tag, login) {
+                return (at, Some(self.user(slot)));
             }
             at = self.next(at);
         }
