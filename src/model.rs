@@ -555,10 +555,36 @@ pub(crate) fn login_key_hash(trimmed: &str) -> u64 {
     }
 }
 
+/// The first and the last eight bytes of `bytes` as little-endian words (overlapping when there
+/// are fewer than sixteen; both the bytes shifted in when fewer than eight): together they hold
+/// every byte of up to sixteen.
+#[inline]
+pub(crate) fn end_words(bytes: &[u8]) -> (u64, u64) {
+    let len = bytes.len();
+    if len >= 8 {
+        (word_at(bytes, 0), word_at(bytes, len - 8))
+    } else {
+        let short = shifted_in(bytes);
+        (short, short)
+    }
+}
+
+/// The eight bytes from `at` as a little-endian word (0 past the end).
+#[inline]
+fn word_at(bytes: &[u8], at: usize) -> u64 {
+    bytes.get(at..at + 8).and_then(|b| <[u8; 8]>::try_from(b).ok()).map_or(0, u64::from_le_bytes)
+}
+
 /// Up to eight bytes as the low bytes of a little-endian word (the bytes of a hash's last,
 /// partial word).
 pub(crate) fn shifted_in(bytes: &[u8]) -> u64 {
-    bytes.iter().rev().fold(0u64, |word, &b| (word << 8) | u64::from(b))
+    let half =
+        |at: usize| bytes.get(at..at + 4).and_then(|b| <[u8; 4]>::try_from(b).ok()).map_or(0, u32::from_le_bytes);
+    match bytes.len() {
+        // Two four-byte reads, overlapping: the shared bytes are the same on both sides.
+        len @ 4..=8 => u64::from(half(0)) | u64::from(half(len - 4)) << (8 * (len - 4)),
+        _ => bytes.iter().rev().fold(0u64, |word, &b| (word << 8) | u64::from(b)),
+    }
 }
 
 /// [`login_key_hash`] of bytes taken as they are, and whether they hold a byte at or above 0xC4
@@ -577,22 +603,14 @@ fn folded_hash(bytes: &[u8]) -> (u64, bool) {
     // 0x3C reaching 0x80 (no carry leaves a byte: 0x7F + 0x3C < 0x100).
     let beyond_latin1 = |w: u64| ((w & LOW7) + 0x3c3c_3c3c_3c3c_3c3c) & w & HIGH;
     let len = bytes.len();
-    let word = |at: usize| -> u64 {
-        bytes.get(at..at + 8).and_then(|b| <[u8; 8]>::try_from(b).ok()).map_or(0, u64::from_le_bytes)
-    };
     // The first and last eight bytes (or fewer, shifted in).
-    let (first, last) = if len >= 8 {
-        (word(0), word(len - 8))
-    } else {
-        let short = shifted_in(bytes);
-        (short, short)
-    };
+    let (first, last) = end_words(bytes);
     let mut beyond = beyond_latin1(first) | beyond_latin1(last);
     let mut hash = mix((first | FOLD) ^ SEEDS[0], (last | FOLD) ^ SEEDS[1] ^ len as u64);
     // Longer keys: every sixteen bytes after the first eight, up to the last eight.
     let mut at = 8;
     while at + 8 < len {
-        let (one, two) = (word(at), if at + 16 <= len { word(at + 8) } else { last });
+        let (one, two) = (word_at(bytes, at), if at + 16 <= len { word_at(bytes, at + 8) } else { last });
         beyond |= beyond_latin1(one) | beyond_latin1(two);
         hash ^= mix((one | FOLD) ^ SEEDS[2], (two | FOLD) ^ SEEDS[3]);
         hash = hash.rotate_left(23);
@@ -624,6 +642,13 @@ mod tests {
     }
 
     proptest! {
+        /// Up to eight bytes, shifted in as a byte at a time would be.
+        #[test]
+        fn bytes_are_shifted_in_as_one_at_a_time(bytes in proptest::collection::vec(any::<u8>(), 0..=8)) {
+            let one_at_a_time = bytes.iter().rev().fold(0u64, |word, &b| (word << 8) | u64::from(b));
+            prop_assert_eq!(shifted_in(&bytes), one_at_a_time);
+        }
+
         /// Any byte at or above 0xC4 is seen, wherever it is.
         #[test]
         fn bytes_beyond_latin1_are_always_seen(text in "\\PC{0,40}") {

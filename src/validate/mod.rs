@@ -1227,9 +1227,9 @@ impl<V> Memo<V> {
     }
 }
 
-/// A text's length and its first and last bytes, up to eight of each (overlapping when it is
-/// shorter than sixteen): equal texts have equal prints, and texts of at most sixteen bytes with
-/// equal prints are equal. Three words compared instead of a call to compare the bytes.
+/// A text's length and its first and last eight bytes ([`crate::model::end_words`]): equal texts
+/// have equal prints, and texts of at most sixteen bytes with equal prints are equal. Three words
+/// compared instead of a call to compare the bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Prints {
     len: usize,
@@ -1240,22 +1240,8 @@ struct Prints {
 impl Prints {
     #[inline]
     fn of(text: &str) -> Prints {
-        let bytes = text.as_bytes();
-        let len = bytes.len();
-        let word =
-            |at: usize| bytes.get(at..at + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()).map_or(0, u64::from_le_bytes);
-        let half = |at: usize| {
-            bytes
-                .get(at..at + 4)
-                .and_then(|w| <[u8; 4]>::try_from(w).ok())
-                .map_or(0, |w| u64::from(u32::from_le_bytes(w)))
-        };
-        let (head, tail) = match len {
-            8.. => (word(0), word(len - 8)),
-            4..=7 => (half(0), half(len - 4)),
-            _ => (crate::model::shifted_in(bytes), 0),
-        };
-        Prints { len, head, tail }
+        let (head, tail) = crate::model::end_words(text.as_bytes());
+        Prints { len: text.len(), head, tail }
     }
 
     /// True when the prints cover every byte of the text: equal prints, equal texts.
