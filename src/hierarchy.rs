@@ -635,12 +635,20 @@ impl<'u, U: Users + ?Sized> LoginIndex<'u, U> {
     /// other.
     fn find_batch(&self, queries: &[&str], found: &mut [u32; BATCH]) {
         let mut hashes = [0u64; BATCH];
+        for (query, hash) in queries.iter().zip(&mut hashes) {
+            if !query.is_empty() {
+                *hash = login_key_hash(query);
+            }
+        }
+        // Every first slot read in a loop of its own, that does nothing else: the reads (cache
+        // misses in a large table) overlap, instead of waiting for the hashing between them.
+        let hashes = hashes.get(..queries.len()).unwrap_or_default();
+        read_first_slots(hashes, |hash| self.slot(self.home(hash)));
         // The slot that settles each query: empty, or with the query's tag; `None` when no
         // slot near its first one does (it is probed on at the end).
         let mut settled = [Some(EMPTY); BATCH];
-        for ((query, hash), settled) in queries.iter().zip(&mut hashes).zip(&mut settled) {
+        for ((query, hash), settled) in queries.iter().zip(hashes).zip(&mut settled) {
             if !query.is_empty() {
-                *hash = login_key_hash(query);
                 *settled = self.slots.get(self.home(*hash)).copied();
             }
         }
