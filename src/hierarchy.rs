@@ -203,6 +203,9 @@ pub(crate) trait Users: Sync {
     }
     /// The superior of user `i`, as written.
     fn superior(&self, i: usize) -> Option<&str>;
+    /// Asks for user `i` to be brought into the cache, where it is read through
+    /// [`Users::login_bytes`] soon after (see [`fetch_ahead`]); nothing by default.
+    fn fetch_ahead(&self, _i: usize) {}
 }
 
 impl Users for [HierarchyInput<'_>] {
@@ -362,11 +365,16 @@ const NAMES_ITSELF: u32 = u32::MAX - 1;
 const NAMES_OUTSIDE: u32 = u32::MAX - 2;
 /// In a [`LoginIndex`]: a slot that holds no user.
 const EMPTY: u32 = 0;
-/// How many lookups [`LoginIndex::find_batch`] interleaves (and inserts it reads ahead).
+/// How many inserts [`LoginIndex::filled`] reads the first slots of ahead.
 const BATCH: usize = 32;
+/// How many users [`LoginIndex::find_superiors_of`] asks for a lookup's memory before it reads it.
+const AHEAD: usize = 4;
+/// The lookups [`LoginIndex::find_superiors_of`] holds: its four steps, [`AHEAD`] users apart.
+const RING: usize = 4 * AHEAD;
 /// How many users a thread of [`LoginIndex::filled_beside`] takes at a time (512 batches).
 const FILL_RUN: usize = 16_384;
-/// How many slots [`LoginIndex::find_batch`] probes at once, from a query's first slot.
+/// How many slots a lookup probes from its first one before it probes on at the end (see
+/// [`LoginIndex::settle`]).
 const NEAR: usize = 8;
 
 impl<'u, U: Users + ?Sized> LoginIndex<'u, U> {
@@ -577,122 +585,139 @@ impl<'u, U: Users + ?Sized> LoginIndex<'u, U> {
 
     /// The superior of each user indexed among the users: the index of the first user with
     /// that login, [`Resolved::NO_SUPERIOR`] when the cell is empty or absent, [`NAMES_ITSELF`]
-    /// when it is the user's own login, [`NAMES_OUTSIDE`] when no user has it. Looked up a
-    /// batch at a time so that the cache misses overlap; with `threads` above 1 and enough users,
-    /// the two halves on two threads.
+    /// when it is the user's own login, [`NAMES_OUTSIDE`] when no user has it. Looked up as a
+    /// pipeline (see [`LoginIndex::find_superiors_of`]); with `threads` above 1 and enough
+    /// users, the two halves on two threads.
     fn find_superiors(&self, threads: usize) -> Vec<u32> {
-        let users = self.users;
-        // Fills `out` with the superiors of the users from `from` on (one per slot).
-        let lookup = |from: usize, out: &mut [u32]| {
-            let mut queries: Vec<&str> = Vec::with_capacity(BATCH);
-            for (k, chunk) in out.chunks_mut(BATCH).enumerate() {
-                let start = from + k * BATCH;
-                queries.clear();
-                queries.extend((start..start + chunk.len()).map(|i| users.superior(i).map_or("", trim)));
-                let mut found = [NOT_FOUND; BATCH];
-                self.find_batch(&queries, &mut found);
-                for (i, ((slot, found), query)) in (start..).zip(chunk.iter_mut().zip(found).zip(&queries)) {
-                    // A user names itself when the superior found is that user, or when an
-                    // earlier user has its login (and is the one found): only then is its own
-                    // login compared.
-                    *slot = if query.is_empty() {
-                        Resolved::NO_SUPERIOR
-                    } else if found == NOT_FOUND {
-                        NAMES_OUTSIDE
-                    } else if found as usize == i || (self.repeated.contains(i) && is_login(self.key(i), query)) {
-                        NAMES_ITSELF
-                    } else {
-                        found
-                    };
-                }
-            }
-        };
         // Allocated by this thread even when another fills half of it: see `LoginIndex::empty`.
         let mut superiors = vec![Resolved::NO_SUPERIOR; self.count];
         if threads < 2 || self.count < 65_536 {
-            lookup(0, &mut superiors);
+            self.find_superiors_of(0, &mut superiors);
             return superiors;
         }
         let half = self.count / 2;
         let (first, second) = superiors.split_at_mut(half);
         let other_failed = std::thread::scope(|scope| {
-            let other = scope.spawn(|| lookup(half, second));
-            lookup(0, first);
+            let other = scope.spawn(|| self.find_superiors_of(half, second));
+            self.find_superiors_of(0, first);
             other.join().is_err()
         });
         if other_failed {
             // Cannot happen (lookups do not panic); were it to, this thread does that half.
             if let Some(second) = superiors.get_mut(half..) {
-                lookup(half, second);
+                self.find_superiors_of(half, second);
             }
         }
         superiors
     }
 
-    /// [`LoginIndex::find`] for up to [`BATCH`] logins (an empty one is not looked
-    /// up; `NOT_FOUND` when not found), in stages: every first slot is read, then every candidate
-    /// user, then the strings are compared. The memory reads of one stage do not wait for each
-    /// other.
-    fn find_batch(&self, queries: &[&str], found: &mut [u32; BATCH]) {
-        let mut hashes = [0u64; BATCH];
-        for (query, hash) in queries.iter().zip(&mut hashes) {
-            if !query.is_empty() {
-                *hash = login_key_hash(query);
-            }
-        }
-        // Every first slot read in a loop of its own, that does nothing else: the reads (cache
-        // misses in a large table) overlap, instead of waiting for the hashing between them.
-        let hashes = hashes.get(..queries.len()).unwrap_or_default();
-        read_first_slots(hashes, |hash| self.slot(self.home(hash)));
-        // The slot that settles each query: empty, or with the query's tag; `None` when no
-        // slot near its first one does (it is probed on at the end).
-        let mut settled = [Some(EMPTY); BATCH];
-        for ((query, hash), settled) in queries.iter().zip(hashes).zip(&mut settled) {
-            if !query.is_empty() {
-                *settled = self.slots.get(self.home(*hash)).copied();
-            }
-        }
-        // The first slots are in memory now: probe on from each while the slots are near (the
-        // same cache line or the next), to the slot with the query's tag or an empty one.
-        for (hash, settled) in hashes.iter().zip(&mut settled) {
-            let tag = self.tag(*hash);
-            if settled.is_none_or(|slot| slot == EMPTY || slot & self.tag_mask == tag) {
-                continue;
-            }
-            let mut at = self.home(*hash);
-            *settled = (1..NEAR)
-                .filter_map(|_| {
-                    at = self.next(at);
-                    self.slots.get(at).copied()
-                })
-                .find(|&slot| slot == EMPTY || slot & self.tag_mask == tag);
-        }
-        // Where each candidate's login lies, from its user alone (the users are read, not yet
-        // their logins)...
-        let mut candidates: [&[u8]; BATCH] = [&[]; BATCH];
-        for (settled, candidate) in settled.iter().zip(&mut candidates) {
-            if let Some(slot) = settled.filter(|&slot| slot != EMPTY) {
-                *candidate = self.key_bytes(self.user(slot) as usize);
-            }
-        }
-        // ...then the first byte of every candidate, so that those reads overlap too.
-        read_ahead(candidates);
-        for (k, out) in found.iter_mut().enumerate() {
-            let (query, settled) = match (queries.get(k), settled.get(k)) {
-                (Some(query), Some(settled)) if !query.is_empty() => (*query, *settled),
-                _ => {
-                    *out = NOT_FOUND;
-                    continue;
+    /// Fills `out` with the superiors of the users from `from` on (one per slot; see
+    /// [`LoginIndex::find_superiors`]).
+    ///
+    /// A lookup reads three places one after the other, each a likely cache miss in a large
+    /// index and a million users' records: the superior's first slot, the candidate user it
+    /// names, that user's login. So each superior goes through four steps — hashed, settled on
+    /// a slot, its candidate's login found, compared — and each step asks for what the next one
+    /// reads ([`fetch_ahead`], which does not wait) [`AHEAD`] users before that step comes to
+    /// it: the misses of a lookup overlap with the work on the users between.
+    fn find_superiors_of(&self, from: usize, out: &mut [u32]) {
+        let users = self.users;
+        let mut ring = [Lookup::default(); RING];
+        let count = out.len();
+        for t in 0..count + 3 * AHEAD {
+            // Step 1, user `t`: its superior hashed, its first slot asked for.
+            if let (true, Some(lookup)) = (t < count, ring.get_mut(t % RING)) {
+                let query = users.superior(from + t).map_or("", trim);
+                *lookup = Lookup { query, ..Lookup::default() };
+                if !query.is_empty() {
+                    lookup.hash = login_key_hash(query);
+                    if let Some(slot) = self.slots.get(self.home(lookup.hash)) {
+                        fetch_ahead(slot);
+                    }
                 }
-            };
-            *out = match settled {
+            }
+            // Step 2: settled on the slot that holds its tag, or an empty one; the candidate
+            // user asked for.
+            if let Some(lookup) = t.checked_sub(AHEAD).filter(|&k| k < count).and_then(|k| ring.get_mut(k % RING)) {
+                if !lookup.query.is_empty() {
+                    lookup.settled = self.settle(lookup.hash);
+                    if let Some(slot) = lookup.settled.filter(|&slot| slot != EMPTY) {
+                        users.fetch_ahead(self.user(slot) as usize);
+                    }
+                }
+            }
+            // Step 3: where the candidate's login lies (its record read); its login asked for.
+            if let Some(lookup) = t.checked_sub(2 * AHEAD).filter(|&k| k < count).and_then(|k| ring.get_mut(k % RING)) {
+                if let Some(slot) = lookup.settled.filter(|&slot| slot != EMPTY) {
+                    lookup.candidate = self.key_bytes(self.user(slot) as usize);
+                    if let Some(first) = lookup.candidate.first() {
+                        fetch_ahead(first);
+                    }
+                }
+            }
+            // Step 4: compared; the user's superior.
+            let Some(k) = t.checked_sub(3 * AHEAD).filter(|&k| k < count) else { continue };
+            let (Some(lookup), Some(out)) = (ring.get(k % RING), out.get_mut(k)) else { continue };
+            let i = from + k;
+            let query = lookup.query;
+            let found = match lookup.settled {
+                _ if query.is_empty() => NOT_FOUND,
                 Some(EMPTY) => NOT_FOUND,
-                Some(slot) if candidates.get(k).is_some_and(|c| is_login_bytes(c, query)) => self.user(slot),
+                Some(slot) if is_login_bytes(lookup.candidate, query) => self.user(slot),
                 // No slot near, or a tag shared by another login: probe on.
                 _ => self.find(query).unwrap_or(NOT_FOUND),
             };
+            // A user names itself when the superior found is that user, or when an earlier
+            // user has its login (and is the one found): only then is its own login compared.
+            *out = if query.is_empty() {
+                Resolved::NO_SUPERIOR
+            } else if found == NOT_FOUND {
+                NAMES_OUTSIDE
+            } else if found as usize == i || (self.repeated.contains(i) && is_login(self.key(i), query)) {
+                NAMES_ITSELF
+            } else {
+                found
+            };
         }
     }
+
+    /// The slot that settles a lookup of `hash` in the slots near its first one (the same cache
+    /// line or the next): an empty one (not found), or one with its tag (a candidate); `None`
+    /// when none near does (the lookup probes on).
+    fn settle(&self, hash: u64) -> Option<u32> {
+        let tag = self.tag(hash);
+        let mut at = self.home(hash);
+        let first = self.slots.get(at).copied();
+        if first.is_none_or(|slot| slot == EMPTY || slot & self.tag_mask == tag) {
+            return first;
+        }
+        (1..NEAR)
+            .filter_map(|_| {
+                at = self.next(at);
+                self.slots.get(at).copied()
+            })
+            .find(|&slot| slot == EMPTY || slot & self.tag_mask == tag)
+    }
+}
+
+/// A superior being looked up by [`LoginIndex::find_superiors_of`]: the superior as written
+/// (trimmed), its hash, the slot that settles it, its candidate's login.
+#[derive(Clone, Copy, Default)]
+struct Lookup<'u> {
+    query: &'u str,
+    hash: u64,
+    settled: Option<u32>,
+    candidate: &'u [u8],
+}
+
+/// Asks the processor to bring `value` into the cache without waiting for it (a prefetch: it
+/// never faults and changes nothing); nothing on a processor without one.
+#[inline(always)]
+pub(crate) fn fetch_ahead<T>(value: &T) {
+    #[cfg(target_arch = "x86_64")]
+    safe_arch::prefetch_t0(value);
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = value;
 }
 
 /// The first slot to probe for a login's hash in a table of `slots` slots: its low 32 bits scaled
@@ -1133,9 +1158,17 @@ mod tests {
             assert_eq!(index.find(login), Some(i as u32));
         }
         assert_eq!(index.find("f"), None);
-        let mut found = [NOT_FOUND; BATCH];
-        index.find_batch(&["e", "f", "a", "E"], &mut found);
-        assert_eq!(&found[..4], &[4, NOT_FOUND, 0, 4]);
+        // The same users naming superiors, looked up as a pipeline longer than the users.
+        let superiors = ["e", "f", "a", "E", "e"];
+        let users: Vec<HierarchyInput<'_>> = logins
+            .iter()
+            .zip(superiors)
+            .enumerate()
+            .map(|(i, (login, superior))| HierarchyInput::new(i as u64 + 2, login, Some(superior)))
+            .collect();
+        let users: &[HierarchyInput<'_>] = &users;
+        let index = LoginIndex::with_tags(users, users.len(), 0).filled();
+        assert_eq!(index.find_superiors(1), [4, NAMES_OUTSIDE, 0, 4, NAMES_ITSELF]);
     }
 
     /// Filled by two threads, a later user of a login may come first: it gives way to the first.
@@ -1205,17 +1238,60 @@ mod tests {
             assert_eq!(index.find("user.7"), Some(7), "the first of duplicates");
             assert_eq!(index.find("user.20000"), None);
             assert_eq!(index.find("user"), None);
-            // The batched lookup agrees with the single one, empty queries included.
-            let queries: Vec<&str> = ["user.1", "", "USER.19999", "nobody", "ken"].to_vec();
-            let mut found = [NOT_FOUND; BATCH];
-            index.find_batch(&queries, &mut found);
-            let ken = expected.get("ken").map_or(NOT_FOUND, |&i| i as u32);
-            assert_eq!(&found[..5], &[1, NOT_FOUND, 19_999, NOT_FOUND, ken]);
-            let queries: Vec<String> = (0..BATCH).map(|k| format!("user.{}", k * 997 % 20_500)).collect();
-            let queries: Vec<&str> = queries.iter().map(String::as_str).collect();
-            index.find_batch(&queries, &mut found);
-            for (query, found) in queries.iter().zip(found) {
-                assert_eq!(found, index.find(query).unwrap_or(NOT_FOUND), "{query}");
+        }
+    }
+
+    #[test]
+    fn the_pipelined_lookups_agree_with_the_single_one() {
+        // Each user names a superior: others, nobody, an empty or blank cell, capitals, spaces,
+        // itself, a login an earlier user also has (USER.7 repeats user.7), the Kelvin sign.
+        let mut logins: Vec<String> = (0..20_000).map(|i| format!("user.{i}")).collect();
+        logins.extend(["ÉLODIE".to_string(), " Søren ".to_string(), "\u{212A}en".to_string(), "USER.7".to_string()]);
+        let mut superiors: Vec<String> = (0..logins.len())
+            .map(|i| match i % 9 {
+                0 => String::new(),
+                1 => "  ".to_string(),
+                2 => format!("USER.{}", i * 7 % 20_000),
+                3 => format!(" user.{} ", i * 13 % 25_000),
+                4 => logins[i].clone(),
+                5 => "nobody".to_string(),
+                6 => "ken".to_string(),
+                7 => "user.7".to_string(),
+                _ => format!("user.{}", i * 997 % 20_500),
+            })
+            .collect();
+        if let Some(last) = superiors.last_mut() {
+            *last = "user.7".to_string(); // USER.7's own login, which user 7 has first
+        }
+        let users: Vec<HierarchyInput<'_>> = logins
+            .iter()
+            .zip(&superiors)
+            .enumerate()
+            .map(|(i, (login, superior))| HierarchyInput::new(i as u64 + 2, login, Some(superior)))
+            .collect();
+        let users: &[HierarchyInput<'_>] = &users;
+        for index in [LoginIndex::of(users), LoginIndex::with_tags(users, users.len(), 0).filled()] {
+            let expected: Vec<u32> = (0..users.len())
+                .map(|i| {
+                    let query = trim(&superiors[i]);
+                    match index.find(query) {
+                        _ if query.is_empty() => Resolved::NO_SUPERIOR,
+                        None => NAMES_OUTSIDE,
+                        Some(found) if found as usize == i => NAMES_ITSELF,
+                        Some(_) if index.repeated.contains(i) && is_login(index.key(i), query) => NAMES_ITSELF,
+                        Some(found) => found,
+                    }
+                })
+                .collect();
+            assert_eq!(expected.last(), Some(&NAMES_ITSELF), "USER.7 names user.7: its own login");
+            assert_eq!(index.find_superiors(1), expected);
+            // Pipelines shorter than their steps, and a second one from the middle.
+            for from in [0, 3, 10_007] {
+                for count in [0, 1, 2 * AHEAD + 1, 3 * AHEAD, 100] {
+                    let mut out = vec![0; count.min(users.len() - from)];
+                    index.find_superiors_of(from, &mut out);
+                    assert_eq!(out[..], expected[from..from + out.len()], "{from} {count}");
+                }
             }
         }
     }

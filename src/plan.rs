@@ -1169,6 +1169,12 @@ impl Users for PlanUsers<'_> {
     fn superior(&self, i: usize) -> Option<&str> {
         self.records.get(i).and_then(UserRecord::superior)
     }
+
+    fn fetch_ahead(&self, i: usize) {
+        if let Some(record) = self.records.get(i) {
+            crate::hierarchy::fetch_ahead(record);
+        }
+    }
 }
 
 /// The value of a field of a record, as text, for the group rules.
