@@ -766,13 +766,6 @@ fn for_each_login_batch<'u, U: Users + ?Sized>(
     }
 }
 
-/// Reads the first byte of each text, only so that the texts are in the cache when they are
-/// read next: the reads (cache misses, for texts scattered over a large file's records) overlap
-/// instead of each waiting for the one before.
-pub(crate) fn read_ahead<'a>(texts: impl IntoIterator<Item = &'a [u8]>) {
-    std::hint::black_box(texts.into_iter().fold(0u8, |acc, text| acc ^ text.first().copied().unwrap_or(0)));
-}
-
 /// [`is_login`] of a candidate's untrimmed bytes and a trimmed login that is not empty: nearly
 /// always the very same bytes.
 fn is_login_bytes(candidate: &[u8], login: &str) -> bool {

@@ -10,7 +10,7 @@ use unicode_normalization::UnicodeNormalization;
 use crate::config::{Condition, ImportConfig, MergePolicy, Mode, RuleMatch};
 use crate::directory::Directory;
 use crate::error::Result;
-use crate::hierarchy::{read_ahead, resolve_compact, LoginIndex, Resolved, Users};
+use crate::hierarchy::{fetch_ahead, resolve_compact, LoginIndex, Resolved, Users};
 use crate::issue::{Issue, IssueCode};
 use crate::model::{login_key, login_key_cow, CustomValue, ProductAccess, Status, User};
 use crate::schema::{CustomField, CustomKind, Field, Target};
@@ -581,37 +581,50 @@ impl Plan {
             ..BlockedIssues::default()
         };
         let mut by_reason: FastMap<Reason, u32> = FastMap::default();
-        // The blocked users lie scattered over the records, and so do their superiors: a batch at
-        // a time, the texts it needs are read first, so that those reads overlap instead of
-        // waiting for each other.
-        for batch in self.record_reasons.chunks(BLOCKED_BATCH) {
-            read_ahead(batch.iter().filter_map(blocked_user).flat_map(|(i, reason)| self.blocked_texts(i, reason)));
-            for (i, reason) in batch.iter().filter_map(blocked_user) {
-                let Some(record) = self.records.get(i as usize) else { continue };
-                let value = record.superior().unwrap_or_default();
-                let text = match by_reason.get(&reason) {
-                    Some(&k) if blocked.text(k).is_some_and(|(_, written)| written == value) => k,
-                    _ => {
-                        let superior = BlockingSuperior::of(reason, &self.records, &self.logins, &self.invalid);
-                        let k = blocked.add_text(superior, value);
-                        by_reason.insert(reason, k);
-                        k
-                    }
-                };
-                blocked.rows.push((record.row32(), text));
+        // The blocked users lie scattered over the records, and so do their superiors: the
+        // record that blocks a user is asked for (`fetch_ahead`, which does not wait) two steps
+        // of `BLOCKED_AHEAD` reasons before the user's turn, the texts it needs one step before:
+        // those reads overlap with the work on the users between.
+        let reasons = &self.record_reasons;
+        for (k, &(i, reason)) in reasons.iter().enumerate() {
+            if let Some(by) = reasons.get(k + 2 * BLOCKED_AHEAD).and_then(|&(_, ahead)| self.blocking_record(ahead)) {
+                fetch_ahead(by);
             }
+            if let Some(&(ahead, ahead_reason)) = reasons.get(k + BLOCKED_AHEAD).filter(|(_, r)| r.is_blocked()) {
+                self.blocked_texts(ahead, ahead_reason).iter().filter_map(|text| text.first()).for_each(fetch_ahead);
+            }
+            if !reason.is_blocked() {
+                continue;
+            }
+            let Some(record) = self.records.get(i as usize) else { continue };
+            let value = record.superior().unwrap_or_default();
+            let text = match by_reason.get(&reason) {
+                Some(&k) if blocked.text(k).is_some_and(|(_, written)| written == value) => k,
+                _ => {
+                    let superior = BlockingSuperior::of(reason, &self.records, &self.logins, &self.invalid);
+                    let k = blocked.add_text(superior, value);
+                    by_reason.insert(reason, k);
+                    k
+                }
+            };
+            blocked.rows.push((record.row32(), text));
         }
         blocked
+    }
+
+    /// The record whose failure or skip a reason names, if any.
+    fn blocking_record(&self, reason: Reason) -> Option<&UserRecord> {
+        match reason {
+            Reason::SuperiorFails(by) | Reason::SuperiorSkipped(by) => self.records.get(by as usize),
+            _ => None,
+        }
     }
 
     /// The texts [`Plan::blocked_issues`] reads for blocked user `i`, found from the records'
     /// offsets alone: its superior as written, and the login of the record that blocks it (empty
     /// when there is none).
     fn blocked_texts(&self, i: u32, reason: Reason) -> [&[u8]; 2] {
-        let by = match reason {
-            Reason::SuperiorFails(by) | Reason::SuperiorSkipped(by) => self.records.get(by as usize),
-            _ => None,
-        };
+        let by = self.blocking_record(reason);
         [self.records.get(i as usize).map_or(&[], UserRecord::superior_bytes), by.map_or(&[], UserRecord::login_bytes)]
     }
 
@@ -1033,8 +1046,8 @@ impl Plan {
     }
 }
 
-/// How many users' reasons [`Plan::blocked_issues`] reads ahead at a time.
-const BLOCKED_BATCH: usize = 64;
+/// How many reasons a step of [`Plan::blocked_issues`] asks for its memory ahead.
+const BLOCKED_AHEAD: usize = 8;
 
 /// An index the plan keeps in 32 bits (the parse stage's row limit is far below).
 fn plan_index(i: usize) -> u32 {
