@@ -625,8 +625,10 @@ impl<'u, U: Users + ?Sized> LoginIndex<'u, U> {
         let mut ring = [Lookup::default(); RING];
         let count = out.len();
         for t in 0..count + 3 * AHEAD {
-            // Step 1, user `t`: its superior hashed, its first slot asked for.
-            if let (true, Some(lookup)) = (t < count, ring.get_mut(t % RING)) {
+            // The user that step `n` (0 to 3) takes now, if any: `n` steps of AHEAD behind `t`.
+            let user_at = |n: usize| t.checked_sub(n * AHEAD).filter(|&k| k < count);
+            // Step 1: a user's superior hashed, its first slot asked for.
+            if let Some(lookup) = user_at(0).and_then(|k| ring.get_mut(k % RING)) {
                 let query = users.superior(from + t).map_or("", trim);
                 *lookup = Lookup { query, ..Lookup::default() };
                 if !query.is_empty() {
@@ -638,7 +640,7 @@ impl<'u, U: Users + ?Sized> LoginIndex<'u, U> {
             }
             // Step 2: settled on the slot that holds its tag, or an empty one; the candidate
             // user asked for.
-            if let Some(lookup) = t.checked_sub(AHEAD).filter(|&k| k < count).and_then(|k| ring.get_mut(k % RING)) {
+            if let Some(lookup) = user_at(1).and_then(|k| ring.get_mut(k % RING)) {
                 if !lookup.query.is_empty() {
                     lookup.settled = self.settle(lookup.hash);
                     if let Some(slot) = lookup.settled.filter(|&slot| slot != EMPTY) {
@@ -647,7 +649,7 @@ impl<'u, U: Users + ?Sized> LoginIndex<'u, U> {
                 }
             }
             // Step 3: where the candidate's login lies (its record read); its login asked for.
-            if let Some(lookup) = t.checked_sub(2 * AHEAD).filter(|&k| k < count).and_then(|k| ring.get_mut(k % RING)) {
+            if let Some(lookup) = user_at(2).and_then(|k| ring.get_mut(k % RING)) {
                 if let Some(slot) = lookup.settled.filter(|&slot| slot != EMPTY) {
                     lookup.candidate = self.key_bytes(self.user(slot) as usize);
                     if let Some(first) = lookup.candidate.first() {
@@ -656,7 +658,7 @@ impl<'u, U: Users + ?Sized> LoginIndex<'u, U> {
                 }
             }
             // Step 4: compared; the user's superior.
-            let Some(k) = t.checked_sub(3 * AHEAD).filter(|&k| k < count) else { continue };
+            let Some(k) = user_at(3) else { continue };
             let (Some(lookup), Some(out)) = (ring.get(k % RING), out.get_mut(k)) else { continue };
             let i = from + k;
             let query = lookup.query;
@@ -687,16 +689,14 @@ impl<'u, U: Users + ?Sized> LoginIndex<'u, U> {
     fn settle(&self, hash: u64) -> Option<u32> {
         let tag = self.tag(hash);
         let mut at = self.home(hash);
-        let first = self.slots.get(at).copied();
-        if first.is_none_or(|slot| slot == EMPTY || slot & self.tag_mask == tag) {
-            return first;
+        for _ in 0..NEAR {
+            let slot = self.slot(at);
+            if slot == EMPTY || slot & self.tag_mask == tag {
+                return Some(slot);
+            }
+            at = self.next(at);
         }
-        (1..NEAR)
-            .filter_map(|_| {
-                at = self.next(at);
-                self.slots.get(at).copied()
-            })
-            .find(|&slot| slot == EMPTY || slot & self.tag_mask == tag)
+        None
     }
 }
 
