@@ -19,6 +19,7 @@ mod record;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+use crate::catalog::Catalog;
 use crate::config::{ColumnRef, ImportConfig, Mode};
 use crate::directory::Directory;
 use crate::error::Result;
@@ -187,7 +188,6 @@ pub struct Validator {
     columns: Vec<Column>,
     /// Product ids and custom field names, which records' extras refer to by index.
     names: Arc<[Arc<str>]>,
-    separators: Arc<[char]>,
     rules: Vec<Arc<dyn Rule>>,
     progress: Option<Arc<dyn Progress>>,
     /// False when the records are counted and dropped (see [`Validator::keep_records`]).
@@ -273,8 +273,8 @@ impl Validator {
         }
         let login_column = mapping.column_of_field(Field::Login);
         let email_column = mapping.column_of_field(Field::Email);
+        let caches = CellCaches::new(&config.options.list_separators);
         Validator {
-            separators: config.options.list_separators.chars().collect::<Vec<_>>().into(),
             has_login_column: login_column.is_some(),
             login_column,
             email_column,
@@ -287,7 +287,7 @@ impl Validator {
             progress: None,
             keep_records: true,
             builder: RecordBuilderCell::default(),
-            caches: CellCaches::default(),
+            caches,
         }
     }
 
@@ -406,16 +406,10 @@ impl Validator {
                     builder.set(text, value);
                     None
                 }
-                None if self.caches.take_known(&self.config, number, column, value, &mut builder, &mut issues) => None,
-                None => Self::check_cell(
-                    &self.config,
-                    &self.separators,
-                    &mut self.caches,
-                    number,
-                    column,
-                    value,
-                    &mut builder,
-                ),
+                None if self.caches.check_cached(&self.config, number, column, value, &mut builder, &mut issues) => {
+                    None
+                }
+                None => Self::check_cell(&self.config, &mut self.caches, number, column, value, &mut builder),
             };
             if let Some(problem) = checked {
                 issues.push(problem);
@@ -505,12 +499,12 @@ impl Validator {
         }
     }
 
-    /// Checks one non-empty cell that neither [`plain_text`] nor [`CellCaches::take_known`]
-    /// takes, and stores its value; returns the issue, if any. It checks any cell in full.
+    /// Checks one non-empty cell and stores its value; returns the issue, if any. The row's loop
+    /// calls it for the cells neither [`plain_text`] nor [`CellCaches::check_cached`] takes; the
+    /// kinds `check_cached` checks it hands to that function.
     #[inline(never)]
     fn check_cell(
         config: &ImportConfig,
-        separators: &[char],
         caches: &mut CellCaches,
         row: u64,
         column: &Column,
@@ -518,9 +512,7 @@ impl Validator {
         builder: &mut RecordBuilder,
     ) -> Option<Issue> {
         let catalog = &config.catalog;
-        let bad = |code: IssueCode, message: String| {
-            Some(Self::issue(row, column, code, Severity::Error, message).with_value(value))
-        };
+        let bad = |code: IssueCode, message: String| Some(cell_issue(row, column, code, message, value));
         match column.kind {
             Kind::Field(Field::FirstName) | Kind::Field(Field::LastName) => {
                 let name = cells::clean_name(value);
@@ -536,55 +528,12 @@ impl Validator {
                 }
                 builder.set(Text::Login, value);
             }
-            Kind::Field(Field::Email) => {
-                if !caches.email(value, builder) {
-                    return Some(invalid_email(row, column, value));
-                }
+            Kind::Field(Field::Email | Field::Roles | Field::Timezone | Field::Status) | Kind::Custom(_) => {
+                let mut issues = Vec::new();
+                caches.check_cached(config, row, column, value, builder, &mut issues);
+                return issues.pop();
             }
             Kind::Field(Field::Password) => builder.set(Text::Password, value),
-            Kind::Field(Field::Roles) => {
-                // Role cells repeat down a file ("Admin", "Editor;Viewer"): remember each one.
-                if let Some(set) = caches.role_cells.get(value) {
-                    builder.roles = Some(Arc::clone(set));
-                    return None;
-                }
-                let mut unknown = Vec::new();
-                let mut roles = std::mem::take(&mut caches.role_scratch);
-                roles.clear();
-                for item in cells::split_list(value, separators) {
-                    let role = if catalog.roles.is_empty() {
-                        Role::new(cells::clean_name(item))
-                    } else {
-                        match catalog.role(item) {
-                            Some(role) => role.clone(),
-                            None => {
-                                unknown.push(item.to_string());
-                                continue;
-                            }
-                        }
-                    };
-                    if !roles.contains(&role) {
-                        roles.push(role);
-                    }
-                }
-                if let Some(first) = unknown.first() {
-                    caches.role_scratch = roles;
-                    let known = catalog.roles.iter().map(Role::name);
-                    let hint = cells::did_you_mean(first, known);
-                    let list = unknown.iter().map(|u| format!("'{u}'")).collect::<Vec<_>>().join(", ");
-                    let known_list = catalog.roles.iter().map(Role::name).collect::<Vec<_>>().join(", ");
-                    let message = if unknown.len() == 1 {
-                        format!("unknown role {list}{hint}; the roles are: {known_list}")
-                    } else {
-                        format!("unknown roles {list}{hint}; the roles are: {known_list}")
-                    };
-                    return bad(IssueCode::UnknownRole, message);
-                }
-                let set = caches.intern_roles(&roles);
-                caches.role_cells.insert(value, Arc::clone(&set));
-                builder.roles = Some(set);
-                caches.role_scratch = roles;
-            }
             Kind::Field(Field::Superior) | Kind::Field(Field::Mirror) => {
                 let what = if column.kind == Kind::Field(Field::Superior) { "superior" } else { "user to mirror" };
                 // A valid login holds no white space: only a refused one is looked at again.
@@ -599,30 +548,15 @@ impl Validator {
                 }
                 builder.set(if what == "superior" { Text::Superior } else { Text::Mirror }, value);
             }
-            Kind::Field(Field::Timezone) => match caches.timezone(value) {
-                Ok(tz) => builder.timezone = Some(tz),
-                Err(message) => return bad(IssueCode::InvalidTimezone, message),
-            },
             Kind::Field(Field::HqRole) => match value.parse::<HqRole>() {
                 Ok(role) => builder.hq_role = Some(role),
-                Err(err) => return bad(IssueCode::InvalidValue, err.to_string()),
-            },
-            Kind::Field(Field::Status) => match Status::parse_trimmed(value) {
-                Ok(status) if catalog.allows_status(status) => builder.status = Some(status),
-                Ok(status) => {
-                    let allowed = catalog.statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
-                    return bad(
-                        IssueCode::InvalidValue,
-                        format!("status '{status}' is not allowed here; allowed: {allowed}"),
-                    );
-                }
                 Err(err) => return bad(IssueCode::InvalidValue, err.to_string()),
             },
             Kind::Field(Field::Reference) => builder.set(Text::Reference, value),
             Kind::Field(Field::Groups) => {
                 let mut groups = Vec::new();
                 let mut created = Vec::new();
-                for item in cells::split_list(value, separators) {
+                for item in cells::split_list(value, &caches.separators) {
                     if catalog.groups.is_empty() {
                         groups.push(cells::clean_name(item).into_owned());
                     } else if let Some(group) = catalog.group(item) {
@@ -645,7 +579,7 @@ impl Validator {
                 }
             }
             Kind::Field(Field::Products) => {
-                for item in cells::split_list(value, separators) {
+                for item in cells::split_list(value, &caches.separators) {
                     let (name, role) = match item.split_once([':', '=']) {
                         Some((name, role)) => (cells::trim(name), Some(cells::trim(role)).filter(|r| !r.is_empty())),
                         None => (item, None),
@@ -682,13 +616,6 @@ impl Validator {
                 };
                 builder.extras.products.retain(|(p, _)| *p != column.name);
                 builder.extras.products.push((column.name, access));
-            }
-            Kind::Custom(i) => {
-                let field = &config.schema.custom_fields[i];
-                match cells::custom_value(field, value) {
-                    Ok(v) => builder.extras.custom.push((column.name, v)),
-                    Err(message) => return bad(IssueCode::InvalidValue, message),
-                }
             }
             Kind::FreeCustom => {
                 let text = cells::clean_name(value).into_owned();
@@ -1251,9 +1178,11 @@ impl Prints {
 }
 
 /// What the checks of cells remember between rows: the role sets of the role cells seen, the
-/// zone (or the reason it is none) of each time-zone cell seen, the email domain proved last.
+/// zone (or the reason it is none) of each time-zone cell seen, the email domain proved last;
+/// and what separates the items of a list cell (roles, groups, products).
 #[derive(Clone)]
 struct CellCaches {
+    separators: Arc<[char]>,
     role_sets: FastMap<String, Arc<RoleSet>>,
     empty_roles: Arc<RoleSet>,
     role_key: String,
@@ -1265,9 +1194,10 @@ struct CellCaches {
     email_domain: email::KnownDomain,
 }
 
-impl Default for CellCaches {
-    fn default() -> Self {
+impl CellCaches {
+    fn new(list_separators: &str) -> Self {
         CellCaches {
+            separators: list_separators.chars().collect::<Vec<_>>().into(),
             role_sets: FastMap::default(),
             empty_roles: Arc::new(RoleSet::default()),
             role_key: String::new(),
@@ -1277,18 +1207,15 @@ impl Default for CellCaches {
             email_domain: email::KnownDomain::default(),
         }
     }
-}
 
-impl CellCaches {
-    /// Checks a cell whose check is a look into these caches or one call, as
-    /// [`Validator::check_cell`] would, without the call to that large function (its prologue
-    /// and dispatch cost ~45 instructions a cell): every email (its issue, if any, added to
-    /// `issues`), and a role or time-zone cell seen before, a status the catalog allows, a valid
-    /// custom value. `false` for any other cell, and for one of those whose check fails:
-    /// `check_cell`, which stays the full check, then checks it (and reports it, or takes it and
-    /// remembers it).
+    /// Checks a cell of the kinds whose check is nearly always a look into these caches or one
+    /// call — an email, roles, a time zone, a status, a custom value — stores its value and adds
+    /// its issue, if any, to `issues`. Inlined in the row's loop: a call to
+    /// [`Validator::check_cell`], the large function for the other kinds, costs ~45 instructions
+    /// of prologue and dispatch. What is rare — a refused cell, a role or time-zone cell not seen
+    /// before — goes to a cold function of its kind. `false` for a cell of another kind.
     #[inline(always)]
-    fn take_known(
+    fn check_cached(
         &mut self,
         config: &ImportConfig,
         row: u64,
@@ -1305,20 +1232,24 @@ impl CellCaches {
             }
             Kind::Field(Field::Roles) => match self.role_cells.get(value) {
                 Some(set) => builder.roles = Some(Arc::clone(set)),
-                None => return false,
+                None => self.new_role_cell(&config.catalog, row, column, value, builder, issues),
             },
             Kind::Field(Field::Timezone) => match self.timezones.get(value) {
                 Some(Ok(tz)) => builder.timezone = Some(*tz),
-                _ => return false,
+                _ => self.timezone_cell(row, column, value, builder, issues),
             },
             Kind::Field(Field::Status) => match Status::parse_trimmed(value) {
                 Ok(status) if config.catalog.allows_status(status) => builder.status = Some(status),
-                _ => return false,
+                refused => refuse_status(issues, &config.catalog, row, column, value, refused),
             },
+            // The columns are made from the same schema: a custom column's field is always there.
             Kind::Custom(i) => {
-                match config.schema.custom_fields.get(i).map(|field| cells::custom_value(field, value)) {
-                    Some(Ok(v)) => builder.extras.custom.push((column.name, v)),
-                    _ => return false,
+                let Some(field) = config.schema.custom_fields.get(i) else {
+                    return false;
+                };
+                match cells::custom_value(field, value) {
+                    Ok(v) => builder.extras.custom.push((column.name, v)),
+                    Err(message) => refuse_cell(issues, row, column, IssueCode::InvalidValue, message, value),
                 }
             }
             _ => return false,
@@ -1338,15 +1269,83 @@ impl CellCaches {
         true
     }
 
-    /// A time zone, remembered per distinct cell value (a column holds a handful of them).
-    /// A wrong value tends to repeat down a column: its suggestion is searched for once.
-    fn timezone(&mut self, value: &str) -> std::result::Result<chrono_tz::Tz, String> {
-        if let Some(known) = self.timezones.get(value) {
-            return known.clone();
+    /// A time-zone cell that is not a zone seen before: one not seen at all (its zone, or why it
+    /// is none, found and remembered: a column holds a handful of values, and a wrong one tends
+    /// to repeat, so its suggestion is searched for once), or one refused before.
+    #[cold]
+    #[inline(never)]
+    fn timezone_cell(
+        &mut self,
+        row: u64,
+        column: &Column,
+        value: &str,
+        builder: &mut RecordBuilder,
+        issues: &mut Vec<Issue>,
+    ) {
+        let known = match self.timezones.get(value) {
+            Some(known) => known.clone(),
+            None => {
+                let known = cells::timezone(value).ok_or_else(|| cells::timezone_error(value));
+                self.timezones.insert(value, known.clone());
+                known
+            }
+        };
+        match known {
+            Ok(tz) => builder.timezone = Some(tz),
+            Err(message) => issues.push(cell_issue(row, column, IssueCode::InvalidTimezone, message, value)),
         }
-        let known = cells::timezone(value).ok_or_else(|| cells::timezone_error(value));
-        self.timezones.insert(value, known.clone());
-        known
+    }
+
+    /// A role cell not seen before ("Admin", "Editor;Viewer": they repeat down a file): its roles
+    /// found in the catalog and their set remembered for the cell, or the unknown ones reported.
+    #[cold]
+    #[inline(never)]
+    fn new_role_cell(
+        &mut self,
+        catalog: &Catalog,
+        row: u64,
+        column: &Column,
+        value: &str,
+        builder: &mut RecordBuilder,
+        issues: &mut Vec<Issue>,
+    ) {
+        let mut unknown = Vec::new();
+        let mut roles = std::mem::take(&mut self.role_scratch);
+        roles.clear();
+        for item in cells::split_list(value, &self.separators) {
+            let role = if catalog.roles.is_empty() {
+                Role::new(cells::clean_name(item))
+            } else {
+                match catalog.role(item) {
+                    Some(role) => role.clone(),
+                    None => {
+                        unknown.push(item.to_string());
+                        continue;
+                    }
+                }
+            };
+            if !roles.contains(&role) {
+                roles.push(role);
+            }
+        }
+        if let Some(first) = unknown.first() {
+            self.role_scratch = roles;
+            let known = catalog.roles.iter().map(Role::name);
+            let hint = cells::did_you_mean(first, known);
+            let list = unknown.iter().map(|u| format!("'{u}'")).collect::<Vec<_>>().join(", ");
+            let known_list = catalog.roles.iter().map(Role::name).collect::<Vec<_>>().join(", ");
+            let message = if unknown.len() == 1 {
+                format!("unknown role {list}{hint}; the roles are: {known_list}")
+            } else {
+                format!("unknown roles {list}{hint}; the roles are: {known_list}")
+            };
+            issues.push(cell_issue(row, column, IssueCode::UnknownRole, message, value));
+            return;
+        }
+        let set = self.intern_roles(&roles);
+        self.role_cells.insert(value, Arc::clone(&set));
+        builder.roles = Some(set);
+        self.role_scratch = roles;
     }
 
     /// Role sets are shared between records: most files use a handful of combinations.
@@ -1388,7 +1387,41 @@ fn plain_text(kind: Kind, value: &str) -> Option<Text> {
 #[cold]
 fn invalid_email(row: u64, column: &Column, value: &str) -> Issue {
     let message = format!("'{value}' is not an email address");
-    Validator::issue(row, column, IssueCode::InvalidEmail, Severity::Error, message).with_value(value)
+    cell_issue(row, column, IssueCode::InvalidEmail, message, value)
+}
+
+/// An error in a cell, with the cell's value.
+fn cell_issue(row: u64, column: &Column, code: IssueCode, message: String, value: &str) -> Issue {
+    Validator::issue(row, column, code, Severity::Error, message).with_value(value)
+}
+
+/// Adds the error of a cell refused for `message` (the cold end of a check inlined in the row's
+/// loop).
+#[cold]
+#[inline(never)]
+fn refuse_cell(issues: &mut Vec<Issue>, row: u64, column: &Column, code: IssueCode, message: String, value: &str) {
+    issues.push(cell_issue(row, column, code, message, value));
+}
+
+/// Adds why a status cell is refused: not a status, or one the catalog does not allow.
+#[cold]
+#[inline(never)]
+fn refuse_status(
+    issues: &mut Vec<Issue>,
+    catalog: &Catalog,
+    row: u64,
+    column: &Column,
+    value: &str,
+    parsed: std::result::Result<Status, crate::model::ParseEnumError>,
+) {
+    let message = match parsed {
+        Ok(status) => {
+            let allowed = catalog.statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
+            format!("status '{status}' is not allowed here; allowed: {allowed}")
+        }
+        Err(err) => err.to_string(),
+    };
+    issues.push(cell_issue(row, column, IssueCode::InvalidValue, message, value));
 }
 
 fn unknown_product_role(product: &crate::model::Product, value: &str) -> String {
