@@ -1187,7 +1187,8 @@ struct CellCaches {
     empty_roles: Arc<RoleSet>,
     role_key: String,
     role_scratch: Vec<Role>,
-    role_cells: Memo<Arc<RoleSet>>,
+    /// Each distinct role cell: its set of roles, or why it is refused.
+    role_cells: Memo<std::result::Result<Arc<RoleSet>, String>>,
     /// Each distinct time-zone cell: its zone, or why it is not one.
     timezones: Memo<std::result::Result<chrono_tz::Tz, String>>,
     /// The email domain proved last.
@@ -1231,8 +1232,8 @@ impl CellCaches {
                 }
             }
             Kind::Field(Field::Roles) => match self.role_cells.get(value) {
-                Some(set) => builder.roles = Some(Arc::clone(set)),
-                None => self.new_role_cell(&config.catalog, row, column, value, builder, issues),
+                Some(Ok(set)) => builder.roles = Some(Arc::clone(set)),
+                _ => self.role_cell(&config.catalog, row, column, value, builder, issues),
             },
             Kind::Field(Field::Timezone) => match self.timezones.get(value) {
                 Some(Ok(tz)) => builder.timezone = Some(*tz),
@@ -1296,11 +1297,13 @@ impl CellCaches {
         }
     }
 
-    /// A role cell not seen before ("Admin", "Editor;Viewer": they repeat down a file): its roles
-    /// found in the catalog and their set remembered for the cell, or the unknown ones reported.
+    /// A role cell that is not a set of roles seen before: one not seen at all ("Admin",
+    /// "Editor;Viewer": they repeat down a file), its roles found in the catalog and their set
+    /// remembered, or the unknown ones and a suggestion; or one refused before, its reason
+    /// reported again.
     #[cold]
     #[inline(never)]
-    fn new_role_cell(
+    fn role_cell(
         &mut self,
         catalog: &Catalog,
         row: u64,
@@ -1309,6 +1312,23 @@ impl CellCaches {
         builder: &mut RecordBuilder,
         issues: &mut Vec<Issue>,
     ) {
+        let known = match self.role_cells.get(value) {
+            Some(known) => known.clone(),
+            None => {
+                let known = self.roles_of(catalog, value);
+                self.role_cells.insert(value, known.clone());
+                known
+            }
+        };
+        match known {
+            Ok(set) => builder.roles = Some(set),
+            Err(message) => issues.push(cell_issue(row, column, IssueCode::UnknownRole, message, value)),
+        }
+    }
+
+    /// The set of roles a role cell names, or why it is refused (the unknown roles, a suggestion
+    /// and the catalog's roles).
+    fn roles_of(&mut self, catalog: &Catalog, value: &str) -> std::result::Result<Arc<RoleSet>, String> {
         let mut unknown = Vec::new();
         let mut roles = std::mem::take(&mut self.role_scratch);
         roles.clear();
@@ -1328,24 +1348,18 @@ impl CellCaches {
                 roles.push(role);
             }
         }
-        if let Some(first) = unknown.first() {
-            self.role_scratch = roles;
-            let known = catalog.roles.iter().map(Role::name);
-            let hint = cells::did_you_mean(first, known);
-            let list = unknown.iter().map(|u| format!("'{u}'")).collect::<Vec<_>>().join(", ");
-            let known_list = catalog.roles.iter().map(Role::name).collect::<Vec<_>>().join(", ");
-            let message = if unknown.len() == 1 {
-                format!("unknown role {list}{hint}; the roles are: {known_list}")
-            } else {
-                format!("unknown roles {list}{hint}; the roles are: {known_list}")
-            };
-            issues.push(cell_issue(row, column, IssueCode::UnknownRole, message, value));
-            return;
-        }
-        let set = self.intern_roles(&roles);
-        self.role_cells.insert(value, Arc::clone(&set));
-        builder.roles = Some(set);
+        let known = match unknown.first() {
+            Some(first) => {
+                let hint = cells::did_you_mean(first, catalog.roles.iter().map(Role::name));
+                let list = unknown.iter().map(|u| format!("'{u}'")).collect::<Vec<_>>().join(", ");
+                let known_list = catalog.roles.iter().map(Role::name).collect::<Vec<_>>().join(", ");
+                let plural = if unknown.len() == 1 { "" } else { "s" };
+                Err(format!("unknown role{plural} {list}{hint}; the roles are: {known_list}"))
+            }
+            None => Ok(self.intern_roles(&roles)),
+        };
         self.role_scratch = roles;
+        known
     }
 
     /// Role sets are shared between records: most files use a handful of combinations.
