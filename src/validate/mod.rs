@@ -351,7 +351,7 @@ impl Validator {
             None
         } else {
             let mut pager = Pager::new(&self.names);
-            let pending = self.builder.get().write(row.number(), &mut pager, &self.caches.empty_roles);
+            let pending = self.builder.get().write(row.number(), &mut pager, &self.caches.role_sets.empty);
             let record = pending.seal(&pager.seal());
             issues.extend(self.row_rules(&record));
             (!issues.iter().any(Issue::is_error)).then_some(record)
@@ -713,12 +713,12 @@ impl Validator {
             // A record's texts stay on one page: seal the page when they do not fit (or when the
             // page already has as many role sets as a record can name).
             let needed = builder.checked_len;
-            let roles = builder.roles.as_ref().unwrap_or(&self.caches.empty_roles);
+            let roles = builder.roles.as_ref().unwrap_or(&self.caches.role_sets.empty);
             if !pager.has_room(needed) || !pager.has_role_room(roles) {
                 self.seal(run, pager, pending);
                 pager.start_page(needed);
             }
-            pending.push(self.builder.get().write(row.number(), pager, &self.caches.empty_roles));
+            pending.push(self.builder.get().write(row.number(), pager, &self.caches.role_sets.empty));
         }
         run.issues.extend(issues);
     }
@@ -1152,6 +1152,19 @@ impl<V> Memo<V> {
             self.many.insert(value.into(), result);
         }
     }
+
+    /// What `value` gave before, else what `find` gives, remembered.
+    fn remembered(&mut self, value: &str, find: impl FnOnce() -> V) -> V
+    where
+        V: Clone,
+    {
+        if let Some(known) = self.get(value) {
+            return known.clone();
+        }
+        let found = find();
+        self.insert(value, found.clone());
+        found
+    }
 }
 
 /// A text's length and its first and last eight bytes ([`crate::model::end_words`]): equal texts
@@ -1183,10 +1196,7 @@ impl Prints {
 #[derive(Clone)]
 struct CellCaches {
     separators: Arc<[char]>,
-    role_sets: FastMap<String, Arc<RoleSet>>,
-    empty_roles: Arc<RoleSet>,
-    role_key: String,
-    role_scratch: Vec<Role>,
+    role_sets: RoleSets,
     /// Each distinct role cell: its set of roles, or why it is refused.
     role_cells: Memo<std::result::Result<Arc<RoleSet>, String>>,
     /// Each distinct time-zone cell: its zone, or why it is not one.
@@ -1199,10 +1209,7 @@ impl CellCaches {
     fn new(list_separators: &str) -> Self {
         CellCaches {
             separators: list_separators.chars().collect::<Vec<_>>().into(),
-            role_sets: FastMap::default(),
-            empty_roles: Arc::new(RoleSet::default()),
-            role_key: String::new(),
-            role_scratch: Vec::new(),
+            role_sets: RoleSets::default(),
             role_cells: Memo::default(),
             timezones: Memo::default(),
             email_domain: email::KnownDomain::default(),
@@ -1283,14 +1290,8 @@ impl CellCaches {
         builder: &mut RecordBuilder,
         issues: &mut Vec<Issue>,
     ) {
-        let known = match self.timezones.get(value) {
-            Some(known) => known.clone(),
-            None => {
-                let known = cells::timezone(value).ok_or_else(|| cells::timezone_error(value));
-                self.timezones.insert(value, known.clone());
-                known
-            }
-        };
+        let known =
+            self.timezones.remembered(value, || cells::timezone(value).ok_or_else(|| cells::timezone_error(value)));
         match known {
             Ok(tz) => builder.timezone = Some(tz),
             Err(message) => issues.push(cell_issue(row, column, IssueCode::InvalidTimezone, message, value)),
@@ -1312,27 +1313,40 @@ impl CellCaches {
         builder: &mut RecordBuilder,
         issues: &mut Vec<Issue>,
     ) {
-        let known = match self.role_cells.get(value) {
-            Some(known) => known.clone(),
-            None => {
-                let known = self.roles_of(catalog, value);
-                self.role_cells.insert(value, known.clone());
-                known
-            }
-        };
+        let (sets, separators) = (&mut self.role_sets, &self.separators);
+        let known = self.role_cells.remembered(value, || sets.of_cell(catalog, separators, value));
         match known {
             Ok(set) => builder.roles = Some(set),
             Err(message) => issues.push(cell_issue(row, column, IssueCode::UnknownRole, message, value)),
         }
     }
+}
 
+/// The role sets of a file's records, each shared by every record with the same roles (most
+/// files use a handful of combinations), and the scratch to find a cell's.
+#[derive(Clone, Default)]
+struct RoleSets {
+    sets: FastMap<String, Arc<RoleSet>>,
+    /// The set of no roles.
+    empty: Arc<RoleSet>,
+    /// The key of a set being looked up: its roles' names, each followed by `\u{1f}`.
+    key: String,
+    scratch: Vec<Role>,
+}
+
+impl RoleSets {
     /// The set of roles a role cell names, or why it is refused (the unknown roles, a suggestion
     /// and the catalog's roles).
-    fn roles_of(&mut self, catalog: &Catalog, value: &str) -> std::result::Result<Arc<RoleSet>, String> {
+    fn of_cell(
+        &mut self,
+        catalog: &Catalog,
+        separators: &[char],
+        value: &str,
+    ) -> std::result::Result<Arc<RoleSet>, String> {
         let mut unknown = Vec::new();
-        let mut roles = std::mem::take(&mut self.role_scratch);
+        let mut roles = std::mem::take(&mut self.scratch);
         roles.clear();
-        for item in cells::split_list(value, &self.separators) {
+        for item in cells::split_list(value, separators) {
             let role = if catalog.roles.is_empty() {
                 Role::new(cells::clean_name(item))
             } else {
@@ -1356,27 +1370,27 @@ impl CellCaches {
                 let plural = if unknown.len() == 1 { "" } else { "s" };
                 Err(format!("unknown role{plural} {list}{hint}; the roles are: {known_list}"))
             }
-            None => Ok(self.intern_roles(&roles)),
+            None => Ok(self.intern(&roles)),
         };
-        self.role_scratch = roles;
+        self.scratch = roles;
         known
     }
 
-    /// Role sets are shared between records: most files use a handful of combinations.
-    fn intern_roles(&mut self, roles: &[Role]) -> Arc<RoleSet> {
+    /// The shared set of these roles.
+    fn intern(&mut self, roles: &[Role]) -> Arc<RoleSet> {
         if roles.is_empty() {
-            return Arc::clone(&self.empty_roles);
+            return Arc::clone(&self.empty);
         }
-        self.role_key.clear();
+        self.key.clear();
         for role in roles {
-            self.role_key.push_str(role.name());
-            self.role_key.push('\u{1f}');
+            self.key.push_str(role.name());
+            self.key.push('\u{1f}');
         }
-        if let Some(set) = self.role_sets.get(self.role_key.as_str()) {
+        if let Some(set) = self.sets.get(self.key.as_str()) {
             return Arc::clone(set);
         }
         let set = Arc::new(RoleSet(roles.to_vec()));
-        self.role_sets.insert(self.role_key.clone(), Arc::clone(&set));
+        self.sets.insert(self.key.clone(), Arc::clone(&set));
         set
     }
 }

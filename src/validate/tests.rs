@@ -121,7 +121,7 @@ fn cached_cells_are_checked_alike_when_seen_again() {
         let pending = builder.write(2, &mut pager, empty);
         pending.seal(&pager.seal())
     };
-    let (names, empty) = (validator.names.clone(), validator.caches.empty_roles.clone());
+    let (names, empty) = (validator.names.clone(), validator.caches.role_sets.empty.clone());
     for (header, values) in cells {
         let column = validator.columns.iter().find(|c| &*c.header == header).unwrap().clone();
         let mut first = Vec::new();
