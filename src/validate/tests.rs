@@ -149,6 +149,11 @@ fn cached_cells_are_checked_alike_when_seen_again() {
             }
         }
     }
+    // Refused role and time-zone cells are remembered with their reason, like the valid ones.
+    let caches = &validator.caches;
+    assert!(matches!(caches.role_cells.get("Superuser"), Some(Err(m)) if m.starts_with("unknown role 'Superuser'")));
+    assert!(matches!(caches.role_cells.get("admin; viewer"), Some(Ok(set)) if set.0.len() == 2));
+    assert!(matches!(caches.timezones.get("Mars/Olympus"), Some(Err(_))));
     // Other kinds are left to `check_cell`.
     let column = validator.columns.iter().find(|c| &*c.header == "First Name").unwrap().clone();
     let mut issues = Vec::new();
