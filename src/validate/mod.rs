@@ -950,7 +950,11 @@ impl Validator {
             // Nobody to find: only the rules for new users apply.
             let mut found = Vec::new();
             for record in batch {
-                found.extend(self.legacy_status_issue(record));
+                // Pushed, not `extend`ed: extending with the `Option<Issue>` copied it (a call to
+                // `memcpy`) for every record, issue or not.
+                if let Some(issue) = self.legacy_status_issue(record) {
+                    found.push(issue);
+                }
                 if let Some(mirror) = record.mirror() {
                     found.push(self.missing_mirror_issue(record.row(), mirror));
                 }
@@ -1008,7 +1012,9 @@ impl Validator {
                 }
             }
             if !existing {
-                found.extend(self.legacy_status_issue(record));
+                if let Some(issue) = self.legacy_status_issue(record) {
+                    found.push(issue);
+                }
             }
             if let Some(mirror) = record.mirror() {
                 if !mirrors_found.contains_key(login_key_cow(mirror).as_ref()) {
