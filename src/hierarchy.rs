@@ -365,7 +365,7 @@ const NAMES_ITSELF: u32 = u32::MAX - 1;
 const NAMES_OUTSIDE: u32 = u32::MAX - 2;
 /// In a [`LoginIndex`]: a slot that holds no user.
 const EMPTY: u32 = 0;
-/// How many inserts [`LoginIndex::filled`] reads the first slots of ahead.
+/// How many inserts [`LoginIndex::filled`] asks for the first slots of ahead.
 const BATCH: usize = 32;
 /// How many users [`LoginIndex::find_superiors_of`] asks for a lookup's memory before it reads it.
 const AHEAD: usize = 4;
@@ -404,7 +404,11 @@ impl<'u, U: Users + ?Sized> LoginIndex<'u, U> {
     pub(crate) fn filled(mut self) -> Self {
         let users = self.users;
         for_each_login_batch(users, 0..self.count, |first, hashes, keys| {
-            read_first_slots(hashes, |hash| self.slot(self.home(hash)));
+            for &hash in hashes {
+                if let Some(slot) = self.slots.get(self.home(hash)) {
+                    fetch_ahead(slot);
+                }
+            }
             for ((position, &hash), key) in (first..).zip(hashes).zip(keys) {
                 self.insert(hash, index32(position), key);
             }
@@ -450,9 +454,12 @@ impl<'u, U: Users + ?Sized> LoginIndex<'u, U> {
     /// inserts others, as [`LoginIndex::filled`] does; adds to `repeated` the users found to
     /// share a login with an earlier one.
     fn insert_shared(&self, slots: &[AtomicU32], range: std::ops::Range<usize>, repeated: &mut Vec<u32>) {
-        let slot = |at: usize| slots.get(at).map_or(EMPTY, |slot| slot.load(Ordering::Relaxed));
         for_each_login_batch(self.users, range, |first, hashes, keys| {
-            read_first_slots(hashes, |hash| slot(home(hash, slots.len())));
+            for &hash in hashes {
+                if let Some(slot) = slots.get(home(hash, slots.len())) {
+                    fetch_ahead(slot);
+                }
+            }
             for ((position, &hash), key) in (first..).zip(hashes).zip(keys) {
                 repeated.extend(self.insert_into(slots, hash, index32(position), key));
             }
@@ -578,7 +585,9 @@ impl<'u, U: Users + ?Sized> LoginIndex<'u, U> {
         }
     }
 
-    /// The index of the first user whose login is `trimmed` (ignoring case).
+    /// The index of the first user whose login is `trimmed` (ignoring case): what the tests hold
+    /// the pipelined lookups to.
+    #[cfg(test)]
     fn find(&self, trimmed: &str) -> Option<u32> {
         self.probe(login_key_hash(trimmed), trimmed).1
     }
@@ -666,8 +675,8 @@ impl<'u, U: Users + ?Sized> LoginIndex<'u, U> {
                 _ if query.is_empty() => NOT_FOUND,
                 Some(EMPTY) => NOT_FOUND,
                 Some(slot) if is_login_bytes(lookup.candidate, query) => self.user(slot),
-                // No slot near, or a tag shared by another login: probe on.
-                _ => self.find(query).unwrap_or(NOT_FOUND),
+                // No slot near, or a tag shared by another login: probe on (the hash at hand).
+                _ => self.probe(lookup.hash, query).1.unwrap_or(NOT_FOUND),
             };
             // A user names itself when the superior found is that user, or when an earlier
             // user has its login (and is the one found): only then is its own login compared.
@@ -735,15 +744,8 @@ fn next(at: usize, slots: usize) -> usize {
     }
 }
 
-/// Reads the first slot of each hash (`first_slot` gives it), only so that the slots are in the
-/// cache when the batch is inserted: the reads overlap instead of each waiting for the one
-/// before.
-fn read_first_slots(hashes: &[u64], first_slot: impl Fn(u64) -> u32) {
-    std::hint::black_box(hashes.iter().fold(0u32, |acc, &hash| acc ^ first_slot(hash)));
-}
-
 /// Hands `each` the users of `range` a batch of [`BATCH`] at a time (to be inserted: every first
-/// slot of a batch is read before any is written, see [`read_first_slots`]):
+/// slot of a batch is asked for before any is written, see [`fetch_ahead`]):
 /// the first user's index, the hashes of their trimmed logins and those logins (each found once,
 /// for its hash and its insertion).
 fn for_each_login_batch<'u, U: Users + ?Sized>(
