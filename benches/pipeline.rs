@@ -5,8 +5,9 @@
 //! real import checks: required names and login, email, roles from a catalog, time zone, status,
 //! password policy, a custom date field, duplicates, superiors.
 //!
-//! * `validate_csv_1m_rows`: parse + map + validate, one thread and two, against raw
-//!   `csv::ByteRecord` reading.
+//! * `validate_csv_1m_rows`: parse + map + validate (the records kept, as a plan needs them), and
+//!   file → validation report as JSON (what `user-import validate` does: the records counted,
+//!   not kept), one thread and two, against raw `csv::ByteRecord` reading.
 //! * `end_to_end_csv_1m_rows`: parse → map → validate → hierarchy → plan → JSON report, one
 //!   thread and two, against raw `csv::ByteRecord` reading.
 //! * `end_to_end_xlsx_100k_rows`: the same pipeline on the workbook, against calamine's
@@ -48,6 +49,14 @@ fn end_to_end(importer: &Importer, bytes: &Arc<[u8]>, directory: &MemoryDirector
     report.summary.rows as usize
 }
 
+/// File bytes → parse → map → validate → JSON report (written to a sink), no store: what the
+/// CLI's `validate` does ([`Importer::check_bytes`]).
+fn validation_report(importer: &Importer, bytes: &Arc<[u8]>, directory: &MemoryDirectory) -> usize {
+    let report = importer.check_bytes(Arc::clone(bytes), directory).expect("validation");
+    report.write_json(std::io::sink()).expect("report");
+    report.summary.rows as usize
+}
+
 fn validate_csv(c: &mut Criterion) {
     let path = data::cached("users_1m.csv", || data::users_csv(1_000_000));
     let bytes: Arc<[u8]> = std::fs::read(path).expect("bench data").into();
@@ -62,6 +71,9 @@ fn validate_csv(c: &mut Criterion) {
                 let validation = importer.validate_bytes(Arc::clone(&bytes), &directory).expect("validation");
                 black_box((validation.valid(), validation.issues().len()))
             })
+        });
+        group.bench_function(format!("file to validation report ({threads} thread)"), |b| {
+            b.iter(|| black_box(validation_report(&importer, &bytes, &directory)))
         });
     }
     group.finish();
