@@ -404,11 +404,7 @@ impl<'u, U: Users + ?Sized> LoginIndex<'u, U> {
     pub(crate) fn filled(mut self) -> Self {
         let users = self.users;
         for_each_login_batch(users, 0..self.count, |first, hashes, keys| {
-            for &hash in hashes {
-                if let Some(slot) = self.slots.get(self.home(hash)) {
-                    fetch_ahead(slot);
-                }
-            }
+            fetch_first_slots(&self.slots, hashes);
             for ((position, &hash), key) in (first..).zip(hashes).zip(keys) {
                 self.insert(hash, index32(position), key);
             }
@@ -455,11 +451,7 @@ impl<'u, U: Users + ?Sized> LoginIndex<'u, U> {
     /// share a login with an earlier one.
     fn insert_shared(&self, slots: &[AtomicU32], range: std::ops::Range<usize>, repeated: &mut Vec<u32>) {
         for_each_login_batch(self.users, range, |first, hashes, keys| {
-            for &hash in hashes {
-                if let Some(slot) = slots.get(home(hash, slots.len())) {
-                    fetch_ahead(slot);
-                }
-            }
+            fetch_first_slots(slots, hashes);
             for ((position, &hash), key) in (first..).zip(hashes).zip(keys) {
                 repeated.extend(self.insert_into(slots, hash, index32(position), key));
             }
@@ -729,6 +721,17 @@ pub(crate) fn fetch_ahead<T>(value: &T) {
     let _ = value;
 }
 
+/// Asks for the first slot of each hash in `slots` (plain or atomic), so that a batch's slots
+/// come into the cache side by side before any is written, instead of each waiting for the one
+/// before.
+fn fetch_first_slots<T>(slots: &[T], hashes: &[u64]) {
+    for &hash in hashes {
+        if let Some(slot) = slots.get(home(hash, slots.len())) {
+            fetch_ahead(slot);
+        }
+    }
+}
+
 /// The first slot to probe for a login's hash in a table of `slots` slots: its low 32 bits scaled
 /// to the slots (the tag is taken from the high ones).
 fn home(hash: u64, slots: usize) -> usize {
@@ -745,7 +748,7 @@ fn next(at: usize, slots: usize) -> usize {
 }
 
 /// Hands `each` the users of `range` a batch of [`BATCH`] at a time (to be inserted: every first
-/// slot of a batch is asked for before any is written, see [`fetch_ahead`]):
+/// slot of a batch is asked for before any is written, see [`fetch_first_slots`]):
 /// the first user's index, the hashes of their trimmed logins and those logins (each found once,
 /// for its hash and its insertion).
 fn for_each_login_batch<'u, U: Users + ?Sized>(
