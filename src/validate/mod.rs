@@ -950,11 +950,7 @@ impl Validator {
             // Nobody to find: only the rules for new users apply.
             let mut found = Vec::new();
             for record in batch {
-                // Pushed, not `extend`ed: extending with the `Option<Issue>` copied it (a call to
-                // `memcpy`) for every record, issue or not.
-                if let Some(issue) = self.legacy_status_issue(record) {
-                    found.push(issue);
-                }
+                self.add_legacy_status_issue(record, &mut found);
                 if let Some(mirror) = record.mirror() {
                     found.push(self.missing_mirror_issue(record.row(), mirror));
                 }
@@ -1012,9 +1008,7 @@ impl Validator {
                 }
             }
             if !existing {
-                if let Some(issue) = self.legacy_status_issue(record) {
-                    found.push(issue);
-                }
+                self.add_legacy_status_issue(record, &mut found);
             }
             if let Some(mirror) = record.mirror() {
                 if !mirrors_found.contains_key(login_key_cow(mirror).as_ref()) {
@@ -1030,16 +1024,22 @@ impl Validator {
         Ok(())
     }
 
-    /// A legacy status (blocked, disabled) is for existing users only.
-    fn legacy_status_issue(&self, record: &UserRecord) -> Option<Issue> {
-        let status = record.status().filter(|status| status.is_legacy())?;
-        Some(self.field_issue(
-            record.row(),
-            Field::Status,
-            IssueCode::LegacyStatus,
-            format!("'{status}' is kept for existing users only and cannot be given to a new user"),
-            Some(status.as_str()),
-        ))
+    /// Adds to `found` the issue of a new user's legacy status (blocked, disabled: for existing
+    /// users only), if it has one. Pushed here rather than returned as an `Option<Issue>` for the
+    /// caller to `extend` with: that copied the option (a call to `memcpy`) for every record,
+    /// issue or not. Inlined into the loops over every record: called, it cost ~15 instructions
+    /// a record (callgrind).
+    #[inline(always)]
+    fn add_legacy_status_issue(&self, record: &UserRecord, found: &mut Vec<Issue>) {
+        if let Some(status) = record.status().filter(|status| status.is_legacy()) {
+            found.push(self.field_issue(
+                record.row(),
+                Field::Status,
+                IssueCode::LegacyStatus,
+                format!("'{status}' is kept for existing users only and cannot be given to a new user"),
+                Some(status.as_str()),
+            ));
+        }
     }
 
     fn missing_mirror_issue(&self, row: u64, mirror: &str) -> Issue {
